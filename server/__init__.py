@@ -1,0 +1,37 @@
+"""ITB trial app: the Flask application factory (and nothing else)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `config` overrides what the environment says (tests pass a mapping)."""
+    from . import cli
+    from .config import load_config
+    from .extensions import init_extensions
+    from .web import filters, security
+    from .web.errors import register_error_handlers
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_config(app.instance_path, config))
+    init_extensions(app)
+    security.init_app(app)
+    filters.init_app(app)
+    from .auth import session as auth_session
+
+    auth_session.init_app(app)
+    register_error_handlers(app)
+
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .trials import bp as trials_bp
+    from .web.health import bp as health_bp
+
+    for bp in (health_bp, auth_bp, trials_bp, admin_bp):
+        app.register_blueprint(bp)
+    cli.register(app)
+    return app

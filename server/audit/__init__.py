@@ -1,0 +1,1 @@
+"""Audit log: who changed which record, when, from which device, with before and after."""

@@ -1,0 +1,96 @@
+"""Writes an audit row for every insert, update and delete of an Audited model, inside the same flush.
+
+Services are the one write path; this hook makes sure none of them can forget the audit trail.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from ..web.types import utcnow
+from .context import current_actor
+from .models import AuditEvent
+
+REDACTED = "[redacted]"
+
+
+class Audited:
+    """Mixin: changes to this model are audited. `__audit_redact__` names columns never copied."""
+
+    __audit_redact__: frozenset[str] = frozenset()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _columns(obj: Any) -> list[str]:
+    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    redact = obj.__audit_redact__
+    return {k: (REDACTED if k in redact else _plain(getattr(obj, k))) for k in _columns(obj)}
+
+
+def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    redact = obj.__audit_redact__
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in _columns(obj):
+        hist = state.attrs[key].history
+        if not hist.has_changes():
+            continue
+        old = hist.deleted[0] if hist.deleted else None
+        new = hist.added[0] if hist.added else None
+        if old == new:
+            continue
+        before[key] = REDACTED if key in redact else _plain(old)
+        after[key] = REDACTED if key in redact else _plain(new)
+    return before, after
+
+
+def _entity_id(obj: Any) -> str:
+    identity = inspect(obj).identity
+    return ",".join(str(v) for v in identity) if identity else "?"
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_after_flush(session: Session, _ctx: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    actor = current_actor()
+    base = {
+        "at": utcnow(),
+        "actor_id": actor.user_id if actor else None,
+        "device_id": actor.device_id if actor else None,
+        "via": actor.via if actor else "system",
+    }
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            rows.append({**base, "action": "create", "entity_type": type(obj).__name__,
+                         "entity_id": _entity_id(obj), "before": None, "after": _snapshot(obj)})
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+            before, after = _changes(obj)
+            if after:
+                rows.append({**base, "action": "update", "entity_type": type(obj).__name__,
+                             "entity_id": _entity_id(obj), "before": before, "after": after})
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            rows.append({**base, "action": "delete", "entity_type": type(obj).__name__,
+                         "entity_id": _entity_id(obj), "before": _snapshot(obj), "after": None})
+    if rows:
+        session.connection().execute(insert(AuditEvent.__table__), rows)

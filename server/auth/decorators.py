@@ -1,0 +1,51 @@
+"""Named access checks: every staff route says which roles may use it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, request, url_for
+
+from ..extensions import htmx
+from ..web.htmx import redirect_to
+from .session import current_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths may be a post-sign-in destination."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Signed-in staff holding any of `roles` (no roles named = any signed-in staff)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                if request.path.startswith("/api/"):
+                    abort(401, description="Sign in to continue.")
+                nxt = request.full_path if request.method == "GET" and not htmx else None
+                return redirect_to(url_for("auth.login", next=safe_next(nxt)))
+            if roles and not user.has_role(*roles):
+                abort(403, description="Your role does not allow this.")
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+login_required = roles_required()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..audit.tracking import Audited
+from ..extensions import db
+from ..web.types import UTCDateTime, utcnow
+
+ROLES = ("pt", "nurse", "surgeon", "admin")
+ROLE_LABELS = {"pt": "Physical therapist", "nurse": "Nurse", "surgeon": "Neurosurgeon", "admin": "Admin"}
+
+
+class User(Audited, db.Model):  # type: ignore[name-defined]
+    __tablename__ = "users"
+    __audit_redact__ = frozenset({"password_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Sorted, comma-separated subset of ROLES: a user may hold several.
+    roles_csv: Mapped[str] = mapped_column("roles", String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on disable or password change: every existing session of the user stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles_csv.split(",") if r)
+
+    @roles.setter
+    def roles(self, value: set[str] | frozenset[str] | list[str]) -> None:
+        unknown = set(value) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles {sorted(unknown)}")
+        self.roles_csv = ",".join(r for r in ROLES if r in value)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles & set(roles))
+
+
+class LoginAttempt(db.Model):  # type: ignore[name-defined]
+    """Recent sign-in attempts, for throttling. Not audited: it holds no clinical data."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_address_at", "address", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean)

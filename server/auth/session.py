@@ -1,0 +1,47 @@
+"""The signed-in user for this request, loaded from the session cookie and checked against the database."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+
+from ..audit.context import Actor, set_actor
+from ..extensions import db
+from .models import User
+
+DEVICE_HEADER = "X-Device-Id"
+
+
+def current_user() -> User | None:
+    return g.get("user")
+
+
+def sign_in(user: User) -> None:
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["sv"] = user.session_version
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def _load_user() -> None:
+    g.user = None
+    uid = session.get("uid")
+    if uid is not None:
+        user = db.session.get(User, uid)
+        if user is not None and user.active and session.get("sv") == user.session_version:
+            g.user = user
+        else:
+            session.clear()
+    device = (request.headers.get(DEVICE_HEADER) or "")[:64] or None
+    set_actor(Actor(user_id=g.user.id if g.user else None, device_id=device, via="web"))
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_load_user)
+
+    @app.context_processor
+    def _inject_user() -> dict[str, object]:
+        return {"current_user": g.get("user")}

@@ -1,0 +1,92 @@
+"""Command-line tasks: `flask --app server demo-data`, `flask --app server create-admin`."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from .audit.context import Actor, acting_as
+from .extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(demo_data)
+    app.cli.add_command(create_admin)
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--name", "display_name", prompt="Full name")
+def create_admin(username: str, display_name: str) -> None:
+    """Create the first admin account (asks for the password)."""
+    from .auth.services import StaffError, create_staff
+
+    password = getpass.getpass("Password (8+ characters): ")
+    if len(password) < 8:
+        raise click.ClickException("The password needs at least 8 characters.")
+    with acting_as(Actor(user_id=None, via="cli")):
+        try:
+            create_staff({"username": username, "display_name": display_name, "password": password,
+                          "roles": ["admin"]})
+        except StaffError as exc:
+            raise click.ClickException(str(exc.errors)) from exc
+    click.echo(f"Admin {username} created.")
+
+
+DEMO_PASSWORD = "demo-pass"  # noqa: S105 - demo accounts only exist when demo data is loaded on purpose
+
+
+@click.command("demo-data")
+def demo_data() -> None:
+    """Load demo staff (password demo-pass) and four children at different trial stages. Never in production."""
+    if current_app.config["APP_ENV"] == "production":
+        raise click.ClickException("Refusing to load demo accounts with APP_ENV=production.")
+    load_demo_data()
+    click.echo(f"Demo data loaded: staff pt, nurse, surgeon, admin (password {DEMO_PASSWORD}).")
+
+
+def load_demo_data(today: date | None = None) -> None:
+    from .auth.models import User
+    from .auth.services import create_staff
+    from .trials.models import Patient
+    from .trials.services import create_patient, create_trial
+    from .web.clock import local_today
+
+    with acting_as(Actor(user_id=None, via="cli")):
+        if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
+            click.echo("Demo data already present; nothing changed.")
+            return
+        staff = {}
+        for username, name, roles in (("pt", "Priya Thomas (PT)", ["pt"]), ("nurse", "Noah Evans (nurse)", ["nurse"]),
+                                      ("surgeon", "Sara Gomez (neurosurgeon)", ["surgeon"]),
+                                      ("admin", "Alex Morgan (admin)", ["admin"])):
+            staff[username] = create_staff({"username": username, "display_name": name,
+                                            "password": DEMO_PASSWORD, "roles": roles})
+        today = today or local_today()
+        children = [
+            # (first, last, age, mrn, kg, gmfcs, tone, trial day today (None = finished), bed)
+            ("Amira", "Hassan", 7, "DEMO-1001", "21.5", 3, "spastic", 1, "2"),
+            ("Ben", "Carter", 9, "DEMO-1002", "27.0", 4, "spastic", 2, "4"),
+            ("Chloe", "Nguyen", 5, "DEMO-1003", "16.2", 2, "mixed", 3, "7"),
+            ("Daniel", "Okafor", 11, "DEMO-1004", "33.8", 4, "spastic", None, None),
+        ]
+        for first, last, age, mrn, kg, gmfcs, tone, day_today, bed in children:
+            patient: Patient = create_patient({
+                "first_name": first, "last_name": last, "mrn": mrn, "weight_kg": Decimal(kg),
+                "gmfcs_level": gmfcs, "tone_type": tone, "diagnosis": "Bilateral spastic cerebral palsy",
+                "date_of_birth": today.replace(year=today.year - age) - timedelta(days=40)})
+            start = today - timedelta(days=(day_today or 6) - 1)
+            trial = create_trial({"patient_id": patient.id, "start_date": start, "bed": bed,
+                                  "catheter_placed_at": None, "small_child": kg < "18",
+                                  "day1_dose_mcg": Decimal("25") if kg < "18" else Decimal("50"),
+                                  "dose_time": time(9, 0)}, created_by_id=staff["surgeon"].id)
+            if day_today is None:
+                trial.status = "completed"
+                trial.outcome = "candidate"
+                trial.outcome_reason = "Mean lower-limb MAS fell by 1.4 at 75 mcg; goals met; family keen."
+            db.session.commit()

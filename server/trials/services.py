@@ -1,0 +1,72 @@
+"""Patients and trials: the one write path (the HTML forms and any later API call these)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..protocol import current_protocol
+from ..web.clock import hospital_tz, local_to_utc
+from .models import Patient, Trial, TrialDay
+
+
+class TrialError(Exception):
+    """Refused input, with messages by field."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+def create_patient(data: dict[str, Any]) -> Patient:
+    if db.session.scalar(select(Patient.id).where(Patient.mrn == data["mrn"])) is not None:
+        raise TrialError({"mrn": ["A child with this hospital number is already registered."]})
+    patient = Patient(**data)
+    db.session.add(patient)
+    db.session.commit()
+    return patient
+
+
+def create_trial(data: dict[str, Any], created_by_id: int | None) -> Trial:
+    patient = db.session.get(Patient, data["patient_id"])
+    if patient is None:
+        raise TrialError({"patient_id": ["Unknown child: choose one from the list."]})
+    open_trial = db.session.scalar(select(Trial.id).where(
+        Trial.patient_id == patient.id, Trial.status.in_(("planned", "active"))))
+    if open_trial is not None:
+        raise TrialError({"patient_id": ["This child already has an open trial."]})
+    catheter: datetime | None = data.get("catheter_placed_at")
+    if catheter is not None:
+        catheter = catheter.replace(tzinfo=hospital_tz())
+    protocol = current_protocol()
+    start: date = data["start_date"]
+    trial = Trial(patient=patient, status="active", bed=data.get("bed"), start_date=start,
+                  catheter_placed_at=catheter, small_child=bool(data.get("small_child")),
+                  created_by_id=created_by_id, revision=1)
+    for n in range(1, protocol.trial_days + 1):
+        day = start + timedelta(days=n - 1)
+        trial.days.append(TrialDay(
+            day_number=n, date=day, revision=1,
+            planned_dose_mcg=data["day1_dose_mcg"] if n == 1 else None,
+            planned_at=local_to_utc(day, data["dose_time"]) if n == 1 else None))
+    db.session.add(trial)
+    db.session.commit()
+    return trial
+
+
+def trials_query(*, statuses: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+    q = select(Trial).options(selectinload(Trial.patient), selectinload(Trial.days)).order_by(
+        Trial.start_date.desc(), Trial.id)
+    if statuses:
+        q = q.where(Trial.status.in_(statuses))
+    return q
+
+
+def active_trials_on(day: date) -> list[Trial]:
+    """Open trials with a trial day on `day` (the ward's list for today)."""
+    trials = db.session.scalars(trials_query(statuses=("active",))).all()
+    return sorted((t for t in trials if t.day_on(day) is not None), key=lambda t: (t.bed or "", t.id))

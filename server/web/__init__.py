@@ -1,0 +1,1 @@
+"""Cross-cutting web plumbing: rendering, security, errors, health, shared types."""

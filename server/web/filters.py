@@ -1,0 +1,30 @@
+"""Jinja filters shared by every template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+
+from ..protocol import format_mcg
+from .clock import to_local
+
+
+def mcg(value: Decimal | None) -> str:
+    return "not set" if value is None else f"{format_mcg(value)} mcg"
+
+
+def localtime(value: datetime | None, fmt: str = "%H:%M") -> str:
+    local = to_local(value)
+    return local.strftime(fmt) if local else ""
+
+
+def zip_filter(a: Iterable[Any], b: Iterable[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(a, b, strict=False))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(mcg=mcg, mcg_value=format_mcg, localtime=localtime, zip=zip_filter)

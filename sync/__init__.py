@@ -1,0 +1,47 @@
+"""Offline sync: protocol, apply engine and storage interface (no Flask here)."""
+
+from .engine import REUSED_ID_REASON, apply_push
+from .errors import Conflict, Rejected, SyncError, UnknownKind
+from .memory import MemoryStore
+from .protocol import (
+    MAX_ENTRIES_PER_BATCH,
+    PROTOCOL_VERSION,
+    Entry,
+    EntryResult,
+    EntryResultSchema,
+    EntrySchema,
+    PushRequest,
+    PushRequestSchema,
+    PushResponse,
+    PushResponseSchema,
+    Status,
+    payload_hash,
+)
+from .registry import Handler, Registry
+from .store import LedgerRow, Store
+
+__all__ = [
+    "MAX_ENTRIES_PER_BATCH",
+    "PROTOCOL_VERSION",
+    "REUSED_ID_REASON",
+    "Conflict",
+    "Entry",
+    "EntryResult",
+    "EntryResultSchema",
+    "EntrySchema",
+    "Handler",
+    "LedgerRow",
+    "MemoryStore",
+    "PushRequest",
+    "PushRequestSchema",
+    "PushResponse",
+    "PushResponseSchema",
+    "Registry",
+    "Rejected",
+    "Status",
+    "Store",
+    "SyncError",
+    "UnknownKind",
+    "apply_push",
+    "payload_hash",
+]
