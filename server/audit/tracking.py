@@ -64,8 +64,8 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ",".join(str(v) for v in identity) if identity else "?"
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(v) for v in key)
 
 
 @event.listens_for(Session, "after_flush")

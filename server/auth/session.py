@@ -20,6 +20,7 @@ def sign_in(user: User) -> None:
     session.permanent = True
     session["uid"] = user.id
     session["sv"] = user.session_version
+    g.user = user
 
 
 def sign_out() -> None:

@@ -1,0 +1,89 @@
+# ITB trial app. `make help` lists the targets. Two commands matter on a fresh clone:
+#   make run    set everything up (venv, Python and npm packages, migrations, demo data) and serve on :5000
+#   make test   set everything up (including Debian's chromium) and run every test, browser tests included
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(PY) -m flask --app server
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+CHROMIUM_PATH ?= /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEV_ENV := APP_ENV=development
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.DEFAULT_GOAL := help
+.PHONY: help install vendor chromium run serve db-upgrade db-revision demo test test-pg e2e unit lint fmt typecheck check bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) vendor ## Virtual environment with Python packages, and the npm packages
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+server/static/vendor/htmx.min.js: node_modules/.package-lock.json
+	mkdir -p server/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+vendor: server/static/vendor/htmx.min.js ## Copy pinned front-end packages into server/static/vendor
+
+chromium: ## Install Debian's chromium for the browser tests when it is missing
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Browser tests need Chromium at $(CHROMIUM_PATH). Install it (Debian: sudo apt-get install chromium)"; \
+	    echo "or point CHROMIUM_PATH at a Chromium or Chrome binary."; exit 1; \
+	  fi; \
+	fi
+
+db-upgrade: install ## Apply database migrations (DATABASE_URL, default SQLite in instance/)
+	$(DEV_ENV) $(FLASK) db upgrade
+
+db-revision: install ## New migration from the models: make db-revision m="what changed"
+	$(DEV_ENV) $(FLASK) db migrate -m "$(m)"
+
+demo: db-upgrade ## Load demo staff (pt, nurse, surgeon, admin / demo-pass) and four children
+	$(DEV_ENV) $(FLASK) demo-data
+
+run: demo ## Set up everything and serve the app with waitress at http://127.0.0.1:5000
+	@echo "Serving on http://$(HOST):$(PORT)  (sign in as pt, nurse, surgeon or admin with demo-pass)"
+	$(DEV_ENV) $(VENV)/bin/waitress-serve --listen=$(HOST):$(PORT) --threads=8 --call server:create_app
+
+test: install chromium ## Set up everything and run every test (unit and browser) on SQLite, or TEST_DATABASE_URL
+	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest
+
+test-pg: ## The same tests against the local PostgreSQL server (a fresh database per run)
+	TEST_DATABASE_URL=$(PG_URL) $(MAKE) test
+
+unit: install ## Server and sync tests only (no browser)
+	$(PY) -m pytest tests
+
+e2e: install chromium ## Browser tests only
+	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
+
+lint: install ## ruff and mypy (strict on sync/)
+	$(VENV)/bin/ruff check server sync tests e2e bench
+	$(VENV)/bin/mypy --strict sync
+
+fmt: install ## Format the code
+	$(VENV)/bin/ruff format server sync tests e2e bench
+	$(VENV)/bin/ruff check --fix server sync tests e2e bench
+
+check: lint test ## What a careful commit runs: lint, then every test
+
+bench: install ## Run the benchmarks in bench/ and print their figures
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: ## Remove the virtual environment, npm packages and caches (not the database)
+	rm -rf $(VENV) node_modules server/static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""Browser tests: the real app (waitress, fresh database) driven by Debian's Chromium at a phone viewport."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from e2e.server import LiveServer
+from tests.dbutil import create_database
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-gpu", "--no-first-run"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+DEMO_PASSWORD = "demo-pass"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+expect.set_options(timeout=10_000)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    url, drop = create_database(tmp)
+    server = LiveServer(url, tmp)
+    server.flask("db", "upgrade")
+    server.flask("demo-data")
+    server.start()
+    yield server
+    server.stop()
+    drop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM_PATH}: run `make test` (installs Debian's chromium) "
+                    "or set CHROMIUM_PATH.")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=live_server.url, **PHONE)
+    external: list[str] = []
+    ctx.on("request", lambda r: external.append(r.url) if not r.url.startswith(
+        (live_server.url, "data:", "blob:", "chrome-extension:")) else None)
+    yield ctx
+    ctx.close()
+    assert external == [], f"requests to other hosts: {external}"
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource"
+            not in m.text else None)
+    yield page
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def check_accessibility(page: Page, name: str) -> None:
+    """axe-core in the page: no serious or critical violation. Also keeps a screenshot to look at."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    # caret="initial": hiding the caret would inject an inline <style>, which our CSP (rightly) blocks.
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, caret="initial")
+    results: Any = Axe().run(page)
+    bad = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+           for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"accessibility violations on {name}: {bad}"

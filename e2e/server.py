@@ -1,0 +1,74 @@
+"""The app under test, in its own process, served by waitress (the production WSGI server)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """Start, stop and kill the app. The port and database stay the same across restarts."""
+
+    def __init__(self, database_url: str, instance_dir: Path, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "APP_ENV": "test",
+            "SECRET_KEY": "e2e-secret-key-not-for-production",
+            "DATABASE_URL": database_url,
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            "FLASK_INSTANCE_PATH": str(instance_dir),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = instance_dir / "server.log"
+
+    def flask(self, *args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "flask", "--app", "server", *args], cwd=ROOT, env=self.env,
+                             check=True, capture_output=True, text=True, timeout=120)
+        return out.stdout
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{self.port}", "--threads=8",
+             "--call", "server:create_app"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become healthy in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-request, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
