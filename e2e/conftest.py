@@ -100,3 +100,50 @@ def check_accessibility(page: Page, name: str) -> None:
     bad = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert bad == [], f"accessibility violations on {name}: {bad}"
+
+
+class ServerDb:
+    """Read the live server's database from the test, to prove what reached it (and how many times)."""
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url)
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+    def execute(self, sql: str, **params: Any) -> None:
+        from sqlalchemy import text
+
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), params)
+
+
+@pytest.fixture(scope="session")
+def server_db(live_server: LiveServer) -> Iterator[ServerDb]:
+    db = ServerDb(live_server.env["DATABASE_URL"])
+    yield db
+    db.engine.dispose()
+
+
+def wait_for_service_worker(page: Page) -> None:
+    """The worker controls the page and has cached the pages linked for offline use."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
+    page.wait_for_function(
+        "caches.open('itb-pages-v1').then(c => c.keys()).then(k => k.length > 0)", timeout=15_000)
+
+
+def outbox_summary(page: Page) -> dict[str, Any]:
+    return page.evaluate("""() => window.ITB.outboxSummary().then(s => ({
+        pending: s.pending, attention: s.attention, pendingOthers: s.pendingOthers, lastSync: s.lastSync,
+        phase: s.state.phase, statuses: s.entries.map(e => e.status)}))""")

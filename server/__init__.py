@@ -27,11 +27,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     from .admin import bp as admin_bp
+    from .assessments import bp as assessments_bp
     from .auth import bp as auth_bp
+    from .dosing import bp as dosing_bp
+    from .pwa import bp as pwa_bp
+    from .sync_api import bp as sync_api_bp
     from .trials import bp as trials_bp
     from .web.health import bp as health_bp
 
-    for bp in (health_bp, auth_bp, trials_bp, admin_bp):
+    for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, admin_bp, pwa_bp, sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import click
@@ -33,6 +33,7 @@ def create_admin(username: str, display_name: str) -> None:
         try:
             create_staff({"username": username, "display_name": display_name, "password": password,
                           "roles": ["admin"]})
+            db.session.commit()
         except StaffError as exc:
             raise click.ClickException(str(exc.errors)) from exc
     click.echo(f"Admin {username} created.")
@@ -50,7 +51,7 @@ def demo_data() -> None:
     click.echo(f"Demo data loaded: staff pt, nurse, surgeon, admin (password {DEMO_PASSWORD}).")
 
 
-def load_demo_data(today: date | None = None) -> None:
+def load_demo_data(today: date | None = None, now: datetime | None = None) -> None:
     from .auth.models import User
     from .auth.services import create_staff
     from .trials.models import Patient
@@ -90,3 +91,13 @@ def load_demo_data(today: date | None = None) -> None:
                 trial.outcome = "candidate"
                 trial.outcome_reason = "Mean lower-limb MAS fell by 1.4 at 75 mcg; goals met; family keen."
             db.session.commit()
+
+        from .dosing.demo import add_demo_dosing
+
+        add_demo_dosing(today, now)
+        db.session.commit()
+
+        from .assessments.demo import add_demo_assessments
+
+        add_demo_assessments()
+        db.session.commit()

@@ -1,7 +1,22 @@
 """Imports every feature's models so SQLAlchemy's metadata is complete (migrations, create_all)."""
 
+from .assessments.models import Assessment, AssessmentPlan  # noqa: F401
 from .audit.models import AuditEvent
 from .auth.models import LoginAttempt, User
+from .dosing.models import DoseAdministration, DosePlanChange, Observation
+from .sync_api.models import SyncConflict, SyncLedger
 from .trials.models import Patient, Trial, TrialDay
 
-__all__ = ["AuditEvent", "LoginAttempt", "Patient", "Trial", "TrialDay", "User"]
+__all__ = [
+    "AuditEvent",
+    "DoseAdministration",
+    "DosePlanChange",
+    "LoginAttempt",
+    "Observation",
+    "Patient",
+    "SyncConflict",
+    "SyncLedger",
+    "Trial",
+    "TrialDay",
+    "User",
+]

@@ -2,27 +2,102 @@
 
 These are DEFAULTS proposed in ../shared/docs/clinical-brief.md for sign-off by the hospital's ITB team;
 the app flags numbers against them, the team decides. Sources are the brief's tags ([S3] etc.).
+Every interval is a field here, so a hospital changes the protocol in one place (and the Protocol page,
+which staff read, shows what is in force with its source).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+
+@dataclass(frozen=True)
+class MonitoringPhase:
+    """Observations every `every_minutes`, either `count` times or until `until_minutes` after the dose."""
+
+    every_minutes: int
+    count: int | None = None
+    until_minutes: int | None = None
+
+    def describe(self) -> str:
+        every = f"every {self.every_minutes} min" if self.every_minutes < 60 or self.every_minutes % 60 else (
+            "hourly" if self.every_minutes == 60 else f"every {self.every_minutes // 60} h")
+        if self.count is not None:
+            return f"{every} \u00d7 {self.count}"
+        return f"{every} to {_hours(self.until_minutes or 0)} after the dose"
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes // 60} h {minutes % 60:02d}"
+
+
+DEFAULT_MONITORING = (
+    MonitoringPhase(every_minutes=15, count=4),
+    MonitoringPhase(every_minutes=30, count=2),
+    MonitoringPhase(every_minutes=60, until_minutes=8 * 60),
+    MonitoringPhase(every_minutes=240, until_minutes=24 * 60),
+)
 
 
 @dataclass(frozen=True)
 class Protocol:
+    # Dosing (brief 1.5)
     allowed_bolus_mcg: tuple[Decimal, ...] = tuple(Decimal(v) for v in ("12.5", "25", "50", "75", "100"))
     ceiling_mcg: Decimal = Decimal("100")
+    override_role: str = "surgeon"  # only a neurosurgeon may go above the ceiling, and must give a reason
+    min_interval_hours: int = 24
+    concentration_mcg_per_ml: Decimal = Decimal("50")
     day1_default_mcg: Decimal = Decimal("50")
     day1_small_child_mcg: Decimal = Decimal("25")
     trial_days: int = 3
     default_dose_time: str = "09:00"
+    # A planned dose not given this long after its planned time shows as overdue on the ward.
+    dose_overdue_after_minutes: int = 30
+    # PT reassessment after the bolus (brief 2)
+    reassess_after_minutes: int = 4 * 60
+    reassess_window_from_minutes: int = 3 * 60
+    reassess_window_to_minutes: int = 5 * 60
+    # PT tone criterion (brief 3.1, 4.1, 4.2): numeric MAS mapping for means, and the responder threshold
+    mas_mapping: str = "ashworth_0_4"  # a key of server.assessments.instruments.MAS_MAPPINGS
+    tone_response_threshold: Decimal = Decimal("1.0")  # mean lower-limb reduction, same-day baseline vs post-dose
+    # Nursing observations after the bolus (brief 5.4)
+    monitoring: tuple[MonitoringPhase, ...] = DEFAULT_MONITORING
+    # An observation taken up to this early still counts for its slot; later than this after it, it is overdue.
+    obs_early_minutes: int = 5
+    obs_overdue_after_minutes: int = 5
     sources: dict[str, str] = field(default_factory=lambda: {
         "allowed_bolus_mcg": "Brief 1.5 DEFAULT; label 50/75/100 mcg [S3][S5]; 12.5-25 mcg [S16][S19]",
         "ceiling_mcg": "Brief 1.5 DEFAULT: no response at 100 mcg means not a candidate [S1][S3]",
+        "override_role": "Brief 1.5 DEFAULT: above the ceiling only by a neurosurgeon, with a reason",
+        "min_interval_hours": "Brief 1.5 DEFAULT: one bolus per calendar day, ≥ 24 h after the previous one "
+                              "[S3][S18]",
+        "concentration_mcg_per_ml": "Brief 1.5: 50 mcg/mL, 1 mL per 50 mcg, for the nurse's double-check [S29]",
         "day1_default_mcg": "Label screening dose 50 mcg; 25 mcg in very small children [S5][S6]",
+        "dose_overdue_after_minutes": "App DEFAULT (not in the brief): for the ward list only",
+        "reassess_after_minutes": "Brief 2 DEFAULT: reassess at 4 h, window 3-5 h; lowest MAS at 4 h [S21][S22]; "
+                                  "units reassess at ~3-4 h [S9]",
+        "mas_mapping": "Brief 3.1/4.2 DEFAULT: raw grade stored, averages via a configurable mapping shown beside "
+                       "every mean; original 0-4 Ashworth scale [S17] with 1+ = 1.5 (UNVERIFIED); 0-5 coding [S33]",
+        "tone_response_threshold": "Brief 4.1/4.2 DEFAULT: responder = mean lower-limb Ashworth reduction "
+                                   ">= 1.0 [S17]",
+        "monitoring": "Brief 5.4 DEFAULT (UNVERIFIED: no public paediatric source for q15 min after an IT "
+                      "bolus): q15 min x 4, q30 min x 2, hourly to 8 h (onset, 4 h peak, 8 h tail [S4]), then "
+                      "4-hourly; 4-hourly checks stop at 24 h, when the next bolus may be given (app DEFAULT)",
+        "obs_tolerance": "App DEFAULT (not in the brief): an observation up to 5 min early counts for its "
+                         "slot; one not taken 5 min after its time is overdue",
     })
+
+    def volume_ml(self, dose_mcg: Decimal) -> Decimal:
+        """The volume to draw up at the configured concentration, to 0.01 mL."""
+        return (Decimal(dose_mcg) / self.concentration_mcg_per_ml).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def monitoring_summary(self) -> str:
+        return ", ".join(p.describe() for p in self.monitoring)
+
+    def reassessment_summary(self) -> str:
+        return (f"{_hours(self.reassess_after_minutes)} after the dose (window "
+                f"{_hours(self.reassess_window_from_minutes)} to {_hours(self.reassess_window_to_minutes)})")
 
 
 DEFAULT_PROTOCOL = Protocol()

@@ -103,6 +103,7 @@ def make_user(app: Flask):  # type: ignore[no-untyped-def]
                 from server.auth.services import set_active
 
                 set_active(user, False)
+            db.session.commit()
             return user.id
 
     return _make
@@ -140,7 +141,9 @@ def make_patient(app: Flask):  # type: ignore[no-untyped-def]
                 "mrn": f"T{n:05d}", "weight_kg": Decimal("20.5"), "gmfcs_level": 3,
                 "diagnosis": "Bilateral spastic CP", "tone_type": "spastic", **overrides}
         with app.app_context():
-            return create_patient(data).id
+            patient_id = create_patient(data).id
+            db.session.commit()
+            return patient_id
 
     return _make
 
@@ -158,7 +161,9 @@ def make_trial(app: Flask, make_patient):  # type: ignore[no-untyped-def]
             data = {"patient_id": patient_id or make_patient(), "start_date": local_today(), "bed": "3",
                     "catheter_placed_at": None, "small_child": False, "day1_dose_mcg": Decimal("50"),
                     "dose_time": time(9, 0), **overrides}
-            return create_trial(data, created_by_id=None).id
+            trial_id = create_trial(data, created_by_id=None).id
+            db.session.commit()
+            return trial_id
 
     return _make
 

@@ -56,6 +56,7 @@ def staff_new():  # type: ignore[no-untyped-def]
         return _staff_form(values, errors, 422)
     try:
         create_staff(data)
+        db.session.commit()
     except StaffError as exc:
         return _staff_form(values, exc.errors, 422)
     return redirect_to(url_for("admin.staff"))
@@ -80,6 +81,7 @@ def staff_roles(user_id: int):  # type: ignore[no-untyped-def]
                       users=db.session.scalars(select(User).order_by(User.username)).all(),
                       errors={user.id: errors}, status=422)
     set_roles(user, set(data["roles"]))
+    db.session.commit()
     return render("admin/staff.html", "admin/_staff_row.html", user=user, role_labels=ROLE_LABELS,
                   users=db.session.scalars(select(User).order_by(User.username)).all(), errors={},
                   saved=user.id)
@@ -93,6 +95,7 @@ def staff_active(user_id: int):  # type: ignore[no-untyped-def]
     if user.id == current_user().id and not make_active:  # type: ignore[union-attr]
         abort(409, description="You cannot disable your own account.")
     set_active(user, make_active)
+    db.session.commit()
     return redirect_to(url_for("admin.staff"))
 
 

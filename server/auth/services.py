@@ -66,19 +66,19 @@ def create_staff(data: dict[str, Any]) -> User:
                 password_hash=hash_password(data["password"]), active=True, session_version=1)
     user.roles = set(data["roles"])
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
 def set_roles(user: User, roles: set[str]) -> User:
     user.roles = roles
     user.session_version += 1  # new roles take effect at the next sign-in
-    db.session.commit()
+    db.session.flush()
     return user
 
 
 def set_active(user: User, active: bool) -> User:
     user.active = active
     user.session_version += 1  # disabling ends every session of the user at once
-    db.session.commit()
+    db.session.flush()
     return user

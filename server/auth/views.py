@@ -11,7 +11,7 @@ from .services import AuthError, Throttled, authenticate
 from .session import current_user, sign_in, sign_out
 
 # Where each role lands after signing in; a user with several roles lands on the first that applies.
-HOME_BY_ROLE = (("pt", "trials.today"), ("nurse", "trials.ward"), ("surgeon", "trials.index"),
+HOME_BY_ROLE = (("pt", "trials.today"), ("nurse", "dosing.ward"), ("surgeon", "trials.index"),
                 ("admin", "admin.index"))
 
 

@@ -84,5 +84,8 @@ class TrialDay(Audited, db.Model):  # type: ignore[name-defined]
     planned_dose_mcg: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Set by server/dosing: "planned", "held" or "cancelled", with the reason (history in dose_plan_changes).
+    dose_status: Mapped[str] = mapped_column(String(16), default="planned", server_default="planned")
+    dose_status_reason: Mapped[str | None] = mapped_column(Text)
 
     trial: Mapped[Trial] = relationship(back_populates="days")

@@ -1,4 +1,8 @@
-"""Patients and trials: the one write path (the HTML forms and any later API call these)."""
+"""Patients and trials: the one write path (the HTML forms and any later API call these).
+
+Like every service, these flush and never commit: the caller (a view, the sync endpoint, the CLI) owns the
+transaction, so a sync batch stays one transaction with a savepoint per entry.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def create_patient(data: dict[str, Any]) -> Patient:
         raise TrialError({"mrn": ["A child with this hospital number is already registered."]})
     patient = Patient(**data)
     db.session.add(patient)
-    db.session.commit()
+    db.session.flush()
     return patient
 
 
@@ -54,7 +58,7 @@ def create_trial(data: dict[str, Any], created_by_id: int | None) -> Trial:
             planned_dose_mcg=data["day1_dose_mcg"] if n == 1 else None,
             planned_at=local_to_utc(day, data["dose_time"]) if n == 1 else None))
     db.session.add(trial)
-    db.session.commit()
+    db.session.flush()
     return trial
 
 

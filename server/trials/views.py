@@ -25,13 +25,6 @@ def today():  # type: ignore[no-untyped-def]
     return render("trials/today.html", trials=active_trials_on(day), day=day)
 
 
-@bp.get("/ward")
-@roles_required("nurse", "surgeon", "admin")
-def ward():  # type: ignore[no-untyped-def]
-    day = local_today()
-    return render("trials/ward.html", "trials/_ward_rows.html", trials=active_trials_on(day), day=day)
-
-
 @bp.get("/trials")
 @roles_required("surgeon", "admin")
 def index():  # type: ignore[no-untyped-def]
@@ -72,6 +65,7 @@ def patient_new():  # type: ignore[no-untyped-def]
         return _patient_form(request.form, errors, 422)
     try:
         create_patient(data)
+        db.session.commit()
     except TrialError as exc:
         return _patient_form(request.form, exc.errors, 422)
     return redirect_to(url_for("trials.patients"))
@@ -97,6 +91,7 @@ def trial_new():  # type: ignore[no-untyped-def]
         return _trial_form(request.form, errors, 422)
     try:
         trial = create_trial(data, created_by_id=current_user().id)  # type: ignore[union-attr]
+        db.session.commit()
     except TrialError as exc:
         return _trial_form(request.form, exc.errors, 422)
     return redirect_to(url_for("trials.detail", trial_id=trial.id))

@@ -6,7 +6,8 @@ import pytest
 from flask import Flask
 
 # Routes anyone may reach. A new route is protected unless it is added here on purpose.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.healthz"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.healthz", "pwa.service_worker", "pwa.manifest",
+                    "pwa.offline", "sync_api.openapi"}
 
 
 def _rules(app: Flask):  # type: ignore[no-untyped-def]
@@ -60,5 +61,6 @@ def test_disabled_user_is_signed_out_at_once(app: Flask, client, make_user) -> N
     assert client.get("/ward").status_code == 200
     with app.app_context():
         set_active(db.session.get(User, uid), False)
+        db.session.commit()
     response = client.get("/ward")
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")

@@ -1,0 +1,75 @@
+"""PT assessments: the per-trial plan (mutable, with a revision) and the assessment records (append-only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.tracking import Audited
+from ..auth.models import User
+from ..extensions import db
+from ..trials.models import Trial, TrialDay
+from ..web.types import UTCDateTime, utcnow
+from .instruments import PHASES
+
+
+class AssessmentPlan(Audited, db.Model):  # type: ignore[name-defined]
+    """Which muscle groups, joints and tests apply to this child: chosen at the first baseline, then reused."""
+
+    __tablename__ = "assessment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), unique=True)
+    items: Mapped[list[str]] = mapped_column(JSON)  # item ids, e.g. "mas.hip_adductors"
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trial: Mapped[Trial] = relationship()
+
+
+class Assessment(Audited, db.Model):  # type: ignore[name-defined]
+    """One version of one PT assessment. Never updated: a correction is a new row that supersedes this one.
+
+    The row is the clinical record, so the audit trail keeps who/when/which and leaves the values here.
+    """
+
+    __tablename__ = "assessments"
+    __table_args__ = (CheckConstraint("phase IN ('baseline', 'post_dose')", name="phase"),)
+    __audit_redact__ = frozenset({"values", "not_tested", "notes"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), index=True)
+    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the server's
+    entry_id: Mapped[str] = mapped_column(String(36), unique=True)  # made on the phone
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer, default=1)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)  # form field name -> grade (str) or number
+    not_tested: Mapped[dict[str, Any]] = mapped_column(JSON)  # item id -> {"sides": [...], "reason": "..."}
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Version chain: version 1 has no first_version_id; each correction names the version it replaces.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    first_version_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), unique=True)
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    # A post-dose assessment saved before any dose record reached the server (kept, and flagged).
+    saved_before_dose_record: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    trial: Mapped[Trial] = relationship()
+    trial_day: Mapped[TrialDay] = relationship()
+    author: Mapped[User] = relationship()
+
+    @property
+    def chain_id(self) -> int:
+        return self.first_version_id or self.id
+
+    @property
+    def phase_label(self) -> str:
+        return PHASES.get(self.phase, self.phase)

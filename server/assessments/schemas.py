@@ -1,0 +1,244 @@
+# ruff: noqa: RUF001  (clinical text uses en dashes and minus signs on purpose)
+"""The assessment form, validated once: the online form post and the replayed sync entry load through this.
+
+Field names are the flat form names from `instruments` (e.g. `mas.hip_adductors.left`). The schema loads a
+`request.form` MultiDict and a JSON dict of strings (the sync payload) alike, and answers with errors keyed
+by those names, so they show beside the fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+
+from ..web.forms import FormSchema
+from .instruments import (
+    CELLS,
+    INSTRUMENTS,
+    ITEMS,
+    NOT_TESTED_SIDED,
+    NOT_TESTED_YES,
+    NOTES_MAX,
+    PHASES,
+    REASON_MAX,
+    SIDE_LABELS,
+    Item,
+    Measure,
+    choice_message,
+    number_message,
+    range_message,
+)
+
+REASON_NEEDED = "Say why it was not tested (e.g. child asleep, in pain, cast on)."
+VALUE_AND_NOT_TESTED = "Marked not tested: clear this value, or change “not tested”."
+NOTHING_RECORDED = "Nothing was recorded: score at least one item, or mark items not tested with a reason."
+
+
+def _attr(name: str) -> str:
+    return name.replace(".", "__")
+
+
+class Number(fields.Decimal):
+    """A typed number with the instrument's range and precision, and messages that name the field."""
+
+    def __init__(self, item: Item, measure: Measure, **kwargs: Any) -> None:
+        self.measure = measure
+        message = number_message(item, measure)
+        super().__init__(
+            allow_nan=False, load_default=None,
+            validate=validate.Range(min=measure.min, max=measure.max, error=range_message(item, measure)),
+            error_messages={"invalid": message, "special": message, "null": message}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace(",", ".").replace("−", "-")  # decimal comma; a typographic minus
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            exponent = number.as_tuple().exponent
+        except (AttributeError, InvalidOperation):  # pragma: no cover - Decimal always has one
+            raise self.make_error("invalid") from None
+        if isinstance(exponent, int) and -exponent > self.measure.decimals and number != number.to_integral_value():
+            raise self.make_error("invalid")
+        return number
+
+
+def _cell_field(item: Item, measure: Measure, name: str) -> fields.Field[Any]:
+    if measure.is_choice:
+        message = choice_message(measure)
+        return fields.String(data_key=name, load_default=None,
+                             validate=validate.OneOf(measure.choice_values(), error=message),
+                             error_messages={"invalid": message, "null": message})
+    return Number(item, measure, data_key=name)
+
+
+def _not_tested_field(item: Item) -> fields.Field[Any]:
+    if item.sided:
+        message = "Choose left, right or both sides."
+        choices = list(NOT_TESTED_SIDED)
+    else:
+        message = "Tick “Not tested” or leave it clear."
+        choices = [NOT_TESTED_YES]
+    return fields.String(data_key=item.not_tested_name, load_default=None,
+                         validate=validate.OneOf(choices, error=message), error_messages={"invalid": message})
+
+
+def _generated_fields() -> dict[str, fields.Field[Any]]:
+    out: dict[str, fields.Field[Any]] = {}
+    for cell in CELLS.values():
+        out[_attr(cell.name)] = _cell_field(cell.item, cell.measure, cell.name)
+    for item in ITEMS.values():
+        out[_attr(item.not_tested_name)] = _not_tested_field(item)
+        out[_attr(item.reason_name)] = fields.String(
+            data_key=item.reason_name, load_default=None,
+            validate=validate.Length(max=REASON_MAX, error=f"Keep the reason under {REASON_MAX} characters."))
+    return out
+
+
+def _unknown_key_message(key: str) -> str | None:
+    """A message for a field that looks like an instrument field but names no known item or side."""
+    parts = key.split(".")
+    instrument = INSTRUMENTS.get(parts[0])
+    if instrument is None or key in CELLS or (len(parts) > 2 and parts[-1] in ("not_tested", "not_tested_reason")
+                                              and ".".join(parts[:2]) in ITEMS and len(parts) == 3):
+        return None
+    if len(parts) < 2 or f"{parts[0]}.{parts[1]}" not in ITEMS:
+        name = parts[1] if len(parts) > 1 else ""
+        return f"Unknown {instrument.item_word} “{name}” for {instrument.title}."
+    item = ITEMS[f"{parts[0]}.{parts[1]}"]
+    if item.sided and (len(parts) < 3 or parts[2] not in SIDE_LABELS):
+        side = parts[2] if len(parts) > 2 else ""
+        return f"Unknown side “{side}” for {item.label}: use left or right."
+    if len(item.measures) > 1:
+        return f"Unknown measure “{parts[-1]}” for {item.label}."
+    return f"Unknown field “{key}”."
+
+
+def _not_tested_sides(item: Item, value: str | None) -> set[str | None]:
+    if not value:
+        return set()
+    if not item.sided:
+        return {None}
+    return {"left", "right"} if value == "both" else {value}
+
+
+class _AssessmentSchemaBase(FormSchema):
+    trial_id = fields.Integer(required=True, strict=False, error_messages={
+        "required": "Unknown trial: open the form from the trial's page.", "null": "Unknown trial.",
+        "invalid": "Unknown trial: open the form from the trial's page."})
+    day_number = fields.Integer(required=True, strict=False, validate=validate.Range(
+        min=1, max=30, error="Unknown trial day."), error_messages={
+        "required": "Unknown trial day.", "null": "Unknown trial day.", "invalid": "Unknown trial day."})
+    phase = fields.String(required=True, validate=validate.OneOf(list(PHASES), error="Choose baseline or post-dose."),
+                          error_messages={"required": "Choose baseline or post-dose."})
+    supersedes_id = fields.Integer(load_default=None, strict=False,
+                                   error_messages={"invalid": "Unknown assessment to correct."})
+    correction_reason = fields.String(load_default=None, validate=validate.Length(
+        max=500, error="Keep the reason under 500 characters."))
+    notes = fields.String(load_default=None, validate=validate.Length(
+        max=NOTES_MAX, error=f"Notes are limited to {NOTES_MAX} characters."))
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _cross_checks(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+
+        def add(name: str, message: str) -> None:
+            errors.setdefault(name, []).append(message)
+
+        keys = list(original.keys()) if isinstance(original, Mapping) else []
+        for key in keys:
+            message = _unknown_key_message(str(key))
+            if message:
+                add(str(key), message)
+        entered = any(_filled(original, k) for k in keys
+                      if k in CELLS or k.endswith((".not_tested", ".not_tested_reason")))
+        if not entered and not errors:
+            add("_schema", NOTHING_RECORDED)
+
+        for item in ITEMS.values():
+            nt = data.get(_attr(item.not_tested_name))
+            reason = data.get(_attr(item.reason_name))
+            if nt and not reason:
+                add(item.reason_name, REASON_NEEDED)
+            if reason and not nt:
+                add(item.not_tested_name, "Choose which side was not tested, or clear the reason." if item.sided
+                    else "Tick “Not tested”, or clear the reason.")
+            skipped = _not_tested_sides(item, nt)
+            for cell in item.cells():
+                if cell.side in skipped and data.get(_attr(cell.name)) is not None:
+                    add(cell.name, VALUE_AND_NOT_TESTED)
+            if item.instrument == "tardieu":
+                for side in item.sides():
+                    r1 = data.get(_attr(item.field(side, "r1")))
+                    r2 = data.get(_attr(item.field(side, "r2")))
+                    if r1 is not None and r2 is not None and (r2 - r1) * item.stretch_direction < 0:
+                        add(item.field(side, "r1"),
+                            "R1 (the catch on a fast stretch) cannot lie beyond R2 (the full slow range): "
+                            "check both angles.")
+        penn = ITEMS["function.penn"]
+        frequency = data.get(_attr(penn.field(None, "frequency")))
+        severity = data.get(_attr(penn.field(None, "severity")))
+        if frequency == "0" and severity is not None:
+            add(penn.field(None, "severity"), "Leave severity blank when there are no spasms (frequency 0).")
+        if frequency not in (None, "0") and severity is None:
+            add(penn.field(None, "severity"), "Choose how severe the spasms are.")
+        if data.get("supersedes_id") is not None and not data.get("correction_reason"):
+            add("correction_reason", "Give the reason for the correction.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _shape(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for cell in CELLS.values():
+            value = data.get(_attr(cell.name))
+            if value is None:
+                continue
+            if isinstance(value, Decimal):
+                value = int(value) if cell.measure.decimals == 0 else float(value)
+            values[cell.name] = value
+        not_tested: dict[str, Any] = {}
+        for item in ITEMS.values():
+            nt = data.get(_attr(item.not_tested_name))
+            if nt:
+                sides = sorted(s for s in _not_tested_sides(item, nt) if s) if item.sided else []
+                not_tested[item.id] = {"sides": sides, "reason": data[_attr(item.reason_name)]}
+        return {
+            "trial_id": data["trial_id"], "day_number": data["day_number"], "phase": data["phase"],
+            "supersedes_id": data.get("supersedes_id"), "correction_reason": data.get("correction_reason"),
+            "values": values, "not_tested": not_tested, "notes": data.get("notes"),
+        }
+
+
+def _filled(original: Any, key: str) -> bool:
+    value = original.get(key)
+    return value is not None and str(value).strip() != ""
+
+
+AssessmentSchema = _AssessmentSchemaBase.from_dict(_generated_fields(), name="AssessmentSchema")
+
+
+def known_field_names() -> set[str]:
+    """Every name the form may send (so a page can show errors for anything else at the top)."""
+    names = set(CELLS)
+    for item in ITEMS.values():
+        names |= {item.not_tested_name, item.reason_name}
+    return names | {"notes", "correction_reason"}
+
+
+class PlanSchema(FormSchema):
+    items = fields.List(fields.String(), load_default=list)
+    base_rev = fields.Integer(load_default=None, strict=False,
+                              error_messages={"invalid": "Reload the page and choose again."})
+
+    @validates_schema
+    def _items(self, data: dict[str, Any], **_: Any) -> None:
+        unknown = [i for i in data.get("items", []) if i not in ITEMS]
+        if unknown:
+            raise ValidationError(f"Unknown item(s): {', '.join(unknown)}.", "items")
+        if not data.get("items"):
+            raise ValidationError("Choose at least one muscle group, joint or test.", "items")

@@ -1,0 +1,310 @@
+# ruff: noqa: RUF001  (clinical text uses en dashes and minus signs on purpose)
+"""PT assessments: the one write path. The form view and the sync handler (offline.py) both call these.
+
+Assessments are append-only: `correct_assessment` adds a new version that supersedes the old one, with a
+reason, and the old one stays. The plan is a mutable record with a revision.
+
+Like every service, these flush and never commit: the caller owns the transaction (the form view commits;
+the sync engine runs one transaction per batch with a savepoint per entry; the CLI commits the demo data).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..dosing.models import DoseAdministration
+from ..extensions import db
+from ..protocol import current_protocol
+from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
+from ..web.types import utcnow
+from .instruments import ITEMS, PHASES, default_plan, ordered
+from .models import Assessment, AssessmentPlan
+
+
+class AssessmentError(Exception):
+    """Refused input, with messages by form field name (shown beside the fields, or sent back to the phone)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        self.reason = next(iter(next(iter(errors.values()))), "The assessment was refused.")
+        super().__init__(self.reason)
+
+
+class AlreadySaved(AssessmentError):
+    """This entry id was saved before (a double submit): nothing new is written."""
+
+    def __init__(self, existing_id: int):
+        super().__init__({"_form": ["This assessment was already saved."]})
+        self.existing_id = existing_id
+
+
+class AlreadyCorrected(AssessmentError):
+    """The version being corrected has been corrected already (e.g. on another phone)."""
+
+    def __init__(self, latest: Assessment):
+        super().__init__({"supersedes_id": [
+            f"This version was already corrected (version {latest.version} is the latest): correct that one."]})
+        self.latest_id = latest.id
+
+
+class PlanConflict(AssessmentError):
+    def __init__(self, plan: AssessmentPlan):
+        super().__init__({"_form": [
+            f"Someone changed this child's plan meanwhile (now revision {plan.revision}). "
+            "Check the choices below and save again."]})
+        self.plan = plan
+
+
+# ---- reading ---------------------------------------------------------------------------------------------
+
+def get_trial(trial_id: int) -> Trial | None:
+    return db.session.get(Trial, trial_id)
+
+
+def get_plan(trial_id: int) -> AssessmentPlan | None:
+    return db.session.scalar(select(AssessmentPlan).where(AssessmentPlan.trial_id == trial_id))
+
+
+def plan_for(trial: Trial) -> list[str]:
+    """The trial's plan, or the default (lower limb; walking or sitting tests by GMFCS) before the first one."""
+    plan = get_plan(trial.id)
+    return ordered(plan.items) if plan is not None else default_plan(trial.patient.gmfcs_level)
+
+
+def trial_day(trial: Trial, day_number: int) -> TrialDay | None:
+    return next((d for d in trial.days if d.day_number == day_number), None)
+
+
+def dose_for(day: TrialDay) -> DoseAdministration | None:
+    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id))
+
+
+def doses_for(trial: Trial) -> dict[int, DoseAdministration]:
+    ids = [d.id for d in trial.days]
+    if not ids:
+        return {}
+    rows = db.session.scalars(select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids))).all()
+    return {row.trial_day_id: row for row in rows}
+
+
+def get_assessment(assessment_id: int) -> Assessment | None:
+    return db.session.get(Assessment, assessment_id)
+
+
+def by_entry_id(entry_id: str) -> Assessment | None:
+    return db.session.scalar(select(Assessment).where(Assessment.entry_id == entry_id))
+
+
+def _superseded_ids() -> Any:
+    return select(Assessment.supersedes_id).where(Assessment.supersedes_id.is_not(None))
+
+
+def is_current(assessment: Assessment) -> bool:
+    return db.session.scalar(select(Assessment.id).where(Assessment.supersedes_id == assessment.id)) is None
+
+
+def chain(assessment: Assessment) -> list[Assessment]:
+    """Every version of this assessment, oldest first."""
+    root = assessment.chain_id
+    rows = db.session.scalars(select(Assessment).where(
+        (Assessment.id == root) | (Assessment.first_version_id == root)).order_by(Assessment.version)).all()
+    return list(rows)
+
+
+def assessed_at(assessment: Assessment) -> datetime:
+    """When the child was assessed: the first version's phone time (a correction fixes values, not the time)."""
+    if assessment.first_version_id is None:
+        return assessment.recorded_at
+    first = db.session.get(Assessment, assessment.first_version_id)
+    return first.recorded_at if first is not None else assessment.recorded_at
+
+
+def current_assessments(trial_id: int) -> list[Assessment]:
+    """The latest version of every assessment of a trial, by day, then phase, then time."""
+    rows = db.session.scalars(
+        select(Assessment).options(selectinload(Assessment.trial_day), selectinload(Assessment.author))
+        .where(Assessment.trial_id == trial_id, Assessment.id.not_in(_superseded_ids()))).all()
+    phase_order = list(PHASES)
+    return sorted(rows, key=lambda a: (a.trial_day.day_number, phase_order.index(a.phase), assessed_at(a), a.id))
+
+
+def all_versions(trial_id: int) -> dict[int, list[Assessment]]:
+    """Every version of every assessment of a trial, grouped by chain (first version id), oldest first."""
+    rows = db.session.scalars(
+        select(Assessment).options(selectinload(Assessment.trial_day), selectinload(Assessment.author))
+        .where(Assessment.trial_id == trial_id).order_by(Assessment.version, Assessment.id)).all()
+    chains: dict[int, list[Assessment]] = defaultdict(list)
+    for row in rows:
+        chains[row.chain_id].append(row)
+    return dict(chains)
+
+
+def day_assessments(trial_id: int, day_id: int, phase: str) -> list[Assessment]:
+    return [a for a in current_assessments(trial_id) if a.trial_day_id == day_id and a.phase == phase]
+
+
+def same_day_baseline(trial_id: int, day_id: int) -> Assessment | None:
+    """The latest current baseline of the day: shown beside every post-dose field."""
+    baselines = day_assessments(trial_id, day_id, "baseline")
+    return baselines[-1] if baselines else None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a post-dose assessment was made, relative to the dose (filled in once the dose is recorded)."""
+
+    minutes: int | None
+    dose: DoseAdministration | None
+    saved_before_dose_record: bool
+    in_window: bool | None
+    message: str
+
+    @property
+    def flagged(self) -> bool:
+        return self.dose is None or self.in_window is False or self.saved_before_dose_record
+
+
+def hours_minutes(minutes: int) -> str:
+    sign = "−" if minutes < 0 else ""
+    m = abs(minutes)
+    return f"{sign}{m // 60} h {m % 60:02d}"
+
+
+def timing(assessment: Assessment, dose: DoseAdministration | None) -> Timing | None:
+    """None for a baseline. For a post-dose assessment: minutes after the dose, the window, and any flag."""
+    if assessment.phase != "post_dose":
+        return None
+    early = assessment.saved_before_dose_record
+    if dose is None:
+        return Timing(None, None, early, None,
+                      "No dose recorded yet for this day: kept and flagged; the time after the dose fills in "
+                      "once the dose is recorded.")
+    minutes = int((assessed_at(assessment) - dose.given_at).total_seconds() // 60)
+    protocol = current_protocol()
+    lo = getattr(protocol, "reassess_window_from_minutes", 180)
+    hi = getattr(protocol, "reassess_window_to_minutes", 300)
+    in_window = lo <= minutes <= hi
+    if minutes < 0:
+        message = f"Made {hours_minutes(-minutes)} BEFORE the recorded dose time: check the times."
+    else:
+        window = f"window {hours_minutes(lo)}–{hours_minutes(hi)}"
+        message = f"{hours_minutes(minutes)} after the dose ({window} {'✓' if in_window else '— outside'})"
+    if early:
+        message += " · saved before the dose record reached the server"
+    return Timing(minutes, dose, early, in_window, message)
+
+
+# ---- writing ---------------------------------------------------------------------------------------------
+
+def _open_trial_day(trial_id: int, day_number: int) -> tuple[Trial, TrialDay]:
+    trial = db.session.get(Trial, trial_id)
+    if trial is None:
+        raise AssessmentError({"trial_id": [f"Unknown trial ({trial_id}): nothing was saved."]})
+    if not trial.is_open:
+        status = TRIAL_STATUSES.get(trial.status, trial.status).lower()
+        raise AssessmentError({"trial_id": [
+            f"This trial is {status}: assessments can no longer be recorded or corrected."]})
+    day = trial_day(trial, day_number)
+    if day is None:
+        raise AssessmentError({"day_number": [
+            f"This trial has no day {day_number} (days 1–{len(trial.days)})."]})
+    return trial, day
+
+
+def _check_entry(entry_id: str, recorded_at: datetime) -> None:
+    if not entry_id or len(entry_id) > 36:
+        raise AssessmentError({"_form": ["The entry has no valid id: reload the form and save again."]})
+    if recorded_at.tzinfo is None:
+        raise ValueError("recorded_at must be timezone-aware")
+    existing = by_entry_id(entry_id)
+    if existing is not None:
+        raise AlreadySaved(existing.id)
+
+
+def _finish(obj: Any) -> None:
+    db.session.add(obj)
+    db.session.flush()
+
+
+def record_assessment(data: dict[str, Any], *, author_id: int, recorded_at: datetime, entry_id: str,
+                      device_id: str | None = None, form_version: int = 1) -> Assessment:
+    """Store a new assessment from AssessmentSchema output (trial_id, day_number, phase, values, not_tested,
+    notes). A post-dose assessment with no dose on record yet is kept and flagged."""
+    _check_entry(entry_id, recorded_at)
+    if data.get("supersedes_id") is not None:
+        raise AssessmentError({"supersedes_id": ["A correction goes through correct_assessment."]})
+    trial, day = _open_trial_day(int(data["trial_id"]), int(data["day_number"]))
+    if data["phase"] not in PHASES:
+        raise AssessmentError({"phase": ["Choose baseline or post-dose."]})
+    if get_plan(trial.id) is None:  # the first assessment fixes the plan, so later ones measure the same set
+        set_plan(trial.id, default_plan(trial.patient.gmfcs_level), author_id=author_id)
+    assessment = Assessment(
+        trial_id=trial.id, trial_day_id=day.id, phase=data["phase"], author_id=author_id,
+        recorded_at=recorded_at, received_at=utcnow(), entry_id=entry_id, device_id=device_id,
+        form_version=form_version, values=dict(data.get("values") or {}),
+        not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"), version=1,
+        saved_before_dose_record=data["phase"] == "post_dose" and dose_for(day) is None)
+    _finish(assessment)
+    return assessment
+
+
+def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str | None, author_id: int,
+                       recorded_at: datetime, entry_id: str, device_id: str | None = None,
+                       form_version: int = 1) -> Assessment:
+    """Add a new version that supersedes `assessment_id`, with a required reason. The old version stays."""
+    _check_entry(entry_id, recorded_at)
+    old = db.session.get(Assessment, assessment_id)
+    if old is None:
+        raise AssessmentError({"supersedes_id": [f"Unknown assessment ({assessment_id}) to correct."]})
+    _open_trial_day(old.trial_id, old.trial_day.day_number)
+    reason = (reason or "").strip()
+    if not reason:
+        raise AssessmentError({"correction_reason": ["Give the reason for the correction."]})
+    newer = db.session.scalar(select(Assessment).where(Assessment.supersedes_id == old.id))
+    if newer is not None:
+        raise AlreadyCorrected(chain(old)[-1])
+    correction = Assessment(
+        trial_id=old.trial_id, trial_day_id=old.trial_day_id, phase=old.phase, author_id=author_id,
+        recorded_at=recorded_at, received_at=utcnow(), entry_id=entry_id, device_id=device_id,
+        form_version=form_version, values=dict(data.get("values") or {}),
+        not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"),
+        version=old.version + 1, first_version_id=old.chain_id, supersedes_id=old.id, correction_reason=reason,
+        saved_before_dose_record=old.saved_before_dose_record)
+    _finish(correction)
+    return correction
+
+
+def set_plan(trial_id: int, items: list[str], *, author_id: int | None, base_rev: int | None = None
+             ) -> AssessmentPlan:
+    """Choose the items measured for this child. An edit names the revision it started from (`base_rev`)."""
+    trial = db.session.get(Trial, trial_id)
+    if trial is None:
+        raise AssessmentError({"trial_id": [f"Unknown trial ({trial_id})."]})
+    if not trial.is_open:
+        raise AssessmentError({"_form": ["This trial is closed: its assessment plan can no longer change."]})
+    unknown = [i for i in items if i not in ITEMS]
+    if unknown:
+        raise AssessmentError({"items": [f"Unknown item(s): {', '.join(unknown)}."]})
+    chosen = ordered(items)
+    if not chosen:
+        raise AssessmentError({"items": ["Choose at least one muscle group, joint or test."]})
+    plan = get_plan(trial_id)
+    if plan is None:
+        plan = AssessmentPlan(trial_id=trial_id, items=chosen, revision=1, chosen_by_id=author_id,
+                              updated_at=utcnow())
+    else:
+        if base_rev is not None and base_rev != plan.revision:
+            raise PlanConflict(plan)
+        if plan.items != chosen:
+            plan.items = chosen
+            plan.revision = plan.revision + 1
+            plan.chosen_by_id = author_id
+            plan.updated_at = utcnow()
+    _finish(plan)
+    return plan

@@ -1,0 +1,104 @@
+"""Dosing: dose plans, the administration record, the ward schedule and post-dose monitoring.
+
+The current plan of a day lives on `TrialDay` (planned dose, time, status, revision); every change to it,
+and every edit refused because it started from a stale revision, is kept in `DosePlanChange`, so both
+versions of a clash stay visible.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..audit.tracking import Audited
+from ..auth.models import User
+from ..extensions import db
+from ..trials.models import TrialDay
+from ..web.types import UTCDateTime, utcnow
+
+ROUTES = {"catheter": "Intrathecal catheter", "lumbar_puncture": "Lumbar puncture"}
+PLAN_ACTIONS = {"plan": "Planned", "hold": "Held", "cancel": "Cancelled"}
+DAY_STATUSES = {"planned": "Planned", "held": "Held", "cancelled": "Cancelled"}
+
+
+class DoseAdministration(Audited, db.Model):  # type: ignore[name-defined]
+    """The bolus actually given on a trial day (at most one per day)."""
+
+    __tablename__ = "dose_administrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), unique=True)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    dose_mcg: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    volume_ml: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    concentration_mcg_per_ml: Mapped[Decimal] = mapped_column(Numeric(6, 1))
+    route: Mapped[str] = mapped_column(String(24))  # a key of ROUTES
+    given_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    checked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trial_day: Mapped[TrialDay] = relationship()
+    given_by: Mapped[User] = relationship(foreign_keys=[given_by_id])
+    checked_by: Mapped[User] = relationship(foreign_keys=[checked_by_id])
+
+    @property
+    def route_label(self) -> str:
+        return ROUTES.get(self.route, self.route)
+
+
+class DosePlanChange(Audited, db.Model):  # type: ignore[name-defined]
+    """One change to a day's plan (set, hold, cancel), or a refused edit kept as a conflict copy."""
+
+    __tablename__ = "dose_plan_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # a key of PLAN_ACTIONS
+    outcome: Mapped[str] = mapped_column(String(16))  # "applied" or "conflict" (not applied: stale revision)
+    base_revision: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int | None] = mapped_column(Integer)  # the day's revision this produced; None if conflict
+    planned_dose_mcg: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)  # why held or cancelled
+    override_reason: Mapped[str | None] = mapped_column(Text)  # why above the ceiling
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship()
+
+    @property
+    def is_conflict(self) -> bool:
+        return self.outcome == "conflict"
+
+
+class Observation(Audited, db.Model):  # type: ignore[name-defined]
+    """One set of nursing observations after (or before) a bolus. Append-only; may come from the outbox."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(36), unique=True)  # made on the phone (crypto.randomUUID())
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the child was observed
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # saved on the device (device clock)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # reached the server
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    heart_rate: Mapped[int | None] = mapped_column(Integer)
+    resp_rate: Mapped[int | None] = mapped_column(Integer)
+    spo2: Mapped[int | None] = mapped_column(Integer)
+    bp_systolic: Mapped[int | None] = mapped_column(Integer)
+    bp_diastolic: Mapped[int | None] = mapped_column(Integer)
+    temperature_c: Mapped[Decimal | None] = mapped_column(Numeric(3, 1))
+    sedation_score: Mapped[int | None] = mapped_column(Integer)
+    pain_score: Mapped[int | None] = mapped_column(Integer)
+    effects: Mapped[list[Any]] = mapped_column(JSON, default=list)  # keys of vitals.ADVERSE_EFFECTS
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    author: Mapped[User] = relationship()

@@ -1,0 +1,131 @@
+"""Form schemas for dosing. The same ObservationSchema loads the HTML form and the outbox's replayed payload."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
+
+from ..web.forms import FormSchema
+from .models import ROUTES
+from .vitals import ADVERSE_EFFECTS, SEDATION_SCALE
+
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+TRUTHY = {"on", "true", "1", "yes"}
+FALSY = {"off", "false", "0", "no"}
+
+
+def _required(msg: str) -> dict[str, str]:
+    return {"required": msg, "null": msg}
+
+
+def _dose_field(required: bool = True) -> fields.Decimal:
+    return fields.Decimal(required=required, load_default=None, places=1, validate=validate.Range(
+        min=Decimal("0.1"), max=Decimal("9999"), error="Enter a dose in mcg between 0.1 and 9999."),
+        error_messages={**_required("Choose the dose."), "invalid": "Enter the dose as a number of mcg."})
+
+
+class DoseChoiceMixin:
+    """`dose_mcg` is one of the listed values, or "other" with `other_dose_mcg` (a neurosurgeon's override)."""
+
+    @staticmethod
+    def resolve(data: dict[str, Any]) -> dict[str, Any]:
+        choice = data.pop("dose_mcg", None)
+        other = data.pop("other_dose_mcg", None)
+        if choice == "other":
+            if other is None:
+                raise ValidationError({"other_dose_mcg": ["Enter the dose in mcg."]})
+            data["dose_mcg"] = other
+        elif choice is None:
+            raise ValidationError({"dose_mcg": ["Choose the dose."]})
+        else:
+            try:
+                data["dose_mcg"] = Decimal(choice)
+            except ArithmeticError:
+                raise ValidationError({"dose_mcg": ["Choose one of the listed doses."]}) from None
+        return data
+
+
+class PlanSchema(FormSchema, DoseChoiceMixin):
+    dose_mcg = fields.String(required=True, error_messages=_required("Choose the dose."))
+    other_dose_mcg = _dose_field(required=False)
+    planned_time = fields.Time(required=True, error_messages={
+        **_required("Enter the planned time."), "invalid": "Enter a time as HH:MM."})
+    override_reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+    base_revision = fields.Integer(required=True, strict=False, error_messages={
+        **_required("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
+
+    @post_load
+    def _dose(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return self.resolve(data)
+
+
+class HoldSchema(FormSchema):
+    action = fields.String(required=True, validate=validate.OneOf(["hold", "cancel"], error="Choose hold or cancel."),
+                           error_messages=_required("Choose hold or cancel."))
+    reason = fields.String(required=True, validate=validate.Length(max=1000),
+                           error_messages=_required("Give the reason."))
+    base_revision = fields.Integer(required=True, strict=False, error_messages={
+        **_required("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
+
+
+class DoseSchema(FormSchema, DoseChoiceMixin):
+    given_time = fields.Time(required=True, error_messages={
+        **_required("Enter the time the dose was given."), "invalid": "Enter a time as HH:MM."})
+    dose_mcg = fields.String(required=True, error_messages=_required("Choose the dose given."))
+    other_dose_mcg = _dose_field(required=False)
+    override_reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+    route = fields.String(required=True, validate=validate.OneOf(list(ROUTES), error="Choose the route."),
+                          error_messages=_required("Choose the route."))
+    given_by_id = fields.Integer(required=True, strict=False, error_messages={
+        **_required("Choose who gave the dose."), "invalid": "Choose who gave the dose."})
+    checked_by_id = fields.Integer(required=True, strict=False, error_messages={
+        **_required("Choose who double-checked the dose."), "invalid": "Choose who double-checked the dose."})
+
+    @post_load
+    def _dose(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return self.resolve(data)
+
+
+def _int(name: str, low: int, high: int, unit: str = "") -> fields.Integer:
+    msg = f"{name} is a whole number from {low} to {high}{unit}."
+    return fields.Integer(load_default=None, strict=False, validate=validate.Range(low, high, error=msg),
+                          error_messages={"invalid": msg})
+
+
+class ObservationSchema(FormSchema):
+    """One set of observations. Plausibility limits only: clinical ranges are flagged, never refused."""
+
+    trial_day_id = fields.Integer(required=True, strict=False, error_messages={
+        **_required("Reload the page: the trial day is missing."), "invalid": "Reload the page."})
+    entry_id = fields.String(load_default=None, validate=validate.Regexp(UUID_RE, error="Reload the page."))
+    taken_at = fields.DateTime(format="%Y-%m-%dT%H:%M", load_default=None,
+                               error_messages={"invalid": "Enter a date and time."})
+    heart_rate = _int("Heart rate", 20, 300, "/min")
+    resp_rate = _int("Respiratory rate", 0, 120, "/min")
+    spo2 = _int("SpO2", 50, 100, "%")
+    bp_systolic = _int("Systolic pressure", 30, 250, " mmHg")
+    bp_diastolic = _int("Diastolic pressure", 10, 200, " mmHg")
+    temperature_c = fields.Decimal(load_default=None, places=1, validate=validate.Range(
+        Decimal("30"), Decimal("44"), error="Temperature is from 30 to 44 °C."),
+        error_messages={"invalid": "Enter the temperature as a number, e.g. 36.8."})
+    sedation_score = fields.Integer(load_default=None, strict=False, validate=validate.OneOf(
+        list(SEDATION_SCALE), error="Choose a sedation score from 0 to 4."),
+        error_messages={"invalid": "Choose a sedation score from 0 to 4."})
+    pain_score = _int("Pain score", 0, 10)
+    effects = fields.List(fields.String(validate=validate.OneOf(list(ADVERSE_EFFECTS), error="Unknown effect.")),
+                          load_default=list)
+    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        measured = ("heart_rate", "resp_rate", "spo2", "bp_systolic", "bp_diastolic", "temperature_c",
+                    "sedation_score", "pain_score", "notes")
+        if not any(data.get(k) is not None for k in measured) and not data.get("effects"):
+            raise ValidationError("Enter at least one observation.", "_form")
+        if (data.get("bp_systolic") is None) != (data.get("bp_diastolic") is None):
+            raise ValidationError("Enter both blood pressure numbers.",
+                                  "bp_diastolic" if data.get("bp_diastolic") is None else "bp_systolic")
+        if data.get("bp_systolic") is not None and data["bp_diastolic"] >= data["bp_systolic"]:
+            raise ValidationError("Diastolic must be lower than systolic.", "bp_diastolic")

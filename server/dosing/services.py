@@ -1,0 +1,452 @@
+"""Dosing: the one write path (HTML forms and the outbox replay call these) and the ward's read models.
+
+Every rule of the protocol is checked here, so no caller can skip one. A refused write raises DosingError
+with messages by form field and writes nothing; an edit that started from a stale revision raises
+PlanConflict after adding the refused version (both versions stay visible: the caller commits it).
+Like every service these flush and never commit: the caller (a view, the sync endpoint, the CLI) owns the
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..auth.models import User
+from ..extensions import db
+from ..protocol import Protocol, current_protocol, format_mcg
+from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
+from ..web.clock import hospital_tz, local_to_utc
+from ..web.types import utcnow
+from . import schedule
+from .models import DoseAdministration, DosePlanChange, Observation
+from .vitals import Flag, age_in_months, assess
+
+CLINICAL_ROLES = ("nurse", "surgeon")
+FUTURE_SLACK = timedelta(minutes=5)  # device clocks drift: a time this far ahead of the server is still "now"
+
+
+class DosingError(Exception):
+    """Refused input, with messages by form field ("_form" for the whole form). Nothing was written."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+class PlanConflict(Exception):
+    """The edit started from an older revision of the plan. Nothing changed; the refused version is kept."""
+
+    def __init__(self, day: TrialDay, mine: DosePlanChange):
+        super().__init__(f"plan of trial day {day.id} is at revision {day.revision}, edit based on "
+                         f"{mine.base_revision}")
+        self.day = day
+        self.mine = mine
+        self.message = (f"Someone else changed this plan (now revision {day.revision}) after you opened it "
+                        f"(revision {mine.base_revision}). Your version was not applied; it is kept below beside "
+                        "the current plan. Check both, then edit the current plan if it still needs to change.")
+
+
+# --- shared checks -----------------------------------------------------------------------------------------------
+
+def _fmt_list(values: tuple[Decimal, ...]) -> str:
+    text = [f"{format_mcg(v)}" for v in values]
+    return ", ".join(text[:-1]) + " or " + text[-1] if len(text) > 1 else "".join(text)
+
+
+def dose_errors(dose: Decimal, override_reason: str | None, author: User | None,
+                protocol: Protocol) -> dict[str, list[str]]:
+    """The protocol's rule for one bolus: an allowed value, and above the ceiling only by a neurosurgeon's
+    override with a reason."""
+    ceiling = protocol.ceiling_mcg
+    if dose > ceiling:
+        errors: dict[str, list[str]] = {}
+        if author is None or not author.has_role(protocol.override_role):
+            errors["dose_mcg"] = [f"{format_mcg(dose)} mcg is above the {format_mcg(ceiling)} mcg ceiling: only a "
+                                  "neurosurgeon may override the ceiling, with a reason."]
+        elif not override_reason:
+            errors["dose_mcg"] = [f"{format_mcg(dose)} mcg is above the {format_mcg(ceiling)} mcg ceiling: give "
+                                  "the reason for the override, or choose a dose up to the ceiling."]
+            errors["override_reason"] = [f"Give the reason for going above {format_mcg(ceiling)} mcg."]
+        return errors
+    if dose not in protocol.allowed_bolus_mcg:
+        return {"dose_mcg": [f"{format_mcg(dose)} mcg is not an allowed bolus: choose "
+                             f"{_fmt_list(protocol.allowed_bolus_mcg)} mcg."]}
+    return {}
+
+
+def _open_day(day_id: int, *, lock: bool = False) -> TrialDay:
+    stmt = select(TrialDay).where(TrialDay.id == day_id).options(selectinload(TrialDay.trial))
+    if lock:
+        stmt = stmt.with_for_update()
+    day = db.session.scalars(stmt).first()
+    if day is None:
+        raise DosingError({"_form": ["No such trial day."]})
+    if not day.trial.is_open:
+        raise DosingError({"_form": [f"This trial is {TRIAL_STATUSES[day.trial.status].lower()}: "
+                                     "no dose can be planned or recorded."]})
+    return day
+
+
+def _user(user_id: int | None) -> User | None:
+    return db.session.get(User, user_id) if user_id is not None else None
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d} min" if m else f"{h} h"
+
+
+def _interval_errors(trial_id: int, day_id: int, at: datetime, protocol: Protocol,
+                     field_name: str) -> dict[str, list[str]]:
+    """A bolus (given or planned) closer than the minimum interval to a bolus given on another day."""
+    minimum = timedelta(hours=protocol.min_interval_hours)
+    rows = db.session.execute(
+        select(DoseAdministration.given_at, TrialDay.day_number).join(TrialDay)
+        .where(TrialDay.trial_id == trial_id, TrialDay.id != day_id)).all()
+    tz = hospital_tz()
+    for given_at, number in rows:
+        gap = abs(at - given_at)
+        if gap < minimum:
+            when = given_at.astimezone(tz).strftime("%a %-d %b %H:%M")
+            return {field_name: [f"Only {_duration(gap)} from the day-{number} bolus ({when}): the minimum "
+                                 f"interval between boluses is {protocol.min_interval_hours} h."]}
+    return {}
+
+
+# --- writes ------------------------------------------------------------------------------------------------------
+
+def _check_plan_editable(day: TrialDay) -> None:
+    if db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id)):
+        raise DosingError({"_form": [f"The day-{day.day_number} dose has been given: its plan can no longer "
+                                     "change."]})
+
+
+def _conflict_or_apply(day: TrialDay, change: DosePlanChange, apply: Any) -> TrialDay:
+    if change.base_revision != day.revision:
+        change.outcome = "conflict"
+        db.session.add(change)
+        db.session.flush()
+        raise PlanConflict(day, change)
+    apply()
+    day.revision += 1
+    change.outcome = "applied"
+    change.revision = day.revision
+    db.session.add(change)
+    db.session.flush()
+    return day
+
+
+def set_plan(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
+    """Plan (or re-plan, or resume after a hold) a day's bolus: dose and time. `data`: dose_mcg, planned_time,
+    base_revision, override_reason."""
+    protocol = current_protocol()
+    day = _open_day(day_id, lock=True)
+    _check_plan_editable(day)
+    author = _user(author_id)
+    dose: Decimal = data["dose_mcg"]
+    override = (data.get("override_reason") or None) if dose > protocol.ceiling_mcg else None
+    planned_at = local_to_utc(day.date, data["planned_time"])
+    errors = dose_errors(dose, data.get("override_reason"), author, protocol)
+    errors |= _interval_errors(day.trial_id, day.id, planned_at, protocol, "planned_time")
+    if errors:
+        raise DosingError(errors)
+    change = DosePlanChange(trial_day_id=day.id, action="plan", base_revision=data["base_revision"],
+                            planned_dose_mcg=dose, planned_at=planned_at, override_reason=override,
+                            author_id=author_id)
+
+    def apply() -> None:
+        day.planned_dose_mcg, day.planned_at = dose, planned_at
+        day.dose_status, day.dose_status_reason = "planned", None
+
+    return _conflict_or_apply(day, change, apply)
+
+
+def hold_dose(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
+    """Hold (for now) or cancel (not today) a day's bolus, with the reason. `data`: action, reason, base_revision.
+    A held dose is resumed by setting the plan again."""
+    day = _open_day(day_id, lock=True)
+    _check_plan_editable(day)
+    action: str = data["action"]
+    change = DosePlanChange(trial_day_id=day.id, action=action, base_revision=data["base_revision"],
+                            planned_dose_mcg=day.planned_dose_mcg, planned_at=day.planned_at,
+                            reason=data["reason"], author_id=author_id)
+
+    def apply() -> None:
+        day.dose_status = "held" if action == "hold" else "cancelled"
+        day.dose_status_reason = data["reason"]
+
+    return _conflict_or_apply(day, change, apply)
+
+
+def record_dose(day_id: int, data: dict[str, Any], *, recorded_by_id: int,
+                now: datetime | None = None) -> DoseAdministration:
+    """Record the bolus given on a trial day. `data`: given_time, dose_mcg, override_reason, route, given_by_id,
+    checked_by_id. Refuses (writing nothing) anything the protocol does not allow."""
+    protocol = current_protocol()
+    now = now or utcnow()
+    day = _open_day(day_id, lock=True)
+    if db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id)):
+        raise DosingError({"_form": [f"A dose is already recorded for day {day.day_number}."]})
+    if day.dose_status != "planned":
+        raise DosingError({"_form": [f"The day-{day.day_number} dose is {day.dose_status} "
+                                     f"({day.dose_status_reason}). Set the plan again before recording a dose."]})
+    errors: dict[str, list[str]] = {}
+    given_time: time = data["given_time"]
+    given_at = local_to_utc(day.date, given_time)
+    if given_at > now + FUTURE_SLACK:
+        errors["given_time"] = ["The time given cannot be in the future."]
+    dose: Decimal = data["dose_mcg"]
+    recorder = _user(recorded_by_id)
+    errors |= dose_errors(dose, data.get("override_reason"), recorder, protocol)
+    giver, checker = _user(data["given_by_id"]), _user(data["checked_by_id"])
+    for key, person, what in (("given_by_id", giver, "gave the dose"), ("checked_by_id", checker, "checked it")):
+        if person is None or not person.active or not person.has_role(*CLINICAL_ROLES):
+            errors[key] = [f"Choose the nurse or neurosurgeon who {what}."]
+    if giver is not None and data["checked_by_id"] == data["given_by_id"]:
+        errors["checked_by_id"] = ["The double-check must be done by a second person, not the one who gave "
+                                   "the dose."]
+    if "given_time" not in errors:
+        errors |= _interval_errors(day.trial_id, day.id, given_at, protocol, "given_time")
+    if errors:
+        raise DosingError(errors)
+    return _add_dose(day, given_at=given_at, dose=dose, route=data["route"], given_by_id=data["given_by_id"],
+                     checked_by_id=data["checked_by_id"], recorded_by_id=recorded_by_id,
+                     override_reason=(data.get("override_reason") if dose > protocol.ceiling_mcg else None),
+                     protocol=protocol)
+
+
+def _add_dose(day: TrialDay, *, given_at: datetime, dose: Decimal, route: str, given_by_id: int,
+              checked_by_id: int, recorded_by_id: int | None, override_reason: str | None,
+              protocol: Protocol) -> DoseAdministration:
+    record = DoseAdministration(
+        trial_day_id=day.id, given_at=given_at, dose_mcg=dose, volume_ml=protocol.volume_ml(dose),
+        concentration_mcg_per_ml=protocol.concentration_mcg_per_ml, route=route, given_by_id=given_by_id,
+        checked_by_id=checked_by_id, override_reason=override_reason, recorded_by_id=recorded_by_id)
+    db.session.add(record)
+    if day.trial.status == "planned":
+        day.trial.status = "active"
+    db.session.flush()
+    return record
+
+
+def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, recorded_at: datetime | None = None,
+                       device_id: str | None = None, now: datetime | None = None) -> Observation:
+    """Store one set of nursing observations (from the form, or replayed from the outbox). The same entry id
+    sent again by the same author returns the first record."""
+    now = now or utcnow()
+    recorded_at = recorded_at or now
+    existing = db.session.scalar(select(Observation).where(Observation.entry_id == entry_id))
+    if existing is not None:
+        if existing.author_id == author_id and existing.trial_day_id == data["trial_day_id"]:
+            return existing
+        raise DosingError({"_form": ["This form was already used for another entry. Reload the page."]})
+    day = db.session.get(TrialDay, data["trial_day_id"])
+    if day is None:
+        raise DosingError({"_form": ["No such trial day. Reload the page."]})
+    if _user(author_id) is None:
+        raise DosingError({"_form": ["Unknown author."]})
+    taken_at: datetime | None = data.get("taken_at")
+    if taken_at is None:
+        taken_at = recorded_at
+    elif taken_at.tzinfo is None:
+        taken_at = taken_at.replace(tzinfo=hospital_tz())
+    if taken_at > max(now, recorded_at) + FUTURE_SLACK:
+        raise DosingError({"taken_at": ["The time taken cannot be in the future."]})
+    values = {k: data.get(k) for k in VALUE_FIELDS}
+    obs = Observation(trial_day_id=day.id, entry_id=entry_id, taken_at=taken_at, recorded_at=recorded_at,
+                      received_at=now, author_id=author_id, device_id=device_id, **values)
+    obs.effects = list(dict.fromkeys(data.get("effects") or []))
+    db.session.add(obs)
+    db.session.flush()
+    return obs
+
+
+VALUE_FIELDS = ("heart_rate", "resp_rate", "spo2", "bp_systolic", "bp_diastolic", "temperature_c",
+                "sedation_score", "pain_score", "notes")
+
+
+# --- reads -------------------------------------------------------------------------------------------------------
+
+def observation_flags(obs: Observation, patient: Patient) -> list[Flag]:
+    on = obs.taken_at.astimezone(hospital_tz()).date()
+    values: dict[str, Any] = {k: getattr(obs, k) for k in VALUE_FIELDS}
+    values["effects"] = obs.effects or []
+    return assess(values, age_in_months(patient.date_of_birth, on))
+
+
+@dataclass
+class ObservationView:
+    obs: Observation
+    flags: list[Flag]
+
+    @property
+    def overdose_signs(self) -> bool:
+        return any(f.overdose_sign for f in self.flags)
+
+
+@dataclass
+class WardRow:
+    trial: Trial
+    day: TrialDay | None  # today's trial day (None: no trial day today, but yesterday's dose is still monitored)
+    status: str  # schedule.DUE / GIVEN / OVERDUE / HELD / CANCELLED / NOT_PLANNED, or "" with no day today
+    dose: DoseAdministration | None  # today's
+    monitored_day: TrialDay | None  # the day whose dose is being monitored (today's or yesterday's)
+    monitored_dose: DoseAdministration | None
+    reassess: schedule.Window | None
+    next_obs: schedule.SlotState | None
+    flagged: bool
+    rank: int = 0
+    sort_at: datetime | None = None
+
+    @property
+    def patient(self) -> Patient:
+        return self.trial.patient
+
+    @property
+    def obs_late(self) -> bool:
+        return self.next_obs is not None and self.next_obs.state == "overdue"
+
+
+def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
+    """Today's dosing across all active trials, what needs doing now first. A fixed number of queries,
+    however many children are on the ward."""
+    protocol = current_protocol()
+    now = now or utcnow()
+    yesterday = today - timedelta(days=1)
+    trials = db.session.scalars(
+        select(Trial).where(Trial.status == "active")
+        .options(selectinload(Trial.patient), selectinload(Trial.days))).all()
+    days_by_trial = {t.id: (t.day_on(today), t.day_on(yesterday)) for t in trials}
+    day_ids = [d.id for pair in days_by_trial.values() for d in pair if d is not None]
+    doses: dict[int, DoseAdministration] = {}
+    obs_times: dict[int, list[Observation]] = defaultdict(list)
+    if day_ids:
+        doses = {d.trial_day_id: d for d in db.session.scalars(
+            select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(day_ids)))}
+        for o in db.session.scalars(select(Observation).where(Observation.trial_day_id.in_(day_ids))
+                                    .order_by(Observation.taken_at)):
+            obs_times[o.trial_day_id].append(o)
+    rows: list[WardRow] = []
+    for trial in trials:
+        day, prev = days_by_trial[trial.id]
+        if day is None and prev is None:
+            continue
+        dose = doses.get(day.id) if day else None
+        monitored_day, monitored = (day, dose) if dose else (prev, doses.get(prev.id) if prev else None)
+        states: list[schedule.SlotState] = []
+        reassess = None
+        if monitored is not None and monitored_day is not None:
+            slots = schedule.observation_times(monitored.given_at, protocol)
+            states = schedule.match_observations(slots, [o.taken_at for o in obs_times[monitored_day.id]], now,
+                                                 protocol)
+            reassess = schedule.reassessment(monitored.given_at, protocol)
+        next_obs = schedule.next_observation(states)
+        if day is None and next_obs is None:
+            continue  # yesterday's last trial day, monitoring over: not on today's list
+        status = schedule.dose_status(planned_at=day.planned_at, given_at=dose.given_at if dose else None,
+                                      day_status=day.dose_status, now=now, protocol=protocol) if day else ""
+        recent = sorted((o for d in (day, prev) if d is not None for o in obs_times[d.id]), key=lambda o: o.taken_at)
+        flagged = bool(recent) and bool(observation_flags(recent[-1], trial.patient))
+        if dose is None and reassess is not None and reassess.closes < now:
+            reassess = None  # yesterday's reassessment is over; only a late-evening dose's carries into today
+        row = WardRow(trial=trial, day=day, status=status, dose=dose, monitored_day=monitored_day,
+                      monitored_dose=monitored, reassess=reassess, next_obs=next_obs, flagged=flagged)
+        row.rank, row.sort_at = _urgency(row, now)
+        rows.append(row)
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return sorted(rows, key=lambda r: (r.rank, r.sort_at or far, r.trial.bed or "", r.trial.id))
+
+
+def _urgency(row: WardRow, now: datetime) -> tuple[int, datetime | None]:
+    """0: something is overdue; 1: due within the hour; 2: later today; 3: nothing left to do; 4: held."""
+    obs = row.next_obs
+    obs_at = obs.slot.at if obs else None
+    planned = row.day.planned_at if row.day else None
+    if row.status == schedule.OVERDUE or (obs and obs.state == "overdue") or row.flagged:
+        return 0, planned if row.status == schedule.OVERDUE else obs_at
+    soon = now + timedelta(hours=1)
+    if row.status == schedule.DUE and planned and planned <= soon:
+        return 1, planned
+    if obs and obs.slot.at <= soon:
+        return 1, obs_at
+    if row.status == schedule.DUE or obs:
+        return 2, planned if row.status == schedule.DUE else obs_at
+    if row.status in (schedule.HELD, schedule.CANCELLED, schedule.NOT_PLANNED):
+        return 4, None
+    return 3, None
+
+
+@dataclass
+class DayMonitoring:
+    day: TrialDay
+    dose: DoseAdministration | None
+    reassess: schedule.Window | None
+    slots: list[schedule.SlotState]
+    observations: list[ObservationView] = field(default_factory=list)
+
+    @property
+    def next_obs(self) -> schedule.SlotState | None:
+        return schedule.next_observation(self.slots)
+
+    @property
+    def latest(self) -> ObservationView | None:
+        return self.observations[-1] if self.observations else None
+
+
+def day_monitoring(day_id: int, now: datetime | None = None) -> DayMonitoring | None:
+    """The per-child monitoring timeline of one trial day, from the dose time."""
+    protocol = current_protocol()
+    now = now or utcnow()
+    day = db.session.scalars(select(TrialDay).where(TrialDay.id == day_id).options(
+        selectinload(TrialDay.trial).selectinload(Trial.patient))).first()
+    if day is None:
+        return None
+    dose = db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id))
+    observations = db.session.scalars(select(Observation).where(Observation.trial_day_id == day.id)
+                                      .options(selectinload(Observation.author))
+                                      .order_by(Observation.taken_at, Observation.id)).all()
+    slots: list[schedule.SlotState] = []
+    reassess = None
+    if dose is not None:
+        slots = schedule.match_observations(schedule.observation_times(dose.given_at, protocol),
+                                            [o.taken_at for o in observations], now, protocol)
+        reassess = schedule.reassessment(dose.given_at, protocol)
+    views = [ObservationView(o, observation_flags(o, day.trial.patient)) for o in observations]
+    return DayMonitoring(day=day, dose=dose, reassess=reassess, slots=slots, observations=views)
+
+
+@dataclass
+class TrialDosing:
+    trial: Trial
+    doses: dict[int, DoseAdministration]
+    changes: dict[int, list[DosePlanChange]]
+
+
+def trial_dosing(trial_id: int) -> TrialDosing | None:
+    trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).options(
+        selectinload(Trial.patient), selectinload(Trial.days))).first()
+    if trial is None:
+        return None
+    ids = [d.id for d in trial.days]
+    doses = {d.trial_day_id: d for d in db.session.scalars(
+        select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids))
+        .options(selectinload(DoseAdministration.given_by), selectinload(DoseAdministration.checked_by)))}
+    changes: dict[int, list[DosePlanChange]] = defaultdict(list)
+    for c in db.session.scalars(select(DosePlanChange).where(DosePlanChange.trial_day_id.in_(ids))
+                                .options(selectinload(DosePlanChange.author))
+                                .order_by(DosePlanChange.created_at, DosePlanChange.id)):
+        changes[c.trial_day_id].append(c)
+    return TrialDosing(trial=trial, doses=doses, changes=changes)
+
+
+def clinical_staff() -> list[User]:
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)).all()
+    return [u for u in users if u.has_role(*CLINICAL_ROLES)]

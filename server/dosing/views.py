@@ -1,0 +1,227 @@
+"""Dosing pages. Views parse, check access, call the service, render; the rules live in services.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask import Response, abort, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from ..auth.decorators import roles_required
+from ..auth.session import current_user
+from ..extensions import db
+from ..protocol import current_protocol, format_mcg
+from ..trials.models import TrialDay
+from ..web.clock import hospital_tz, local_now, local_today
+from ..web.forms import load_form
+from ..web.htmx import redirect_to, render
+from ..web.types import utcnow
+from . import bp, schedule, vitals
+from .models import DAY_STATUSES, PLAN_ACTIONS, ROUTES
+from .schemas import DoseSchema, HoldSchema, ObservationSchema, PlanSchema
+from .services import (
+    DosingError,
+    PlanConflict,
+    clinical_staff,
+    day_monitoring,
+    hold_dose,
+    record_dose,
+    record_observation,
+    set_plan,
+    trial_dosing,
+    ward_schedule,
+)
+
+STAFF = ("pt", "nurse", "surgeon", "admin")
+WARD = ("nurse", "surgeon", "admin")
+
+
+@bp.app_template_filter("hm")
+def hm(value: datetime | None) -> str:
+    """Hospital-local HH:MM (with the zone name in the repeated hour of a daylight-saving change)."""
+    return schedule.local_label(value, hospital_tz()) if value is not None else ""
+
+
+@bp.app_context_processor
+def _dosing_globals() -> dict[str, Any]:
+    return {"status_labels": schedule.STATUS_LABELS}
+
+
+def _me() -> int:
+    user = current_user()
+    assert user is not None  # roles_required has run
+    return user.id
+
+
+def _day(day_id: int) -> TrialDay:
+    return db.session.get(TrialDay, day_id) or abort(404, description="No such trial day.")
+
+
+# --- nurse: the ward ----------------------------------------------------------------------------------------------
+
+@bp.get("/ward")
+@roles_required(*WARD)
+def ward():  # type: ignore[no-untyped-def]
+    now = utcnow()
+    rows = ward_schedule(local_today(), now)
+    return render("dosing/ward.html", "dosing/_ward_rows.html", rows=rows, now=now, day=local_today(),
+                  protocol=current_protocol())
+
+
+@bp.get("/protocol")
+@roles_required(*STAFF)
+def protocol():  # type: ignore[no-untyped-def]
+    p = current_protocol()
+    return render("dosing/protocol.html", protocol=p, offsets=schedule.observation_offsets(p), vitals=vitals)
+
+
+@bp.get("/trials/<int:trial_id>/dosing")
+@roles_required(*WARD)
+def trial(trial_id: int):  # type: ignore[no-untyped-def]
+    view = trial_dosing(trial_id) or abort(404, description="No such trial.")
+    return render("dosing/trial.html", view=view, today=local_today(), day_statuses=DAY_STATUSES,
+                  plan_actions=PLAN_ACTIONS, protocol=current_protocol())
+
+
+# --- surgeon: plan, hold, record ----------------------------------------------------------------------------------
+
+def _dose_value(value: Any) -> str:
+    return format_mcg(value) if value is not None else ""
+
+
+def _plan_page(day: TrialDay, *, plan_values: Any = None, plan_errors: dict[str, list[str]] | None = None,
+               hold_values: Any = None, hold_errors: dict[str, list[str]] | None = None,
+               conflict: PlanConflict | None = None, status: int = 200) -> Response:
+    view = trial_dosing(day.trial_id)
+    assert view is not None
+    defaults = {"dose_mcg": _dose_value(day.planned_dose_mcg or current_protocol().day1_default_mcg),
+                "planned_time": hm(day.planned_at)[:5] if day.planned_at else current_protocol().default_dose_time,
+                "base_revision": day.revision}
+    return render("dosing/plan.html", "dosing/_plan_body.html", day=day, view=view,
+                  changes=view.changes.get(day.id, []), given=view.doses.get(day.id),
+                  plan_values=plan_values or defaults, plan_errors=plan_errors or {},
+                  hold_values=hold_values or {"base_revision": day.revision, "action": "hold"},
+                  hold_errors=hold_errors or {}, conflict=conflict, protocol=current_protocol(),
+                  day_statuses=DAY_STATUSES, plan_actions=PLAN_ACTIONS, status=status)
+
+
+def _with_revision(form: MultiDict[str, str], revision: int) -> dict[str, Any]:
+    """What the user typed, based on the current revision (after a conflict they may save it deliberately)."""
+    values: dict[str, Any] = form.to_dict()
+    values["base_revision"] = revision
+    return values
+
+
+@bp.route("/days/<int:day_id>/plan", methods=["GET", "POST"])
+@roles_required("surgeon")
+def plan(day_id: int):  # type: ignore[no-untyped-def]
+    day = _day(day_id)
+    if request.method == "GET":
+        return _plan_page(day)
+    data, errors = load_form(PlanSchema(), request.form)
+    if data is None:
+        return _plan_page(day, plan_values=request.form, plan_errors=errors, status=422)
+    try:
+        set_plan(day.id, data, author_id=_me())
+        db.session.commit()
+    except DosingError as exc:
+        db.session.rollback()
+        return _plan_page(day, plan_values=request.form, plan_errors=exc.errors, status=422)
+    except PlanConflict as exc:
+        db.session.commit()  # keep the refused version beside the current one
+        return _plan_page(day, plan_values=_with_revision(request.form, day.revision), conflict=exc, status=409)
+    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+
+
+@bp.post("/days/<int:day_id>/hold")
+@roles_required("surgeon")
+def hold(day_id: int):  # type: ignore[no-untyped-def]
+    day = _day(day_id)
+    data, errors = load_form(HoldSchema(), request.form)
+    if data is None:
+        return _plan_page(day, hold_values=request.form, hold_errors=errors, status=422)
+    try:
+        hold_dose(day.id, data, author_id=_me())
+        db.session.commit()
+    except DosingError as exc:
+        db.session.rollback()
+        return _plan_page(day, hold_values=request.form, hold_errors=exc.errors, status=422)
+    except PlanConflict as exc:
+        db.session.commit()  # keep the refused version beside the current one
+        return _plan_page(day, hold_values=_with_revision(request.form, day.revision), conflict=exc, status=409)
+    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+
+
+def _dose_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status: int = 200) -> Response:
+    view = trial_dosing(day.trial_id)
+    assert view is not None
+    return render("dosing/dose.html", "dosing/_dose_form.html", day=day, view=view, values=values, errors=errors,
+                  staff=clinical_staff(), routes=ROUTES, protocol=current_protocol(),
+                  given=view.doses.get(day.id), status=status)
+
+
+@bp.route("/days/<int:day_id>/dose", methods=["GET", "POST"])
+@roles_required("surgeon")
+def record(day_id: int):  # type: ignore[no-untyped-def]
+    day = _day(day_id)
+    if request.method == "GET":
+        now = local_now()
+        given_time = now.strftime("%H:%M") if day.date == now.date() else (
+            hm(day.planned_at)[:5] if day.planned_at else "")
+        defaults = {"given_time": given_time, "dose_mcg": _dose_value(day.planned_dose_mcg), "route": "catheter",
+                    "given_by_id": _me()}
+        return _dose_form(day, defaults, {})
+    data, errors = load_form(DoseSchema(), request.form)
+    if data is None:
+        return _dose_form(day, request.form, errors, 422)
+    try:
+        record_dose(day.id, data, recorded_by_id=_me())
+        db.session.commit()
+    except DosingError as exc:
+        db.session.rollback()
+        return _dose_form(day, request.form, exc.errors, 422)
+    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+
+
+# --- nurse: monitoring and observations ---------------------------------------------------------------------------
+
+@bp.get("/days/<int:day_id>/monitoring")
+@roles_required(*WARD)
+def monitoring(day_id: int):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    view = day_monitoring(day_id, now) or abort(404, description="No such trial day.")
+    return render("dosing/monitoring.html", m=view, now=now, protocol=current_protocol(),
+                  vitals=vitals, effects=vitals.ADVERSE_EFFECTS,
+                  sedation=vitals.SEDATION_SCALE)
+
+
+def _observation_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status: int = 200) -> Response:
+    entry_id = values.get("entry_id") or str(uuid.uuid4())
+    return render("dosing/observe.html", "dosing/_observation_form.html", day=day, values=values, errors=errors,
+                  entry_id=entry_id, effects=vitals.ADVERSE_EFFECTS, sedation=vitals.SEDATION_SCALE,
+                  chosen=set(values.getlist("effects") if hasattr(values, "getlist") else values.get("effects", [])),
+                  status=status)
+
+
+@bp.route("/days/<int:day_id>/observations", methods=["GET", "POST"])
+@roles_required("nurse")
+def observe(day_id: int):  # type: ignore[no-untyped-def]
+    """Plain-POST path of the outbox-ready form (kind "dosing.observe"; the replay is offline.handle_observe)."""
+    day = _day(day_id)
+    if request.method == "GET":
+        return _observation_form(day, {}, {})
+    data, errors = load_form(ObservationSchema(), request.form)
+    if data is not None and data["trial_day_id"] != day.id:
+        abort(400, description="This form belongs to another trial day. Reload the page.")
+    if data is None:
+        return _observation_form(day, request.form, errors, 422)
+    try:
+        obs = record_observation(data, author_id=_me(), entry_id=data.get("entry_id") or str(uuid.uuid4()),
+                                 device_id=(request.headers.get("X-Device-Id") or "")[:64] or None)
+        db.session.commit()
+    except DosingError as exc:
+        db.session.rollback()
+        return _observation_form(day, request.form, exc.errors, 422)
+    return redirect_to(url_for("dosing.monitoring", day_id=day.id, _anchor=f"obs-{obs.id}"))

@@ -1,0 +1,302 @@
+/* The page side of offline capture: service worker registration and updates, saving forms into the outbox,
+ * sending triggers, and the visible state of every entry (header, the form just saved, the /outbox screen). */
+(function () {
+  "use strict";
+  var Outbox = window.ITBOutbox;
+  if (!Outbox) { return; }
+  var statusEl = document.getElementById("sync-status");
+  var userId = statusEl && statusEl.dataset.userId ? parseInt(statusEl.dataset.userId, 10) : null;
+  var TIMER_MS = 30000;
+  var LABELS = { pending: "Saved on this phone", sending: "Sending…", sent: "Sent",
+                 rejected: "Needs attention", conflict: "Needs attention (conflict)" };
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text != null) { node.textContent = text; }
+    return node;
+  }
+  function hhmm(iso) {
+    if (!iso) { return ""; }
+    var d = new Date(iso);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+
+  // ---- service worker: register; offer a reload when a new version waits (never take over mid-entry) ----
+  function offerReload(reg) {
+    if (document.getElementById("update-banner")) { return; }
+    var bar = el("div", { id: "update-banner", class: "update-banner", role: "status" });
+    bar.appendChild(el("span", {}, "A new version of the app is ready."));
+    var btn = el("button", { type: "button", class: "btn btn-small" }, "Reload to update");
+    btn.addEventListener("click", function () {
+      if (reg.waiting) { reg.waiting.postMessage({ type: "SKIP_WAITING" }); }
+    });
+    bar.appendChild(btn);
+    document.body.insertBefore(bar, document.body.firstChild);
+  }
+  if ("serviceWorker" in navigator) {
+    var hadController = !!navigator.serviceWorker.controller;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function (reg) {
+      if (reg.waiting && hadController) { offerReload(reg); }
+      reg.addEventListener("updatefound", function () {
+        var sw = reg.installing;
+        if (!sw) { return; }
+        sw.addEventListener("statechange", function () {
+          if (sw.state === "installed" && navigator.serviceWorker.controller) { offerReload(reg); }
+        });
+      });
+      warmCache();
+    }).catch(function () { /* the app still works online without a worker */ });
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      if (hadController) { window.location.reload(); }
+      hadController = true;
+    });
+  }
+
+  // Pages this user is likely to need on the ward with no network: cache them now, while online.
+  function warmCache() {
+    if (!userId || !navigator.serviceWorker || !navigator.onLine) { return; }
+    var urls = [window.location.pathname + window.location.search];
+    document.querySelectorAll("a[data-offline]").forEach(function (a) { urls.push(a.getAttribute("href")); });
+    urls.push("/outbox");
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.active) { reg.active.postMessage({ type: "WARM", urls: urls }); }
+    });
+  }
+
+  // ---- header: pending count, last successful sync, sign-in needed, Sync now ----
+  function renderHeader(s) {
+    if (!statusEl) { return; }
+    statusEl.textContent = "";
+    var text;
+    if (s.state.phase === "signin" && (s.pending || (!userId && s.pendingOthers))) {
+      var n = s.pending + (userId ? 0 : s.pendingOthers);
+      var link = el("a", { href: "/login?next=" + encodeURIComponent(location.pathname), class: "sync-signin" },
+                    "Sign in to send " + n + " " + (n === 1 ? "entry" : "entries"));
+      statusEl.appendChild(link);
+      return;
+    }
+    if (s.pending) {
+      text = "● " + s.pending + " on this phone";
+    } else if (s.lastSync) {
+      text = "✓ Sent " + hhmm(s.lastSync);
+    } else {
+      text = "";
+    }
+    if (text) { statusEl.appendChild(el("span", { class: "sync-count" }, text)); }
+    if (s.attention) {
+      statusEl.appendChild(el("a", { href: "/outbox", class: "sync-attention" },
+                              s.attention + " need" + (s.attention === 1 ? "s" : "") + " attention"));
+    }
+    if (s.pendingOthers) {
+      statusEl.appendChild(el("span", { class: "sync-others" }, s.pendingOthers + " wait for another user"));
+    }
+    if (userId) {
+      var btn = el("button", { type: "button", class: "btn btn-small btn-quiet sync-now" }, "Sync now");
+      btn.addEventListener("click", function () { flushNow(); });
+      statusEl.appendChild(btn);
+    }
+  }
+
+  // ---- the form just saved: its entry's state, and server field errors beside the fields ----
+  var watched = {};  // entry id -> form
+  function showFieldErrors(form, errors) {
+    form.querySelectorAll(".field-error[data-from-sync]").forEach(function (n) { n.remove(); });
+    Object.keys(errors || {}).forEach(function (name) {
+      var input = form.querySelector('[name="' + CSS.escape(name) + '"]');
+      var msgs = errors[name];
+      var text = Array.isArray(msgs) ? msgs.join(" ") : (typeof msgs === "string" ? msgs : JSON.stringify(msgs));
+      var id = (input && input.id ? input.id : name.replace(/[^a-zA-Z0-9_-]/g, "_")) + "-sync-error";
+      var p = el("p", { class: "field-error", id: id, "data-from-sync": "1" }, text);
+      if (input) {
+        var field = input.closest(".field, fieldset, td, .mas-row") || input.parentNode;
+        field.insertBefore(p, field.firstChild.nextSibling);
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", id);
+      } else {
+        form.insertBefore(p, form.firstChild);
+      }
+    });
+  }
+  function formStatus(form, entry) {
+    var box = form.querySelector("[data-outbox-status]");
+    if (!box) {
+      box = el("p", { class: "outbox-status", "data-outbox-status": "", role: "status", "aria-live": "polite" });
+      form.appendChild(box);
+    }
+    box.dataset.state = entry.status;
+    var text = LABELS[entry.status] || entry.status;
+    if (entry.status === "sent") { text += " " + hhmm(entry.sent_at); }
+    if (entry.status === "pending" && !navigator.onLine) { text += " · will send when the network returns"; }
+    if ((entry.status === "rejected" || entry.status === "conflict") && entry.reason) { text += ": " + entry.reason; }
+    box.textContent = text;
+    if (entry.status === "rejected" && entry.errors) { showFieldErrors(form, entry.errors); }
+    if (entry.status === "sent" && form.dataset.outboxNext) {
+      window.location.assign(form.dataset.outboxNext);
+    }
+  }
+
+  function refresh() {
+    return Outbox.summary(userId).then(function (s) {
+      renderHeader(s);
+      Object.keys(watched).forEach(function (id) {
+        var row = s.entries.filter(function (e) { return e.id === id; })[0];
+        if (row) { formStatus(watched[id], row); }
+      });
+      renderOutboxPage(s);
+      return s;
+    });
+  }
+
+  function flushNow() {
+    return Outbox.flush().then(refresh);
+  }
+
+  // ---- saving a form into the outbox (online and offline alike) ----
+  function formPayload(form) {
+    var data = {};
+    new FormData(form).forEach(function (value, key) {
+      if (key === "csrf_token" || typeof value !== "string") { return; }
+      if (Object.prototype.hasOwnProperty.call(data, key)) {
+        data[key] = [].concat(data[key], value);
+      } else {
+        data[key] = value;
+      }
+    });
+    return data;
+  }
+  function uuid() {
+    if (self.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
+      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
+    });
+  }
+
+  window.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.outbox) { return; }
+    evt.preventDefault();
+    evt.stopPropagation();  // capture phase on window: htmx and other handlers never see this submit
+    if (!userId) {
+      formStatus(form, { status: "rejected", reason: "Sign in first, so the entry can carry your name." });
+      return;
+    }
+    if (form.dataset.validate === "client" && typeof form.reportValidity === "function" && !form.checkValidity()) {
+      form.reportValidity();
+      return;
+    }
+    var id = form.dataset.entryId || uuid();
+    form.dataset.entryId = id;
+    var entry = {
+      id: id, kind: form.dataset.outbox, payload: formPayload(form), author_id: userId,
+      device_id: (window.ITB && window.ITB.deviceId) || "unknown-device",
+      recorded_at: new Date().toISOString(),
+      base_rev: form.dataset.baseRev ? parseInt(form.dataset.baseRev, 10) : null,
+      form_version: parseInt(form.dataset.formVersion || "1", 10),
+      label: form.dataset.outboxLabel || document.title, return_url: location.pathname + location.search
+    };
+    var button = form.querySelector('[type="submit"]');
+    if (button) { button.disabled = true; }
+    Outbox.enqueue(entry).then(function (row) {
+      form.dataset.entryId = row.id;  // a new id if the old one had already gone to the server
+      var hidden = form.querySelector('input[name="entry_id"]');
+      if (hidden) { hidden.value = row.id; }
+      watched[row.id] = form;
+      form.querySelectorAll(".field-error[data-from-sync]").forEach(function (n) { n.remove(); });
+      formStatus(form, row);
+      form.dispatchEvent(new CustomEvent("outbox:saved", { bubbles: true, detail: { id: row.id } }));
+      if ("serviceWorker" in navigator && "SyncManager" in window) {
+        navigator.serviceWorker.ready.then(function (reg) { return reg.sync.register("itb-outbox"); })
+          .catch(function () { /* the timer and the online event still send it */ });
+      }
+      return flushNow();
+    }, function (err) {
+      formStatus(form, { status: "rejected", reason: "Could not save on this phone: " + (err && err.message) });
+    }).then(function () { if (button) { button.disabled = false; } });
+  }, true);
+
+  // ---- sign-out: warn about entries still on the phone; never delete them; forget cached pages ----
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-signout")) { return; }
+    if (form.dataset.confirmed === "1") { return; }
+    evt.preventDefault();
+    Outbox.summary(null).then(function (s) {
+      var waiting = s.pending + s.attention;
+      if (waiting && !window.confirm(waiting + (waiting === 1 ? " entry is" : " entries are") +
+          " still only on this phone. They stay here and are sent after you sign in again. Sign out?")) {
+        return;
+      }
+      if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+        navigator.serviceWorker.controller.postMessage({ type: "FORGET_PAGES" });
+      }
+      form.dataset.confirmed = "1";
+      form.submit();
+    });
+  }, true);
+
+  // ---- the "On this phone" screen (/outbox) ----
+  function renderOutboxPage(s) {
+    var list = document.getElementById("outbox-list");
+    if (!list) { return; }
+    list.textContent = "";
+    var rows = s.entries.filter(function (e) { return e.status !== "sent" || true; })
+      .sort(function (a, b) { return (b.saved_at || "").localeCompare(a.saved_at || ""); });
+    var mine = rows.filter(function (e) { return e.author_id === userId; });
+    var others = rows.length - mine.length;
+    if (!mine.length) { list.appendChild(el("p", { class: "empty" }, "Nothing from you on this phone.")); }
+    mine.forEach(function (e) {
+      var li = el("li", { class: "card outbox-entry", "data-state": e.status, "data-entry": e.id });
+      li.appendChild(el("span", { class: "card-title" }, e.label || e.kind));
+      var state = (LABELS[e.status] || e.status) + (e.status === "sent" ? " " + hhmm(e.sent_at) : "");
+      li.appendChild(el("span", { class: "badge badge-" + e.status }, state));
+      li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + e.kind));
+      if (e.reason) { li.appendChild(el("span", { class: "card-reason" }, e.reason)); }
+      if (e.last_error && e.status === "pending") { li.appendChild(el("span", { class: "card-meta" }, e.last_error)); }
+      if (e.status === "rejected" || e.status === "conflict") {
+        var retry = el("button", { type: "button", class: "btn btn-small" }, "Try again");
+        retry.addEventListener("click", function () {
+          Outbox.update(e.id, { status: "pending", reason: null, errors: null }).then(flushNow);
+        });
+        var discard = el("button", { type: "button", class: "btn btn-small btn-danger" }, "Discard");
+        discard.addEventListener("click", function () {
+          if (window.confirm("Discard this entry from the phone? Export it first if it may be needed.")) {
+            Outbox.remove(e.id).then(refresh);
+          }
+        });
+        li.appendChild(retry);
+        li.appendChild(discard);
+      }
+      list.appendChild(li);
+    });
+    var note = document.getElementById("outbox-others");
+    if (note) { note.textContent = others ? others + " entries by other users wait on this phone for them." : ""; }
+  }
+  var exportBtn = document.getElementById("outbox-export");
+  if (exportBtn) {
+    exportBtn.addEventListener("click", function () {
+      Outbox.all().then(function (rows) {
+        var keep = rows.filter(function (e) { return e.status !== "sent"; });
+        var blob = new Blob([JSON.stringify({ exported_at: new Date().toISOString(), entries: keep }, null, 2)],
+                            { type: "application/json" });
+        var a = el("a", { href: URL.createObjectURL(blob), download: "itb-outbox-" + Date.now() + ".json" });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      });
+    });
+  }
+
+  // ---- when to send: now, online again, visible again, every 30 s, when another tab/worker changes it ----
+  window.ITB = window.ITB || {};
+  window.ITB.flushNow = flushNow;   // also the hook the browser tests call
+  window.ITB.outboxSummary = function () { return Outbox.summary(userId); };
+  window.addEventListener("online", flushNow);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { flushNow(); }
+  });
+  setInterval(function () { if (navigator.onLine) { flushNow(); } }, TIMER_MS);
+  if (Outbox.channel) { Outbox.channel.addEventListener("message", function () { refresh(); }); }
+  document.addEventListener("outbox:changed", function () { refresh(); });
+  refresh().then(function () { if (userId) { flushNow(); } });
+})();

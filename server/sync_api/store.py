@@ -1,0 +1,65 @@
+"""SQLAlchemy implementation of `sync.Store`: one transaction per batch, one SAVEPOINT per entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import select
+
+from sync import Entry, EntryResult, EntryResultSchema, LedgerRow, Status
+
+from ..extensions import db
+from ..web.types import utcnow
+from .models import SyncLedger
+
+_results = EntryResultSchema()
+
+
+class SqlStore:
+    def __init__(self) -> None:
+        self._outer = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        session = db.session
+        session.rollback()  # start clean: nothing from the request may ride along in the batch
+        # SQLite: take the write lock up front (BEGIN IMMEDIATE) so concurrent batches queue, not fail.
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        self._outer = session().get_transaction()
+        try:
+            yield
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            self._outer = None
+        session.commit()
+
+    @contextmanager
+    def entry_scope(self) -> Iterator[None]:
+        with db.session.begin_nested():
+            yield
+        if db.session().get_transaction() is not self._outer:
+            # Services flush and never commit; a commit here would break the batch's all-or-nothing promise.
+            raise RuntimeError("a handler committed inside a sync batch: services must flush, not commit")
+
+    def get_ledger(self, entry_id: str) -> LedgerRow | None:
+        return self.get_ledger_many([entry_id]).get(entry_id)
+
+    def get_ledger_many(self, entry_ids: list[str]) -> dict[str, LedgerRow]:
+        rows = db.session.scalars(select(SyncLedger).where(SyncLedger.entry_id.in_(entry_ids))).all()
+        return {row.entry_id: _to_row(row) for row in rows}
+
+    def add_ledger(self, row: LedgerRow, entry: Entry) -> None:
+        db.session.add(SyncLedger(
+            entry_id=row.entry_id, kind=entry.kind, author_id=entry.author_id, device_id=entry.device_id,
+            recorded_at=entry.recorded_at, received_at=row.received_at or utcnow(),
+            payload_hash=row.payload_hash, status=row.status.value, result=_results.dump(row.result)))
+        db.session.flush()
+
+
+def _to_row(row: SyncLedger) -> LedgerRow:
+    result: EntryResult = _results.load(row.result)
+    return LedgerRow(entry_id=row.entry_id, payload_hash=row.payload_hash, status=Status(row.status),
+                     result=result, received_at=row.received_at)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import logging
+
+from flask import abort, current_app, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, PushResponseSchema, Status, apply_push
+
+from ..auth.decorators import roles_required
+from ..auth.session import current_user
+from ..extensions import db
+from ..web.htmx import render
+from ..web.security import csrf_token
+from ..web.types import utcnow
+from . import bp
+from .handlers import build_registry, keep_conflict
+from .models import SyncConflict
+from .openapi import openapi_document
+from .store import SqlStore
+
+log = logging.getLogger(__name__)
+STAFF = ("pt", "nurse", "surgeon", "admin")
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    registry = current_app.extensions.get("sync_registry")
+    if registry is None:
+        registry = current_app.extensions["sync_registry"] = build_registry(
+            current_app.config.get("SYNC_EXTRA_KINDS"))
+    return registry
+
+
+@bp.get("/api/session")
+@roles_required(*STAFF)
+def session_info():  # type: ignore[no-untyped-def]
+    """Who is signed in, and the CSRF token the outbox sends with its next push."""
+    user = current_user()
+    response = jsonify(user_id=user.id, username=user.username, roles=sorted(user.roles),  # type: ignore[union-attr]
+                       csrf_token=csrf_token())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/sync")
+@roles_required(*STAFF)
+def push():  # type: ignore[no-untyped-def]
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="Send a JSON object: {protocol_version, device_id, entries: [...]}.")
+    try:
+        push_request = PushRequestSchema().load(body)
+    except ValidationError as err:
+        return jsonify(error="Bad Request", message="The sync request is not valid; nothing was saved.",
+                       errors=err.messages), 400
+    unknown = sorted({e.kind for e in push_request.entries} - set(_registry().kinds()))
+    if unknown:
+        return jsonify(error="Bad Request", message=f"Unknown entry kind {unknown[0]!r}: update the app. "
+                       "Nothing was saved.", errors={"entries": {"kind": unknown}}), 400
+    user = current_user()
+    foreign = {e.author_id for e in push_request.entries} - {user.id}  # type: ignore[union-attr]
+    if foreign:
+        abort(403, description="Entries made by another user wait on the phone until that user signs in.")
+    results = apply_push(SqlStore(), push_request, _registry(), now=utcnow)
+    # Same id sent again with other content: the engine wrote nothing; keep this version for review too.
+    reused = [(e, r) for e, r in zip(push_request.entries, results, strict=True)
+              if r.status is Status.CONFLICT and r.reason == REUSED_ID_REASON]
+    if reused:
+        for entry, result in reused:
+            keep_conflict(entry, result.reason or REUSED_ID_REASON, result.record)
+        db.session.commit()
+    body = PushResponseSchema().dump(PushResponse(results=results, server_time=utcnow()))
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(openapi_document())
+
+
+@bp.get("/sync/conflicts")
+@roles_required(*STAFF)
+def conflicts():  # type: ignore[no-untyped-def]
+    rows = db.session.scalars(select(SyncConflict).order_by(SyncConflict.received_at.desc()).limit(200)).all()
+    return render("sync_api/conflicts.html", conflicts=rows)

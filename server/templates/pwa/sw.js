@@ -1,0 +1,116 @@
+/* ITB trial service worker: lifecycle and routing only. The outbox (IndexedDB, sending) is outbox-core.js.
+ * Version {{ version }}: changes whenever a precached file changes. */
+"use strict";
+importScripts("{{ url_for('static', filename='js/outbox-core.js') }}");
+
+var VERSION = "{{ version }}";
+var SHELL_CACHE = "itb-shell-" + VERSION;
+var PAGE_CACHE = "itb-pages-v1";          // whole pages, by URL
+var FRAGMENT_CACHE = "itb-fragments-v1";  // htmx fragments (the other side of Vary: HX-Request), by URL
+var SHELL = {{ shell_json | safe }};
+var NETWORK_TIMEOUT_MS = 4000;
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(SHELL_CACHE).then(function (cache) { return cache.addAll(SHELL); }));
+  // No skipWaiting() here: a new version never takes over a page mid-entry. The page offers a reload.
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf("itb-shell-") === 0 && k !== SHELL_CACHE; })
+      .map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+self.addEventListener("message", function (event) {
+  var msg = event.data || {};
+  if (msg.type === "SKIP_WAITING") { self.skipWaiting(); }
+  else if (msg.type === "WARM") { event.waitUntil(warm(msg.urls || [])); }
+  else if (msg.type === "FORGET_PAGES") {
+    event.waitUntil(Promise.all([caches.delete(PAGE_CACHE), caches.delete(FRAGMENT_CACHE)]));
+  }
+  else if (msg.type === "FLUSH") { event.waitUntil(self.ITBOutbox.flush()); }
+});
+
+// Background Sync (Chromium): send the outbox even if the page was closed. Elsewhere the page sends it.
+self.addEventListener("sync", function (event) {
+  if (event.tag === "itb-outbox") { event.waitUntil(self.ITBOutbox.flush()); }
+});
+
+self.addEventListener("fetch", function (event) {
+  var req = event.request;
+  var url = new URL(req.url);
+  // Writes are never queued blindly here: offline entries go through the outbox, which knows what they are.
+  if (req.method !== "GET" || url.origin !== self.location.origin) { return; }
+  // The API is always live; parents' pages are never stored on a device.
+  if (url.pathname.indexOf("/api/") === 0 || url.pathname === "/sw.js" || url.pathname.indexOf("/p/") === 0) {
+    return;
+  }
+  if (url.pathname.indexOf("/static/") === 0) { event.respondWith(cacheFirst(req)); return; }
+  event.respondWith(networkFirst(req));
+});
+
+function cacheFirst(req) {
+  return caches.match(req).then(function (hit) {
+    if (hit) { return hit; }
+    return fetch(req).then(function (res) {
+      if (res.ok) {
+        var copy = res.clone();
+        caches.open(SHELL_CACHE).then(function (c) { return c.put(req, copy); });
+      }
+      return res;
+    });
+  });
+}
+
+function isFragment(req) {
+  return req.headers.get("HX-Request") === "true" && req.headers.get("HX-Boosted") !== "true";
+}
+
+function storable(res) {
+  return res.ok && !res.redirected && res.type === "basic" &&
+    !/no-store/.test(res.headers.get("Cache-Control") || "");
+}
+
+function timeout(ms) {
+  return new Promise(function (_, reject) {
+    setTimeout(function () { reject(new Error("network timeout")); }, ms);
+  });
+}
+
+// Network first (with a timeout), so staff see fresh data; the last copy when the ward has no network.
+function networkFirst(req) {
+  var cacheName = isFragment(req) ? FRAGMENT_CACHE : PAGE_CACHE;
+  var key = new Request(req.url);   // the variant is chosen by the cache name, so Vary: HX-Request holds
+  var network = fetch(req).then(function (res) {
+    if (storable(res)) {
+      var copy = res.clone();
+      caches.open(cacheName).then(function (c) { return c.put(key, copy); });
+    }
+    return res;
+  });
+  return Promise.race([network, timeout(NETWORK_TIMEOUT_MS)]).catch(function () {
+    return caches.open(cacheName).then(function (c) { return c.match(key, { ignoreVary: true }); })
+      .then(function (hit) {
+        if (hit) { return hit; }
+        return network.catch(function () {
+          if (isFragment(req)) {
+            return new Response('<p class="alert alert-warn" role="alert">No network, and this part was not ' +
+                                'saved on the phone yet.</p>', { status: 503, headers: { "Content-Type": "text/html" } });
+          }
+          return caches.match("/offline");
+        });
+      });
+  });
+}
+
+function warm(urls) {
+  return caches.open(PAGE_CACHE).then(function (cache) {
+    return Promise.all(urls.map(function (u) {
+      return fetch(u, { credentials: "same-origin" }).then(function (res) {
+        if (storable(res)) { return cache.put(new Request(new URL(u, self.location.origin).href), res); }
+        return null;
+      }).catch(function () { return null; });
+    }));
+  });
+}

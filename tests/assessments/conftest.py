@@ -1,0 +1,65 @@
+"""Helpers for assessment tests: a valid form, a PT, a dose on record."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from server.extensions import db
+
+LOWER = ("hip_flexors", "hip_adductors", "hip_internal_rotators", "knee_flexors", "knee_extensors", "gastrocnemius",
+         "soleus")
+
+
+def form(trial_id: int, day_number: int = 1, phase: str = "baseline", grade: str = "2", **extra: str) -> dict[str, str]:
+    """A full lower-limb assessment as form fields (strings), like the phone sends."""
+    data = {"trial_id": str(trial_id), "day_number": str(day_number), "phase": phase}
+    for group in LOWER:
+        data[f"mas.{group}.left"] = grade
+        data[f"mas.{group}.right"] = grade
+    for side in ("left", "right"):
+        data[f"rom.popliteal_angle.{side}"] = "50"
+        data[f"tardieu.hamstrings.{side}.r1"] = "70"
+        data[f"tardieu.hamstrings.{side}.r2"] = "45"
+        data[f"tardieu.hamstrings.{side}.quality"] = "2"
+    data["gait.walk_10m_seconds"] = "12.5"
+    data.update({k.replace("__", "."): v for k, v in extra.items()})
+    return data
+
+
+def loaded(payload: dict[str, str]) -> dict[str, Any]:
+    from server.assessments.schemas import AssessmentSchema
+    from server.web.forms import load_form
+
+    data, errors = load_form(AssessmentSchema(), payload)  # type: ignore[arg-type]
+    assert errors == {}
+    assert data is not None
+    return data
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+def give_dose(trial_id: int, day_number: int, given_at: datetime, user_id: int, mcg: str = "50") -> int:
+    """A dose record as server/dosing stores it (read-only for assessments: made here only for tests)."""
+    from server.dosing.models import DoseAdministration
+    from server.trials.models import Trial
+
+    trial = db.session.get(Trial, trial_id)
+    assert trial is not None
+    day = next(d for d in trial.days if d.day_number == day_number)
+    dose = DoseAdministration(trial_day_id=day.id, given_at=given_at, dose_mcg=Decimal(mcg),
+                              volume_ml=Decimal(mcg) / 50, concentration_mcg_per_ml=Decimal("50"), route="catheter",
+                              given_by_id=user_id, checked_by_id=user_id)
+    db.session.add(dose)
+    db.session.commit()
+    return dose.id

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+
+def test_service_worker_is_served_at_root_scope_and_never_cached_stale(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    body = response.get_data(as_text=True)
+    for asset in ("/static/css/app.css", "/static/vendor/htmx.min.js", "/static/js/outbox-core.js", "/offline"):
+        assert f'"{asset}"' in body
+    assert "skipWaiting()" in body and "SKIP_WAITING" in body  # only on the user's say-so
+
+
+def test_manifest(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.get_json(force=True)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
+
+
+def test_offline_page_is_public_and_outbox_page_needs_sign_in(client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/offline").status_code == 200
+    assert client.get("/outbox").status_code == 303
+    signed_in("pt")
+    page = client.get("/outbox").get_data(as_text=True)
+    assert 'id="outbox-list"' in page and "Export unsent entries as a file" in page
