@@ -136,14 +136,88 @@ def server_db(live_server: LiveServer) -> Iterator[ServerDb]:
     db.engine.dispose()
 
 
+def wait_until(page: Page, js: str, arg: Any = None, timeout: float = 15.0) -> Any:
+    """Poll `js` (a function expression, maybe async) until truthy. page.evaluate goes through the DevTools
+    protocol, which our strict CSP (no eval) allows; Playwright's wait_for_function may need eval."""
+    import time
+
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = page.evaluate(js, arg)
+        except PlaywrightError as exc:  # a navigation replaced the page mid-poll: poll the new one
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {js}")
+        time.sleep(0.1)
+
+
 def wait_for_service_worker(page: Page) -> None:
     """The worker controls the page and has cached the pages linked for offline use."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000)
-    page.wait_for_function(
-        "caches.open('itb-pages-v1').then(c => c.keys()).then(k => k.length > 0)", timeout=15_000)
+    try:
+        wait_until(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)", timeout=30)
+    except AssertionError as exc:
+        state = page.evaluate("""() => navigator.serviceWorker.getRegistration().then(r => r ? {
+            installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state,
+            active: r.active && r.active.state} : 'no registration')""")
+        raise AssertionError(f"no service worker controls {page.url}: {state}") from exc
+    wait_until(page, "() => caches.open('itb-pages-v1').then(c => c.keys()).then(k => k.length > 0)")
 
 
 def outbox_summary(page: Page) -> dict[str, Any]:
     return page.evaluate("""() => window.ITB.outboxSummary().then(s => ({
         pending: s.pending, attention: s.attention, pendingOthers: s.pendingOthers, lastSync: s.lastSync,
         phase: s.state.phase, statuses: s.entries.map(e => e.status)}))""")
+
+
+def app_for(live_server: LiveServer):  # type: ignore[no-untyped-def]
+    """The app object on the live server's database, for arranging data the way the services would."""
+    from server import create_app
+
+    return create_app({"APP_ENV": "test", "SECRET_KEY": live_server.env["SECRET_KEY"],
+                       "SQLALCHEMY_DATABASE_URI": live_server.env["DATABASE_URL"],
+                       "PASSWORD_HASH_PROFILE": "CHEAPEST"})
+
+
+@pytest.fixture
+def make_child(live_server: LiveServer):  # type: ignore[no-untyped-def]
+    """Factory: a new child on day 1 of a trial today -> trial id. The trials are closed afterwards, so the
+    demo's lists (shared by all browser tests) stay as they were."""
+    import uuid
+    from datetime import date, time
+    from decimal import Decimal
+
+    from server.extensions import db
+    from server.trials.models import Trial
+    from server.trials.services import create_patient, create_trial
+    from server.web.clock import local_today
+
+    app = app_for(live_server)
+    made: list[int] = []
+
+    def _make(first: str) -> int:
+        with app.app_context():
+            today = local_today()
+            patient = create_patient({
+                "first_name": first, "last_name": "Sync", "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
+                "date_of_birth": date(today.year - 8, 3, 1), "weight_kg": Decimal("24.0"), "gmfcs_level": 3,
+                "diagnosis": "Bilateral spastic cerebral palsy", "tone_type": "spastic"})
+            trial = create_trial({"patient_id": patient.id, "start_date": today, "bed": "S1",
+                                  "catheter_placed_at": None, "small_child": False,
+                                  "day1_dose_mcg": Decimal("50"), "dose_time": time(9, 0)}, created_by_id=None)
+            db.session.commit()
+            made.append(trial.id)
+            return trial.id
+
+    yield _make
+    with app.app_context():
+        for trial_id in made:
+            db.session.get(Trial, trial_id).status = "completed"
+        db.session.commit()
+        db.engine.dispose()

@@ -137,7 +137,9 @@ def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, 
                                                                     outbox: bool) -> None:
     _, first = child
     if not outbox:  # prove the plain form POST path: no outbox scripts on the page
-        page.route(re.compile(r".*/static/js/outbox-[a-z]+\.js$"), lambda route: route.fulfill(
+        # On the context, so the second tab of the draft check is blocked too (a service worker registered
+        # there would serve the scripts to this tab past any page-level route).
+        page.context.route(re.compile(r".*/static/js/outbox-[a-z]+\.js$"), lambda route: route.fulfill(
             status=200, content_type="text/javascript", body="/* blocked by the test */"))
     sign_in(page, "pt")
     page.get_by_role("link", name=f"Baseline for {first}").click()
@@ -160,8 +162,21 @@ def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, 
     if not outbox:
         _screens(page, "assessment-form", (0, 900, 2600, 3600))
 
-    # The draft kept on the phone survives a reload (a closed tab, a locked screen).
+    # The draft kept on the phone survives a closed tab: a new tab opening the form gets every value back...
     expect(page.get_by_text(re.compile(r"^Draft kept on this phone"))).to_be_visible()
+    other = page.context.new_page()
+    other.goto(page.url)
+    expect(other.get_by_text(re.compile(r"^Draft restored from"))).to_be_visible()
+    expect(other.locator('input[name="tardieu.gastrocnemius.right.r1"]')).to_have_value("-15")
+    expect(other.locator('input[name="gait.walk_10m_seconds"]')).to_have_value("12.5")
+    for (_, label), grade in zip(LOWER, BASELINE_MAS, strict=True):
+        for side in ("Left", "Right"):
+            expect(other.get_by_role("group", name=f"{label}, {side}", exact=True)
+                   .get_by_role("radio", name=grade, exact=True)).to_be_checked()
+    if not outbox:
+        assert other.evaluate("navigator.serviceWorker.controller") is None
+    other.close()
+    # ...and so does a reload (a locked screen, the browser dropping the page).
     page.reload()
     expect(page.get_by_text(re.compile(r"^Draft restored from"))).to_be_visible()
     expect(page.locator('input[name="rom.popliteal_angle.left"]')).to_have_value("55")
@@ -173,6 +188,7 @@ def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, 
     expect(page.get_by_text("Baseline saved.")).to_be_visible(timeout=20_000)
     expect(page.get_by_role("row", name=re.compile(r"^Hip internal rotators 1\+ 1\+$"))).to_be_visible()
     saved_url = page.url
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('itb.draft:'))") == []
     page.goto(form_url)  # saved, so the draft is gone: a new baseline form opens empty
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{first} A. · Day 1 · Baseline")
     expect(page.get_by_text(re.compile(r"^Draft restored"))).to_have_count(0)
@@ -187,12 +203,18 @@ def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, 
     expect(page.get_by_text("No dose is recorded for this day yet.")).to_be_visible()
     check_accessibility(page, f"assessment-post-dose-{'outbox' if outbox else 'plain'}")
     _fill(page, POST_MAS, POST_ROM, POST_TARDIEU, "10")
+    if not outbox:
+        _screens(page, "assessment-post-dose", (0, 1800))
+    if not outbox:  # still the plain form POST: no outbox, no service worker on this page
+        assert page.evaluate("!!(window.ITB && window.ITB.outboxSummary) || !!navigator.serviceWorker.controller"
+                             ) is False
     page.get_by_role("button", name="Save post-dose").click()
     expect(page.get_by_text("Post-dose saved.")).to_be_visible(timeout=20_000)
     expect(page.get_by_text(re.compile(r"^No dose recorded yet for this day: kept and flagged"))).to_be_visible()
 
     page.get_by_role("link", name="Comparison").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{first} A. · baseline vs post-dose")
+    expect(page.locator(".day-summary").last).to_have_text("Mean MAS −1 (Ashworth 0–4, 1+ = 1.5) · meets")
     tone = page.locator(".tone-box")
     expect(tone).to_contain_text("Mean lower-limb MAS 2 → 1, change −1 (Ashworth 0–4, 1+ = 1.5)")
     expect(tone).to_contain_text("Meets the tone criterion (mean reduction ≥ 1.0) · 14 of 14 muscle-side pairs")

@@ -8,7 +8,6 @@ the demo's "three children today" stays true for the tests that count them.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -113,15 +112,11 @@ def test_surgeon_records_a_dose_nurse_sees_it_and_charts_a_flagged_observation(
     page.get_by_label("SpO2 (%)").fill("97")
     page.get_by_label("Sedation score (UMSS)").select_option("1")
     page.get_by_role("button", name="Save observations").click()
-    # Plain POST redirects to the monitoring page; the outbox (when present) sends it in the background.
-    # Either way the server's monitoring page must show the flag: open it until it does.
+    # A plain POST redirects to the monitoring page; the outbox sends the entry to /api/sync and, once the
+    # server has it, opens the same page (data-outbox-next). Wait for that navigation rather than racing it
+    # with our own (a page.goto during the outbox's navigation is aborted: net::ERR_ABORTED).
+    page.wait_for_url(re.compile(rf"/days/{day_id}/monitoring(#.*)?$"), timeout=15_000)
     flagged = page.get_by_role("heading", name="Possible baclofen overdose: escalate now")
-    deadline = time.monotonic() + 15
-    while True:
-        page.goto(f"/days/{day_id}/monitoring")
-        if flagged.count() or time.monotonic() > deadline:
-            break
-        page.wait_for_timeout(500)
     expect(flagged).to_be_visible()
     escalation = page.locator("#escalation")
     expect(escalation).to_contain_text("Respiratory rate 8/min is below 18/min")

@@ -227,7 +227,8 @@ def _tardieu(key: str, label: str, region: str, measured_as: str, lo: str, hi: s
     less = "earlier catch" if direction > 0 else "later catch"
     return Item(
         "tardieu", key, label, region=region, stretch_direction=direction, source="[S35][S35b][S36b]",
-        hint=f"Angles as {measured_as}. R1: catch on a fast stretch (V3). R2: full range on a slow stretch (V1).",
+        hint=f"Angles as {measured_as}. R1: catch on a fast stretch (V2/V3, same speed every day). "
+             "R2: full range on a slow stretch (V1).",
         measures=(
             _number("r1", "R1 catch angle", "°", "degrees", lo, hi, lower=less, higher=more),
             _number("r2", "R2 slow range", "°", "degrees", lo, hi,

@@ -126,6 +126,13 @@ class Change:
         return self.direction is not None
 
 
+def with_unit(text: str, unit: str) -> str:
+    """A number and its unit: degrees sit on the number (55°), other units after a space (12.5 s, 320 m)."""
+    if not unit or text == "—":
+        return text
+    return f"{text}{unit}" if unit == "°" else f"{text} {unit}"
+
+
 def cell_text(cell: Cell, state: str, value: Any) -> str:
     if state == NOT_TESTED:
         return "not tested"
@@ -133,7 +140,7 @@ def cell_text(cell: Cell, state: str, value: Any) -> str:
         return "—"
     if cell.measure.is_choice:
         return cell.measure.choice_label(str(value))
-    return f"{fmt(Decimal(str(value)), cell.measure.decimals)}{cell.measure.unit}"
+    return with_unit(fmt(Decimal(str(value)), cell.measure.decimals), cell.measure.unit)
 
 
 def _direction(delta: Decimal | None, measure: Measure) -> tuple[str | None, str]:
@@ -160,8 +167,8 @@ def _row(cell: Cell, base: Snapshot | None, post: Snapshot | None, mapping: MasM
     elif steps:
         delta_text = f"{signed(delta, 0)} step" + ("" if abs(delta) == 1 else "s")
     else:
-        delta_text = signed(delta, max(cell.measure.decimals, 2 if cell.item.instrument == "mas" else 0)) + (
-            cell.measure.unit if not cell.measure.is_choice else "")
+        delta_text = with_unit(signed(delta, max(cell.measure.decimals, 2 if cell.item.instrument == "mas" else 0)),
+                               "" if cell.measure.is_choice else cell.measure.unit)
     label = cell.item.label if len(cell.item.measures) == 1 else f"{cell.item.label}: {cell.measure.label}"
     return Change(cell.item, cell.side, cell.measure, label, b_state, cell_text(cell, b_state, b_val), p_state,
                   cell_text(cell, p_state, p_val), delta, delta_text, direction, meaning)
@@ -172,11 +179,11 @@ def _derived_row(item: Item, side: str | None, measure: Measure, label: str, b: 
     delta = p - b if b is not None and p is not None else None
     direction, meaning = _direction(delta, measure)
     def text(v: Decimal | None) -> str:
-        return "—" if v is None else f"{fmt(v, measure.decimals)}{measure.unit if measure.unit != 'm/s' else ' m/s'}"
-    unit = " m/s" if measure.unit == "m/s" else measure.unit
+        return "—" if v is None else with_unit(fmt(v, measure.decimals), measure.unit)
     return Change(item, side, measure, label, VALUE if b is not None else MISSING, text(b),
                   VALUE if p is not None else MISSING, text(p), delta,
-                  "—" if delta is None else signed(delta, measure.decimals) + unit, direction, meaning, derived=True)
+                  "—" if delta is None else with_unit(signed(delta, measure.decimals), measure.unit), direction,
+                  meaning, derived=True)
 
 
 def item_changes(item: Item, base: Snapshot | None, post: Snapshot | None, mapping: MasMapping) -> list[Change]:

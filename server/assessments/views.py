@@ -174,8 +174,16 @@ def _form_page(trial: Trial, day: TrialDay, phase: str, values: Any, errors: dic
 def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> str:
     if dose is not None:
         mins = int((utcnow() - dose.given_at).total_seconds() // 60)
-        return (f"Dose {fmt(Decimal(dose.dose_mcg), 1)} mcg given at {localtime(dose.given_at)} · "
+        note = (f"Dose {fmt(Decimal(dose.dose_mcg), 1)} mcg given at {localtime(dose.given_at)} · "
                 f"now {hours_minutes(mins)} after")
+        if phase == "post_dose":  # the reassessment window beside the clock, as in the design sketch
+            protocol = current_protocol()
+            lo = getattr(protocol, "reassess_window_from_minutes", 180)
+            hi = getattr(protocol, "reassess_window_to_minutes", 300)
+            inside = lo <= mins <= hi
+            note += (f" (window {hours_minutes(lo)}–{hours_minutes(hi)} "  # noqa: RUF001
+                     f"{'✓' if inside else ('— not yet' if mins < lo else '— past it')})")
+        return note
     if phase == "post_dose":
         return ("No dose is recorded for this day yet. You can still save: the assessment is kept and flagged, "
                 "and its time after the dose fills in once the dose is recorded.")

@@ -12,6 +12,8 @@ from .models import ROUTES
 from .vitals import ADVERSE_EFFECTS, SEDATION_SCALE
 
 UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+MAX_ID = 2**31 - 1  # an INTEGER column: a larger number is nobody (and would overflow the database driver)
+MIN_DOSE, MAX_DOSE = Decimal("0.1"), Decimal("9999")
 TRUTHY = {"on", "true", "1", "yes"}
 FALSY = {"off", "false", "0", "no"}
 
@@ -20,9 +22,25 @@ def _required(msg: str) -> dict[str, str]:
     return {"required": msg, "null": msg}
 
 
+def _max_length(n: int) -> validate.Length:
+    return validate.Length(max=n, error="Keep it to {max} characters.")
+
+
+def _id(msg: str) -> fields.Integer:
+    """A database id from a form: a whole number, within the column's range (else the same message)."""
+    return fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error=msg),
+                          error_messages={**_required(msg), "invalid": msg})
+
+
+def _revision() -> fields.Integer:
+    return fields.Integer(required=True, strict=False, validate=validate.Range(
+        1, MAX_ID, error="Reload the page."), error_messages={
+        **_required("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
+
+
 def _dose_field(required: bool = True) -> fields.Decimal:
     return fields.Decimal(required=required, load_default=None, places=1, validate=validate.Range(
-        min=Decimal("0.1"), max=Decimal("9999"), error="Enter a dose in mcg between 0.1 and 9999."),
+        min=MIN_DOSE, max=MAX_DOSE, error="Enter a dose in mcg between 0.1 and 9999."),
         error_messages={**_required("Choose the dose."), "invalid": "Enter the dose as a number of mcg."})
 
 
@@ -41,9 +59,13 @@ class DoseChoiceMixin:
             raise ValidationError({"dose_mcg": ["Choose the dose."]})
         else:
             try:
-                data["dose_mcg"] = Decimal(choice)
+                dose = Decimal(choice)
             except ArithmeticError:
-                raise ValidationError({"dose_mcg": ["Choose one of the listed doses."]}) from None
+                dose = None
+            # Decimal() also reads "NaN", "Infinity" and "1e999": none is a dose (nor fits the column).
+            if dose is None or not dose.is_finite() or not MIN_DOSE <= dose <= MAX_DOSE:
+                raise ValidationError({"dose_mcg": ["Choose one of the listed doses."]})
+            data["dose_mcg"] = dose
         return data
 
 
@@ -52,9 +74,8 @@ class PlanSchema(FormSchema, DoseChoiceMixin):
     other_dose_mcg = _dose_field(required=False)
     planned_time = fields.Time(required=True, error_messages={
         **_required("Enter the planned time."), "invalid": "Enter a time as HH:MM."})
-    override_reason = fields.String(load_default=None, validate=validate.Length(max=1000))
-    base_revision = fields.Integer(required=True, strict=False, error_messages={
-        **_required("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
+    override_reason = fields.String(load_default=None, validate=_max_length(1000))
+    base_revision = _revision()
 
     @post_load
     def _dose(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -64,10 +85,9 @@ class PlanSchema(FormSchema, DoseChoiceMixin):
 class HoldSchema(FormSchema):
     action = fields.String(required=True, validate=validate.OneOf(["hold", "cancel"], error="Choose hold or cancel."),
                            error_messages=_required("Choose hold or cancel."))
-    reason = fields.String(required=True, validate=validate.Length(max=1000),
+    reason = fields.String(required=True, validate=_max_length(1000),
                            error_messages=_required("Give the reason."))
-    base_revision = fields.Integer(required=True, strict=False, error_messages={
-        **_required("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
+    base_revision = _revision()
 
 
 class DoseSchema(FormSchema, DoseChoiceMixin):
@@ -75,13 +95,11 @@ class DoseSchema(FormSchema, DoseChoiceMixin):
         **_required("Enter the time the dose was given."), "invalid": "Enter a time as HH:MM."})
     dose_mcg = fields.String(required=True, error_messages=_required("Choose the dose given."))
     other_dose_mcg = _dose_field(required=False)
-    override_reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+    override_reason = fields.String(load_default=None, validate=_max_length(1000))
     route = fields.String(required=True, validate=validate.OneOf(list(ROUTES), error="Choose the route."),
                           error_messages=_required("Choose the route."))
-    given_by_id = fields.Integer(required=True, strict=False, error_messages={
-        **_required("Choose who gave the dose."), "invalid": "Choose who gave the dose."})
-    checked_by_id = fields.Integer(required=True, strict=False, error_messages={
-        **_required("Choose who double-checked the dose."), "invalid": "Choose who double-checked the dose."})
+    given_by_id = _id("Choose who gave the dose.")
+    checked_by_id = _id("Choose who double-checked the dose.")
 
     @post_load
     def _dose(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -97,7 +115,8 @@ def _int(name: str, low: int, high: int, unit: str = "") -> fields.Integer:
 class ObservationSchema(FormSchema):
     """One set of observations. Plausibility limits only: clinical ranges are flagged, never refused."""
 
-    trial_day_id = fields.Integer(required=True, strict=False, error_messages={
+    trial_day_id = fields.Integer(required=True, strict=False, validate=validate.Range(
+        1, MAX_ID, error="No such trial day. Reload the page."), error_messages={
         **_required("Reload the page: the trial day is missing."), "invalid": "Reload the page."})
     entry_id = fields.String(load_default=None, validate=validate.Regexp(UUID_RE, error="Reload the page."))
     taken_at = fields.DateTime(format="%Y-%m-%dT%H:%M", load_default=None,
@@ -116,7 +135,7 @@ class ObservationSchema(FormSchema):
     pain_score = _int("Pain score", 0, 10)
     effects = fields.List(fields.String(validate=validate.OneOf(list(ADVERSE_EFFECTS), error="Unknown effect.")),
                           load_default=list)
-    notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+    notes = fields.String(load_default=None, validate=_max_length(2000))
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:

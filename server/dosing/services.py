@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -115,10 +115,32 @@ def _interval_errors(trial_id: int, day_id: int, at: datetime, protocol: Protoco
     for given_at, number in rows:
         gap = abs(at - given_at)
         if gap < minimum:
-            when = given_at.astimezone(tz).strftime("%a %-d %b %H:%M")
+            when = f"{given_at.astimezone(tz).strftime('%a %-d %b')} {schedule.local_label(given_at, tz)}"
             return {field_name: [f"Only {_duration(gap)} from the day-{number} bolus ({when}): the minimum "
                                  f"interval between boluses is {protocol.min_interval_hours} h."]}
     return {}
+
+
+def _wall_clock(day: date, at: time, field_name: str) -> tuple[datetime | None, dict[str, list[str]]]:
+    """A hospital wall-clock time on `day`, or a message if that time does not exist there (the hour skipped
+    when the clocks go forward: 01:30 on the last Sunday of March is never on a London clock). In the hour
+    repeated when they go back, the first (summer-time) 01:xx is taken."""
+    value = local_to_utc(day, at)
+    if value.astimezone(UTC).astimezone(value.tzinfo).replace(tzinfo=None) != datetime.combine(day, at):
+        return None, {field_name: [f"{at.strftime('%H:%M')} does not exist on {day.strftime('%a %-d %b')}: the "
+                                   "clocks went forward that night. Enter the time shown on the clock."]}
+    return value, {}
+
+
+def earliest_next_bolus(day: TrialDay, protocol: Protocol | None = None) -> datetime | None:
+    """The first moment a bolus may be given on `day`: the minimum interval after the latest bolus given on
+    an earlier day of the trial (None if there is none)."""
+    protocol = protocol or current_protocol()
+    last = db.session.scalar(
+        select(DoseAdministration.given_at).join(TrialDay)
+        .where(TrialDay.trial_id == day.trial_id, TrialDay.day_number < day.day_number)
+        .order_by(DoseAdministration.given_at.desc()).limit(1))
+    return last + timedelta(hours=protocol.min_interval_hours) if last is not None else None
 
 
 # --- writes ------------------------------------------------------------------------------------------------------
@@ -153,9 +175,10 @@ def set_plan(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
     author = _user(author_id)
     dose: Decimal = data["dose_mcg"]
     override = (data.get("override_reason") or None) if dose > protocol.ceiling_mcg else None
-    planned_at = local_to_utc(day.date, data["planned_time"])
-    errors = dose_errors(dose, data.get("override_reason"), author, protocol)
-    errors |= _interval_errors(day.trial_id, day.id, planned_at, protocol, "planned_time")
+    planned_at, errors = _wall_clock(day.date, data["planned_time"], "planned_time")
+    errors |= dose_errors(dose, data.get("override_reason"), author, protocol)
+    if planned_at is not None:
+        errors |= _interval_errors(day.trial_id, day.id, planned_at, protocol, "planned_time")
     if errors:
         raise DosingError(errors)
     change = DosePlanChange(trial_day_id=day.id, action="plan", base_revision=data["base_revision"],
@@ -198,10 +221,8 @@ def record_dose(day_id: int, data: dict[str, Any], *, recorded_by_id: int,
     if day.dose_status != "planned":
         raise DosingError({"_form": [f"The day-{day.day_number} dose is {day.dose_status} "
                                      f"({day.dose_status_reason}). Set the plan again before recording a dose."]})
-    errors: dict[str, list[str]] = {}
-    given_time: time = data["given_time"]
-    given_at = local_to_utc(day.date, given_time)
-    if given_at > now + FUTURE_SLACK:
+    given_at, errors = _wall_clock(day.date, data["given_time"], "given_time")
+    if given_at is not None and given_at > now + FUTURE_SLACK:
         errors["given_time"] = ["The time given cannot be in the future."]
     dose: Decimal = data["dose_mcg"]
     recorder = _user(recorded_by_id)
@@ -213,9 +234,9 @@ def record_dose(day_id: int, data: dict[str, Any], *, recorded_by_id: int,
     if giver is not None and data["checked_by_id"] == data["given_by_id"]:
         errors["checked_by_id"] = ["The double-check must be done by a second person, not the one who gave "
                                    "the dose."]
-    if "given_time" not in errors:
+    if given_at is not None and "given_time" not in errors:
         errors |= _interval_errors(day.trial_id, day.id, given_at, protocol, "given_time")
-    if errors:
+    if errors or given_at is None:
         raise DosingError(errors)
     return _add_dose(day, given_at=given_at, dose=dose, route=data["route"], given_by_id=data["given_by_id"],
                      checked_by_id=data["checked_by_id"], recorded_by_id=recorded_by_id,
@@ -257,7 +278,10 @@ def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, r
     if taken_at is None:
         taken_at = recorded_at
     elif taken_at.tzinfo is None:
-        taken_at = taken_at.replace(tzinfo=hospital_tz())
+        local, errors = _wall_clock(taken_at.date(), taken_at.time(), "taken_at")
+        if local is None:
+            raise DosingError(errors)
+        taken_at = local
     if taken_at > max(now, recorded_at) + FUTURE_SLACK:
         raise DosingError({"taken_at": ["The time taken cannot be in the future."]})
     values = {k: data.get(k) for k in VALUE_FIELDS}
@@ -303,8 +327,14 @@ class WardRow:
     reassess: schedule.Window | None
     next_obs: schedule.SlotState | None
     flagged: bool
+    not_before: datetime | None = None  # today's planned dose is too soon after yesterday's: the earliest time
     rank: int = 0
     sort_at: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When today's dose may be given: as planned, or later if the minimum interval says so."""
+        return self.not_before or (self.day.planned_at if self.day else None)
 
     @property
     def patient(self) -> Patient:
@@ -351,14 +381,21 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
         next_obs = schedule.next_observation(states)
         if day is None and next_obs is None:
             continue  # yesterday's last trial day, monitoring over: not on today's list
-        status = schedule.dose_status(planned_at=day.planned_at, given_at=dose.given_at if dose else None,
-                                      day_status=day.dose_status, now=now, protocol=protocol) if day else ""
+        prev_dose = doses.get(prev.id) if prev else None
+        not_before = None
+        if day is not None and dose is None and day.planned_at is not None and prev_dose is not None:
+            earliest = prev_dose.given_at + timedelta(hours=protocol.min_interval_hours)
+            not_before = earliest if earliest > day.planned_at else None
+        status = schedule.dose_status(
+            planned_at=not_before or day.planned_at, given_at=dose.given_at if dose else None,
+            day_status=day.dose_status, now=now, protocol=protocol) if day else ""
         recent = sorted((o for d in (day, prev) if d is not None for o in obs_times[d.id]), key=lambda o: o.taken_at)
         flagged = bool(recent) and bool(observation_flags(recent[-1], trial.patient))
         if dose is None and reassess is not None and reassess.closes < now:
             reassess = None  # yesterday's reassessment is over; only a late-evening dose's carries into today
         row = WardRow(trial=trial, day=day, status=status, dose=dose, monitored_day=monitored_day,
-                      monitored_dose=monitored, reassess=reassess, next_obs=next_obs, flagged=flagged)
+                      monitored_dose=monitored, reassess=reassess, next_obs=next_obs, flagged=flagged,
+                      not_before=not_before)
         row.rank, row.sort_at = _urgency(row, now)
         rows.append(row)
     far = datetime.max.replace(tzinfo=now.tzinfo)
@@ -369,7 +406,7 @@ def _urgency(row: WardRow, now: datetime) -> tuple[int, datetime | None]:
     """0: something is overdue; 1: due within the hour; 2: later today; 3: nothing left to do; 4: held."""
     obs = row.next_obs
     obs_at = obs.slot.at if obs else None
-    planned = row.day.planned_at if row.day else None
+    planned = row.due_at
     if row.status == schedule.OVERDUE or (obs and obs.state == "overdue") or row.flagged:
         return 0, planned if row.status == schedule.OVERDUE else obs_at
     soon = now + timedelta(hours=1)

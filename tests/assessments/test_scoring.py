@@ -93,6 +93,32 @@ def test_missing_post_dose_gives_no_verdict_not_a_zero() -> None:
     assert nothing_paired.meets is None
 
 
+def test_not_tested_is_left_out_never_counted_as_zero_which_would_flip_the_verdict() -> None:
+    # Worked example 3: hip flexors 2/2 -> 1+/1+; knee flexors 2/2 at baseline, NOT TESTED (both) post-dose.
+    # Left out (right): 2 pairs, (1.5 + 1.5 - 4) / 2 = -0.5 -> does not meet.
+    # Were "not tested" scored 0 (wrong): (1.5 + 1.5 + 0 + 0 - 8) / 4 = -1.25 -> would "meet".
+    base = Snapshot({"mas.hip_flexors.left": "2", "mas.hip_flexors.right": "2", "mas.knee_flexors.left": "2",
+                     "mas.knee_flexors.right": "2"})
+    post = Snapshot({"mas.hip_flexors.left": "1+", "mas.hip_flexors.right": "1+"},
+                    {"mas.knee_flexors": {"sides": ["left", "right"], "reason": "hamstring cramp"}})
+    tone = tone_summary(base, post, ASHWORTH, ONE, LOWER_LIMB_MAS)
+    assert (tone.pairs, tone.possible, tone.change, tone.meets) == (2, 14, Decimal("-0.5"), False)
+    assert fmt(tone.baseline_mean) == "2" and fmt(tone.post_mean) == "1.5"
+    rows = {r.side: r for r in item_changes(ITEMS["mas.knee_flexors"], base, post, ASHWORTH)}
+    assert [(rows[s].post_text, rows[s].delta_text, rows[s].comparable) for s in ("left", "right")] == [
+        ("not tested", "—", False)] * 2
+
+
+def test_a_day_with_no_post_dose_assessment_compares_nothing_and_decides_nothing() -> None:
+    # Worked example 4: the post-dose assessment is missing altogether (not yet made, or still on a phone).
+    result = compare(BASE_1, None, default_plan(2), ASHWORTH, ONE)
+    rows = [r for rs in result.changes.values() for r in rs]
+    assert rows and all(r.post_state == "missing" and r.post_text == "—" and not r.comparable for r in rows)
+    assert result.tone.meets is None and result.tone.change is None and result.walk_speed_post is None
+    hip = next(r for r in result.changes["mas"] if r.item.key == "hip_adductors" and r.side == "left")
+    assert (hip.baseline_text, hip.post_text, hip.delta_text) == ("3", "—", "—")
+
+
 def test_upper_limb_tone_is_not_in_the_lower_limb_mean() -> None:
     base = Snapshot({"mas.elbow_flexors.left": "4", "mas.hip_flexors.left": "2"})
     post = Snapshot({"mas.elbow_flexors.left": "0", "mas.hip_flexors.left": "2"})
@@ -145,7 +171,7 @@ def test_rom_gait_and_function_changes_in_words() -> None:
     assert (abd.direction, abd.meaning, abd.delta_text) == ("same", "no change", "0°")
     walk = item_changes(ITEMS["gait.walk_10m_seconds"], base, post, ASHWORTH)
     assert [(r.label, r.baseline_text, r.post_text, r.delta_text, r.meaning) for r in walk] == [
-        ("10 m walk time", "12.5s", "10s", "−2.5s", "faster"),
+        ("10 m walk time", "12.5 s", "10 s", "−2.5 s", "faster"),
         ("10 m walk speed", "0.8 m/s", "1 m/s", "+0.2 m/s", "faster")]
     stand = item_changes(ITEMS["function.standing"], base, post, ASHWORTH)[0]
     assert (stand.baseline_text, stand.post_text, stand.delta_text, stand.meaning) == (

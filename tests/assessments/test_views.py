@@ -94,7 +94,7 @@ def test_a_plain_save_redirects_to_the_saved_assessment(app, client, signed_in, 
     html = page.get_data(as_text=True)
     assert "Baseline saved." in html
     assert f'data-draft-clear="assessment-form:{trial_id}:1:baseline"' in html
-    assert "Hip adductors" in html and "12.5s" in html
+    assert "Hip adductors" in html and "12.5 s" in html
     assert "0.8 m/s" in html and "Hamstrings: R2−R1 (dynamic component)" in html and "25°" in html
     assert _count(app) == 1
     with app.app_context():
@@ -327,7 +327,7 @@ def test_with_a_dose_on_record_the_form_and_detail_show_the_time_after_it(app, c
         give_dose(trial_id, 1, utcnow() - timedelta(hours=4, minutes=2), nurse)
     signed_in("pt")
     html = client.get(_new_url(trial_id, phase="post-dose")).get_data(as_text=True)
-    assert re.search(r"Dose 50 mcg given at \d\d:\d\d · now 4 h 0[23] after", html)
+    assert re.search(r"Dose 50 mcg given at \d\d:\d\d · now 4 h 0[23] after \(window 3 h 00–5 h 00 ✓\)", html)
     assert "No dose is recorded" not in html
     saved = _save(client, trial_id, phase="post_dose")
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)

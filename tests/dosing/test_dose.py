@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -153,3 +153,90 @@ def test_nurse_cannot_record_or_plan_a_dose(app, client, signed_in, staff, trial
     assert _post(client, app, tid, staff).status_code == 403
     assert client.get(f"/days/{day_id(app, tid, 1)}/plan").status_code == 403
     assert _doses(app) == 0
+
+
+HUGE = "9" * 25  # no such id, and too big for an INTEGER column: must be a 4xx, never a driver error (500)
+
+
+@pytest.mark.parametrize(("over", "field", "message"), [
+    ({"dose_mcg": "NaN"}, "dose_mcg", "Choose one of the listed doses."),
+    ({"dose_mcg": "sNaN"}, "dose_mcg", "Choose one of the listed doses."),
+    ({"dose_mcg": "Infinity", "override_reason": "x"}, "dose_mcg", "Choose one of the listed doses."),
+    ({"dose_mcg": "1e999", "override_reason": "x"}, "dose_mcg", "Choose one of the listed doses."),
+    ({"dose_mcg": "5000000", "override_reason": "x"}, "dose_mcg", "Choose one of the listed doses."),
+    ({"dose_mcg": "x" * 50_000}, "dose_mcg", "Choose one of the listed doses."),
+    ({"dose_mcg": "-50"}, "dose_mcg", "Choose one of the listed doses."),
+    ({"given_by_id": HUGE}, "given_by_id", "Choose who gave the dose."),
+    ({"checked_by_id": HUGE}, "checked_by_id", "Choose who double-checked the dose."),
+    ({"checked_by_id": "-1"}, "checked_by_id", "Choose who double-checked the dose."),
+    ({"checked_by_id": "999999"}, "checked_by_id", "Choose the nurse or neurosurgeon who checked it."),
+    ({"given_time": "x" * 50_000}, "given_time", "Enter a time as HH:MM."),
+    ({"dose_mcg": "other", "other_dose_mcg": "150", "override_reason": "x" * 1001}, "override_reason",
+     "Keep it to 1000 characters."),
+])
+def test_malformed_dose_input_is_a_422_beside_the_field(app, client, signed_in, staff, trial_on, over, field,  # type: ignore[no-untyped-def]
+                                                        message) -> None:
+    tid = trial_on(PAST)
+    signed_in("surgeon")
+    response = _post(client, app, tid, staff, **over)
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), field) == message
+    assert _doses(app) == 0
+
+
+def test_an_empty_form_and_unknown_ids_are_4xx(app, client, signed_in, staff, trial_on) -> None:  # type: ignore[no-untyped-def]
+    tid = trial_on(PAST)
+    did = day_id(app, tid, 1)
+    signed_in("surgeon", "nurse")
+    empty = client.post(f"/days/{did}/dose", data={})
+    assert empty.status_code == 422
+    assert field_error(empty.get_data(as_text=True), "dose_mcg") == "Choose the dose given."
+    for path in ("/days/999999/dose", f"/days/{HUGE}/dose", f"/days/{HUGE}/plan", f"/days/{HUGE}/monitoring",
+                 f"/days/{HUGE}/observations", f"/trials/{HUGE}/dosing", "/trials/999999/dosing"):
+        assert client.get(path).status_code == 404, path
+    for path in (f"/days/{HUGE}/dose", f"/days/{HUGE}/plan", f"/days/{HUGE}/hold", f"/days/{HUGE}/observations"):
+        assert client.post(path, data={}).status_code == 404, path
+    for form in ({"dose_mcg": "50", "planned_time": "09:00", "base_revision": HUGE},
+                 {"dose_mcg": "NaN", "planned_time": "09:00", "base_revision": "1"}):
+        assert client.post(f"/days/{day_id(app, tid, 2)}/plan", data=form).status_code == 422
+    assert client.post(f"/days/{did}/hold", data={"action": "hold", "reason": "x", "base_revision": HUGE}
+                       ).status_code == 422
+    assert _doses(app) == 0
+
+
+def test_the_24_hours_are_elapsed_time_across_the_clock_changes(app, client, signed_in, staff, trial_on) -> None:  # type: ignore[no-untyped-def]
+    # Clocks go forward on Sunday 29 March 2026: 09:00 GMT Saturday to 09:00 BST Sunday is only 23 h.
+    spring = trial_on(date(2026, 3, 28))
+    give(app, day_id(app, spring, 1), staff, time(9, 0))
+    signed_in("surgeon")
+    form = client.get(f"/days/{day_id(app, spring, 2)}/dose").get_data(as_text=True)
+    assert "Not before Sun 29 Mar 10:00 (24 h after the previous bolus)." in form
+    response = _post(client, app, spring, staff, number=2, given_time="09:00")
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "given_time") == (
+        "Only 23 h from the day-1 bolus (Sat 28 Mar 09:00): the minimum interval between boluses is 24 h.")
+    assert _post(client, app, spring, staff, number=2, given_time="10:00").status_code == 303
+    # Clocks go back on Sunday 25 October 2026: 09:00 BST Saturday to 09:00 GMT Sunday is 25 h.
+    autumn = trial_on(date(2026, 10, 24))
+    give(app, day_id(app, autumn, 1), staff, time(9, 0))
+    assert _post(client, app, autumn, staff, number=2, given_time="09:00").status_code == 303
+    with app.app_context():
+        given = sorted(d.given_at for d in db.session.scalars(select(DoseAdministration)))
+    assert [given[1] - given[0], given[3] - given[2]] == [timedelta(hours=24), timedelta(hours=25)]
+
+
+def test_a_time_the_clocks_skipped_is_refused(app, client, signed_in, staff, trial_on) -> None:  # type: ignore[no-untyped-def]
+    tid = trial_on(date(2026, 3, 29))  # 01:00-01:59 never shows on a London clock that night
+    signed_in("surgeon")
+    response = _post(client, app, tid, staff, given_time="01:30")
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "given_time") == (
+        "01:30 does not exist on Sun 29 Mar: the clocks went forward that night. Enter the time shown on the clock.")
+    plan = client.post(f"/days/{day_id(app, tid, 2)}/plan", data={"dose_mcg": "50", "planned_time": "09:00",
+                                                                  "base_revision": "1"})
+    assert plan.status_code == 303  # an ordinary time on the next day is fine
+    assert _doses(app) == 0
+    assert _post(client, app, tid, staff, given_time="00:30").status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(DoseAdministration)).one().given_at == datetime(2026, 3, 29, 0, 30,
+                                                                                         tzinfo=UTC)

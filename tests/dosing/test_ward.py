@@ -155,3 +155,21 @@ def test_the_ward_renders_30_trials_with_as_many_queries_as_5(app, client, signe
     assert client.get("/ward").get_data(as_text=True).count('class="card ward-row"') == 30
     assert five == thirty, (five, thirty)
     assert thirty <= 10, thirty
+
+
+def test_a_dose_planned_too_soon_after_yesterdays_shows_when_it_may_be_given(app, client, signed_in, staff,  # type: ignore[no-untyped-def]
+                                                                             trial_on, monkeypatch) -> None:
+    # Day 1 was given late (10:36 yesterday); day 2 was planned for 09:00 before that.
+    tid = trial_on(DAY - timedelta(days=1))
+    _plan(app, day_id(app, tid, 2), time(9, 0))
+    give(app, day_id(app, tid, 1), staff, time(10, 36), now=NOW)
+    now = datetime(2026, 11, 25, 9, 45, tzinfo=UTC)
+    monkeypatch.setattr(views, "utcnow", lambda: now)
+    monkeypatch.setattr(views, "local_today", lambda: DAY)
+    signed_in("nurse")
+    html = client.get("/ward").get_data(as_text=True)
+    assert "50 mcg planned 09:00\n      · <strong>not before 10:36</strong> (24 h after day 1)" in html
+    assert '<span class="dose-badge dose-due">Due</span>' in html  # not overdue: it may not be given yet
+    with app.app_context():
+        [row] = ward_schedule(DAY, datetime(2026, 11, 25, 11, 7, tzinfo=UTC))
+        assert row.status == "overdue" and row.sort_at == datetime(2026, 11, 25, 10, 36, tzinfo=UTC)

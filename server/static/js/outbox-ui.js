@@ -221,7 +221,7 @@
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-signout")) { return; }
     if (form.dataset.confirmed === "1") { return; }
     evt.preventDefault();
-    Outbox.summary(null).then(function (s) {
+    Outbox.summary(userId).then(function (s) {  // this user's entries; others' wait for them regardless
       var waiting = s.pending + s.attention;
       if (waiting && !window.confirm(waiting + (waiting === 1 ? " entry is" : " entries are") +
           " still only on this phone. They stay here and are sent after you sign in again. Sign out?")) {

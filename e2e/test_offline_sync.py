@@ -1,0 +1,329 @@
+"""Nothing entered is lost or doubled: the network cut, the browser closed, the server killed mid-sync,
+the session expired, one entry rejected, two phones editing the same record. Debian's Chromium, phone size.
+
+Every test ends by counting rows in the server's database: each entry must be there exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Playwright, expect
+
+from e2e.conftest import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    PHONE,
+    ServerDb,
+    app_for,
+    check_accessibility,
+    outbox_summary,
+    sign_in,
+    wait_for_service_worker,
+    wait_until,
+)
+from e2e.server import LiveServer
+
+
+def _tap(page: Page, group: str, grade: str) -> None:
+    fieldset = page.get_by_role("group", name=group, exact=True)
+    button = fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
+    button.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of the sticky save bar
+    button.click()
+    expect(fieldset.get_by_role("radio", name=grade, exact=True)).to_be_checked()
+
+
+def _cached(page: Page, path: str) -> None:
+    wait_until(page, "p => caches.open('itb-pages-v1').then(c => c.match(new URL(p, location.origin).href))"
+                     ".then(Boolean)", path)
+
+
+def _save_on_phone(page: Page, button: str) -> None:
+    page.get_by_role("button", name=button).click()
+    expect(page.locator("[data-outbox-status]")).to_contain_text("Saved on this phone")
+
+
+def _assessments(server_db: ServerDb, trial_id: int) -> list[tuple[str, str, int]]:
+    return [tuple(r) for r in server_db.rows(
+        "SELECT entry_id, phase, author_id FROM assessments WHERE trial_id = :t ORDER BY id", t=trial_id)]
+
+
+def _user_id(server_db: ServerDb, username: str) -> int:
+    return int(server_db.scalar("SELECT id FROM users WHERE username = :u", u=username))
+
+
+@pytest.fixture
+def persistent(playwright_instance: Playwright, live_server: LiveServer, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Open (and re-open) a browser on one profile directory: IndexedDB and the service worker persist."""
+    opened: list[BrowserContext] = []
+
+    def _open(offline: bool = False) -> BrowserContext:
+        ctx = playwright_instance.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS,
+            base_url=live_server.url, offline=offline, **PHONE)
+        opened.append(ctx)
+        return ctx
+
+    yield _open
+    for ctx in opened:
+        try:
+            ctx.close()
+        except Exception:  # noqa: S110 - already closed by the test
+            pass
+
+
+def test_offline_bedside_entries_survive_reload_and_a_closed_browser(
+        persistent, make_child, server_db: ServerDb, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    trial_id = make_child("Iris")
+    ctx = persistent()
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    sign_in(page, "pt")
+    wait_for_service_worker(page)
+    _cached(page, f"/trials/{trial_id}/days/1/baseline")
+    _cached(page, f"/trials/{trial_id}/days/1/post-dose")
+
+    ctx.set_offline(True)  # the ward's Wi-Fi drops
+    page.get_by_role("link", name="Baseline for Iris").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Iris S. · Day 1 · Baseline")
+    _tap(page, "Hip adductors, Left", "2")
+    _tap(page, "Hip adductors, Right", "1+")
+    _save_on_phone(page, "Save baseline")
+    expect(page.locator("[data-outbox-status]")).to_contain_text("will send when the network returns")
+
+    page.goto("/today")
+    page.get_by_role("link", name="Post-dose for Iris").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Iris S. · Day 1 · Post-dose")
+    _tap(page, "Hip adductors, Left", "1")
+    _save_on_phone(page, "Save post-dose")
+    expect(page.locator("#sync-status")).to_contain_text("2 on this phone")
+
+    page.reload()  # still offline: the form opens from the phone
+    expect(page.get_by_role("heading", level=1)).to_have_text("Iris S. · Day 1 · Post-dose")
+    assert outbox_summary(page)["pending"] == 2
+    assert _assessments(server_db, trial_id) == []
+    # The browser is closed with both entries only on the phone. The server is down too while the browser
+    # restarts: Chromium's Background Sync would otherwise send them the moment it starts, before the
+    # emulated network cut reaches the service worker.
+    live_server.stop()
+    ctx.close()
+
+    try:
+        ctx = persistent(offline=True)  # opened again, still with no network
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        page.goto("/outbox")
+        expect(page.locator("#outbox-list .outbox-entry")).to_have_count(2)
+        expect(page.locator("#outbox-list")).to_contain_text("Saved on this phone")
+        check_accessibility(page, "outbox-offline")
+    finally:
+        live_server.start()
+    ctx.set_offline(False)  # the network returns: the `online` event sends them
+    expect(page.locator("#sync-status")).to_contain_text("Sent", timeout=15_000)
+    expect(page.locator('#outbox-list .outbox-entry[data-state="sent"]')).to_have_count(2)
+    check_accessibility(page, "outbox-sent")
+    rows = _assessments(server_db, trial_id)
+    assert [phase for _, phase, _ in rows] == ["baseline", "post_dose"]
+    assert len({entry for entry, _, _ in rows}) == 2
+    assert {author for _, _, author in rows} == {_user_id(server_db, "pt")}
+    # Sent again (as a retry would): the server answers duplicate, still exactly two.
+    page.evaluate("""() => ITBOutbox.all().then(rows => Promise.all(rows.map(
+        r => ITBOutbox.update(r.id, {status: 'pending'})))).then(() => ITB.flushNow())""")
+    expect(page.locator('#outbox-list .outbox-entry[data-state="sent"]')).to_have_count(2)
+    assert len(_assessments(server_db, trial_id)) == 2
+
+
+def _enqueue(page: Page, trial_id: int, n: int) -> None:
+    """Put n real baseline entries in the outbox, as n saves of the form would."""
+    page.evaluate("""([trialId, n]) => {
+        const userId = parseInt(document.getElementById('sync-status').dataset.userId, 10);
+        const jobs = [];
+        for (let i = 0; i < n; i++) {
+            jobs.push(ITBOutbox.enqueue({id: crypto.randomUUID(), kind: 'assessments.record', author_id: userId,
+                device_id: ITB.deviceId, recorded_at: new Date().toISOString(), base_rev: null, form_version: 1,
+                label: 'Bulk ' + i, payload: {trial_id: String(trialId), day_number: '1', phase: 'baseline',
+                'mas.hip_adductors.left': ['0', '1', '1+', '2', '3', '4'][i % 6]}}));
+        }
+        return Promise.all(jobs);
+    }""", [trial_id, n])
+
+
+def test_server_killed_in_the_middle_of_a_sync(page: Page, live_server: LiveServer, make_child,
+                                               server_db: ServerDb, context: BrowserContext) -> None:  # type: ignore[no-untyped-def]
+    trial_id = make_child("Kai")
+    sign_in(page, "pt")
+    context.set_offline(True)
+    _enqueue(page, trial_id, 120)
+    assert outbox_summary(page)["pending"] == 120
+
+    killed: list[str] = []
+
+    def kill_on_push(request) -> None:  # type: ignore[no-untyped-def]
+        if request.method == "POST" and request.url.endswith("/api/sync") and not killed:
+            live_server.kill()  # SIGKILL while the batch is on its way in
+            killed.append(request.url)
+
+    page.on("request", kill_on_push)
+    try:
+        context.set_offline(False)
+        page.evaluate("() => ITB.flushNow()")
+        assert killed, "the server was not killed during a push"
+        # The push failed with the server: every entry is back to waiting, none lost, none marked sent.
+        wait_until(page, "() => ITBOutbox.all().then(r => r.filter(e => e.status === 'pending').length === 120)")
+    finally:
+        page.remove_listener("request", kill_on_push)
+        live_server.start()
+
+    page.evaluate("() => ITB.flushNow()")
+    wait_until(page, "() => window.ITB.outboxSummary().then(s => s.pending === 0 && s.attention === 0)", timeout=20)
+    statuses = outbox_summary(page)["statuses"]
+    assert statuses.count("sent") == 120
+    rows = _assessments(server_db, trial_id)
+    assert len(rows) == 120
+    assert len({entry for entry, _, _ in rows}) == 120
+    assert server_db.scalar("SELECT count(*) FROM sync_ledger WHERE entry_id IN "
+                            "(SELECT entry_id FROM assessments WHERE trial_id = :t)", t=trial_id) == 120
+
+
+def test_session_expires_while_offline_then_entries_go_after_signing_in(
+        page: Page, context: BrowserContext, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    trial_id = make_child("Lena")
+    sign_in(page, "pt")
+    wait_for_service_worker(page)
+    _cached(page, f"/trials/{trial_id}/days/1/baseline")
+    context.set_offline(True)
+    page.get_by_role("link", name="Baseline for Lena").click()
+    _tap(page, "Hip flexors, Left", "1")
+    _save_on_phone(page, "Save baseline")
+    context.clear_cookies()  # the session expires while the phone is off the network
+    context.set_offline(False)
+    link = page.get_by_role("link", name="Sign in to send 1 entry")
+    expect(link).to_be_visible(timeout=15_000)
+    assert _assessments(server_db, trial_id) == []
+    link.click()
+    page.get_by_label("Username").fill("pt")
+    page.get_by_label("Password").fill("demo-pass")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    wait_until(page, "() => window.ITB.outboxSummary().then(s => s.pending === 0)", timeout=15)
+    rows = _assessments(server_db, trial_id)
+    assert len(rows) == 1
+    assert rows[0][2] == _user_id(server_db, "pt")  # attributed to the PT who made it
+
+
+def test_entries_of_another_user_wait_for_that_user(page: Page, context: BrowserContext, make_child,
+                                                     server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    trial_id = make_child("Noor")
+    sign_in(page, "pt")
+    context.set_offline(True)
+    _enqueue(page, trial_id, 1)
+    context.route("**/api/sync", lambda route: route.abort())  # the sync endpoint unreachable for a while
+    context.set_offline(False)
+    messages: list[str] = []
+    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/login"))
+    assert "1 entry is still only on this phone" in messages[0]
+    assert page.evaluate("ITBOutbox.all().then(r => r.length)") == 1  # signing out deletes nothing
+    context.unroute("**/api/sync")
+    sign_in(page, "nurse")
+    expect(page.locator("#sync-status")).to_contain_text("1 wait for another user")
+    page.evaluate("() => ITB.flushNow()")
+    assert _assessments(server_db, trial_id) == []
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/login"))
+    sign_in(page, "pt")
+    wait_until(page, "() => window.ITB.outboxSummary().then(s => s.pending === 0)", timeout=15)
+    assert len(_assessments(server_db, trial_id)) == 1
+
+
+def test_rejected_entry_needs_attention_and_the_others_are_applied(
+        page: Page, context: BrowserContext, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    closed_id = make_child("Omar")
+    open_id = make_child("Pia")
+    sign_in(page, "pt")
+    context.set_offline(True)
+    _enqueue(page, closed_id, 1)
+    _enqueue(page, open_id, 2)
+    server_db.execute("UPDATE trials SET status = 'stopped' WHERE id = :t", t=closed_id)  # stopped meanwhile
+    context.set_offline(False)
+    page.evaluate("() => ITB.flushNow()")
+    page.goto("/outbox")
+    attention = page.locator('#outbox-list .outbox-entry[data-state="rejected"]')
+    expect(attention).to_have_count(1)
+    expect(attention).to_contain_text("Needs attention")
+    expect(attention).to_contain_text(re.compile("closed|stopped", re.IGNORECASE))
+    expect(page.locator('#outbox-list .outbox-entry[data-state="sent"]')).to_have_count(2)
+    expect(page.locator("#sync-status")).to_contain_text("1 needs attention")
+    check_accessibility(page, "outbox-attention")
+    assert _assessments(server_db, closed_id) == []
+    assert len(_assessments(server_db, open_id)) == 2
+
+
+@pytest.fixture
+def first_assessment(live_server: LiveServer, make_child) -> Iterator[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """(trial id, assessment id) of a baseline already on the server (version 1)."""
+    import uuid
+
+    from server.assessments.schemas import AssessmentSchema
+    from server.assessments.services import record_assessment
+    from server.auth.models import User
+    from server.extensions import db
+    from server.web.forms import load_form
+    from server.web.types import utcnow
+
+    trial_id = make_child("Rosa")
+    app = app_for(live_server)
+    with app.app_context():
+        data, errors = load_form(AssessmentSchema(), {"trial_id": str(trial_id), "day_number": "1",
+                                                      "phase": "baseline", "mas.hip_adductors.left": "2"})
+        assert data is not None, errors
+        pt = db.session.query(User).filter_by(username="pt").one()
+        saved = record_assessment(data, author_id=pt.id, recorded_at=utcnow(), entry_id=str(uuid.uuid4()))
+        db.session.commit()
+        yield trial_id, saved.id
+        db.engine.dispose()
+
+
+def test_two_phones_correct_the_same_version_the_second_is_kept_as_a_conflict(
+        browser, live_server: LiveServer, first_assessment, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    trial_id, assessment_id = first_assessment
+    phones = [browser.new_context(base_url=live_server.url, **PHONE) for _ in range(2)]
+    try:
+        pages = [ctx.new_page() for ctx in phones]
+        for page, grade, why in zip(pages, ("1", "3"), ("Scored the wrong side", "Recount after rest"),
+                                    strict=True):
+            sign_in(page, "pt")
+            page.goto(f"/assessments/{assessment_id}/correct")
+            page.get_by_label("Reason for the correction").fill(why)
+            _tap(page, "Hip adductors, Left", grade)
+        for ctx in phones:
+            ctx.set_offline(True)
+        for page in pages:
+            _save_on_phone(page, "Save correction")
+        phones[0].set_offline(False)
+        pages[0].evaluate("() => ITB.flushNow()")
+        expect(pages[0].get_by_text("Baseline saved (correction, version 2).")).to_be_visible(timeout=15_000)
+        phones[1].set_offline(False)
+        pages[1].evaluate("() => ITB.flushNow()")
+        expect(pages[1].locator("[data-outbox-status]")).to_contain_text("Needs attention (conflict)")
+        expect(pages[1].locator("[data-outbox-status]")).to_contain_text("corrected on another phone first")
+
+        # Both versions are visible to staff; nothing was overwritten.
+        staff = pages[1]
+        staff.goto("/sync/conflicts")
+        expect(staff.get_by_role("heading", level=1)).to_have_text("Sync conflicts")
+        card = staff.locator(".card").filter(has_text="assessments.correct")
+        expect(card).to_have_count(1)
+        card.get_by_text("The version from the phone").click()
+        expect(card).to_contain_text("Recount after rest")
+        check_accessibility(staff, "sync-conflicts")
+    finally:
+        for ctx in phones:
+            ctx.close()
+    versions = server_db.rows("SELECT version, correction_reason FROM assessments WHERE trial_id = :t "
+                              "ORDER BY version", t=trial_id)
+    assert [tuple(v) for v in versions] == [(1, None), (2, "Scored the wrong side")]
+    assert server_db.scalar("SELECT count(*) FROM sync_conflicts WHERE kind = 'assessments.correct' "
+                            "AND payload LIKE '%Recount after rest%'") == 1
