@@ -6,6 +6,7 @@ Every test ends by counting rows in the server's database: each entry must be th
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -257,6 +258,11 @@ def test_rejected_entry_needs_attention_and_the_others_are_applied(
     expect(page.locator('#outbox-list .outbox-entry[data-state="sent"]')).to_have_count(2)
     expect(page.locator("#sync-status")).to_contain_text("1 needs attention")
     check_accessibility(page, "outbox-attention")
+    with page.expect_download() as download:  # the last resort: the unsent entries as a file
+        page.get_by_role("button", name="Export unsent entries as a file").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert [e["payload"]["trial_id"] for e in exported["entries"]] == [str(closed_id)]
+    assert exported["entries"][0]["status"] == "rejected"
     assert _assessments(server_db, closed_id) == []
     assert len(_assessments(server_db, open_id)) == 2
 
@@ -327,3 +333,47 @@ def test_two_phones_correct_the_same_version_the_second_is_kept_as_a_conflict(
     assert [tuple(v) for v in versions] == [(1, None), (2, "Scored the wrong side")]
     assert server_db.scalar("SELECT count(*) FROM sync_conflicts WHERE kind = 'assessments.correct' "
                             "AND payload LIKE '%Recount after rest%'") == 1
+
+
+def test_a_new_version_never_takes_over_mid_entry_the_user_is_offered_a_reload(
+        page: Page, live_server: LiveServer, make_child) -> None:  # type: ignore[no-untyped-def]
+    trial_id = make_child("Uma")
+    sign_in(page, "pt")
+    wait_for_service_worker(page)
+    page.goto(f"/trials/{trial_id}/days/1/baseline")
+    _tap(page, "Hip adductors, Left", "2")  # mid-entry
+    old = page.evaluate("() => navigator.serviceWorker.controller.scriptURL")
+    live_server.stop()
+    live_server.env["APP_RELEASE"] = "e2e-next"
+    try:
+        live_server.start()
+        page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
+        banner = page.get_by_role("status").filter(has_text="A new version of the app is ready.")
+        expect(banner).to_be_visible(timeout=15_000)
+        # Not taken over: the page was not reloaded and what was tapped is still there.
+        expect(page.get_by_role("group", name="Hip adductors, Left", exact=True)
+               .get_by_role("radio", name="2", exact=True)).to_be_checked()
+        assert page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+        check_accessibility(page, "update-offered")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Reload to update").click()
+        wait_until(page, "() => navigator.serviceWorker.getRegistration().then(r => !r.waiting && !!r.active)")
+        assert page.evaluate("() => navigator.serviceWorker.controller.scriptURL") == old
+    finally:
+        live_server.env.pop("APP_RELEASE", None)
+        live_server.stop()
+        live_server.start()
+
+
+def test_offline_copies_keep_page_and_fragment_apart(page: Page, context: BrowserContext) -> None:
+    """/ward answers a whole page, or its rows to htmx (Vary: HX-Request): offline, each gets its own copy."""
+    sign_in(page, "nurse")
+    wait_for_service_worker(page)
+    fetch = """h => fetch('/ward', {headers: h ? {'HX-Request': 'true'} : {}}).then(r => r.text())"""
+    online_page, online_rows = page.evaluate(fetch, False), page.evaluate(fetch, True)
+    assert "<html" in online_page and "<html" not in online_rows
+    context.set_offline(True)
+    offline_page, offline_rows = page.evaluate(fetch, False), page.evaluate(fetch, True)
+    assert "<html" in offline_page and "Ward schedule" in offline_page
+    assert "<html" not in offline_rows and offline_rows.strip()
+    context.set_offline(False)

@@ -70,6 +70,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         ],
         "COMPRESS_MIN_SIZE": 500,
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
+        # Part of the service worker's version: a new release makes phones fetch the app shell again.
+        "APP_RELEASE": os.environ.get("APP_RELEASE", ""),
     }
     cfg.update(overrides)
     cfg["APP_ENV"] = env

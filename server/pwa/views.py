@@ -23,9 +23,9 @@ def _optional_static() -> list[str]:
 
 
 @cache
-def _shell_version(root: str) -> str:
-    """Changes whenever a precached file or the worker itself changes, so phones pick up new versions."""
-    digest = hashlib.sha256()
+def _shell_version(root: str, release: str) -> str:
+    """Changes whenever a precached file, the worker itself or APP_RELEASE changes, so phones update."""
+    digest = hashlib.sha256(release.encode())
     static = Path(root) / "static"
     for rel in sorted(set(STATIC_SHELL) | {str(p.relative_to(static)) for p in (static / "js").glob("*.js")}):
         path = static / rel
@@ -38,7 +38,8 @@ def _shell_version(root: str) -> str:
 @bp.get("/sw.js")
 def service_worker():  # type: ignore[no-untyped-def]
     shell = [url_for("static", filename=f) for f in (*STATIC_SHELL, *_optional_static())]
-    body = render_template("pwa/sw.js", version=_shell_version(current_app.root_path),
+    body = render_template("pwa/sw.js", version=_shell_version(current_app.root_path,
+                                                                    current_app.config["APP_RELEASE"]),
                            shell_json=json.dumps([*shell, url_for("pwa.offline"),
                                                   url_for("pwa.manifest")]))
     response = make_response(body)

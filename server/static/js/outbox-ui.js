@@ -55,7 +55,13 @@
 
   // Pages this user is likely to need on the ward with no network: cache them now, while online.
   function warmCache() {
-    if (!userId || !navigator.serviceWorker || !navigator.onLine) { return; }
+    if (!navigator.serviceWorker) { return; }
+    navigator.serviceWorker.ready.then(function (reg) {
+      // A page that loaded while the worker was still installing is not controlled: ask it to claim us,
+      // so this page too works when the network drops.
+      if (!navigator.serviceWorker.controller && reg.active) { reg.active.postMessage({ type: "CLAIM" }); }
+    });
+    if (!userId || !navigator.onLine) { return; }
     var urls = [window.location.pathname + window.location.search];
     document.querySelectorAll("a[data-offline]").forEach(function (a) { urls.push(a.getAttribute("href")); });
     urls.push("/outbox");

@@ -25,6 +25,7 @@ self.addEventListener("activate", function (event) {
 self.addEventListener("message", function (event) {
   var msg = event.data || {};
   if (msg.type === "SKIP_WAITING") { self.skipWaiting(); }
+  else if (msg.type === "CLAIM") { event.waitUntil(self.clients.claim()); }
   else if (msg.type === "WARM") { event.waitUntil(warm(msg.urls || [])); }
   else if (msg.type === "FORGET_PAGES") {
     event.waitUntil(Promise.all([caches.delete(PAGE_CACHE), caches.delete(FRAGMENT_CACHE)]));
