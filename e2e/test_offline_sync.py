@@ -6,6 +6,7 @@ Every test ends by counting rows in the server's database: each entry must be th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -70,10 +71,8 @@ def persistent(playwright_instance: Playwright, live_server: LiveServer, tmp_pat
 
     yield _open
     for ctx in opened:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the test
             ctx.close()
-        except Exception:  # noqa: S110 - already closed by the test
-            pass
 
 
 def test_offline_bedside_entries_survive_reload_and_a_closed_browser(

@@ -260,7 +260,9 @@ def test_comparison_shows_changes_the_mean_with_its_mapping_and_the_flag(client,
     assert "Does not meet the tone criterion (mean reduction ≥ 1.0)" in html
     assert "14 of 14 muscle-side pairs" in html
     assert "The app flags numbers; the team decides." in html
-    assert "0.8 m/s → 1 m/s" in html and "faster" in html
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "0.8 m/s → 1 m/s" in text and "faster" in text
+    assert "Mean MAS −0.96 (Ashworth 0–4, 1+ = 1.5) · not met" in text  # the day's summary line names it too
     assert "No dose recorded yet for this day" in html
     ordinal = client.get(f"/trials/{trial_id}/assessments/compare?mapping=ordinal_0_5").get_data(as_text=True)
     assert "(Ordinal 0–5 (1+ = 2))" in ordinal and "Meets the tone criterion" in ordinal
