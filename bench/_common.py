@@ -37,6 +37,7 @@ APP_CONFIG: dict[str, Any] = {
 
 # ---- figures -----------------------------------------------------------------------------------------------
 
+
 def pct(values: Sequence[float], p: float) -> float:
     """The p-th percentile (nearest rank, p in 0..100) of a non-empty sequence."""
     ordered = sorted(values)
@@ -96,6 +97,7 @@ class Failures:
 
 # ---- the app on a fresh database ---------------------------------------------------------------------------
 
+
 def make_app(database_url: str, **extra: Any) -> Any:
     from server import create_app
 
@@ -122,8 +124,14 @@ class World:
     dosing_skipped: int = 0
 
 
-def build_world(app: Any, n_trials: int = 30, *, pts: Sequence[str] = ("pt",),
-                nurses: Sequence[str] = ("nurse",), dosing: bool = True) -> World:
+def build_world(
+    app: Any,
+    n_trials: int = 30,
+    *,
+    pts: Sequence[str] = ("pt",),
+    nurses: Sequence[str] = ("nurse",),
+    dosing: bool = True,
+) -> World:
     """Staff and `n_trials` active trials on the ward today (a third each on day 1, 2 and 3), with the doses
     given so far and their observations, written through the app's own services."""
     from server.audit.context import Actor, acting_as
@@ -136,8 +144,9 @@ def build_world(app: Any, n_trials: int = 30, *, pts: Sequence[str] = ("pt",),
     with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
         accounts = [(u, ["pt"]) for u in pts] + [(u, ["nurse"]) for u in nurses] + [("surgeon", ["surgeon"])]
         for username, roles in accounts:
-            user = create_staff({"username": username, "display_name": username.title(),
-                                 "password": BENCH_PASSWORD, "roles": roles})
+            user = create_staff(
+                {"username": username, "display_name": username.title(), "password": BENCH_PASSWORD, "roles": roles}
+            )
             world.staff[username] = user.id
         db.session.commit()
         today = local_today()
@@ -145,17 +154,32 @@ def build_world(app: Any, n_trials: int = 30, *, pts: Sequence[str] = ("pt",),
         for i in range(n_trials):
             gmfcs = 1 + i % 5
             kg = Decimal(str(round(rng.uniform(14, 40), 1)))
-            patient = create_patient({
-                "first_name": f"Child{i:02d}", "last_name": f"Bench{i:02d}", "mrn": f"BENCH-{i:04d}",
-                "weight_kg": kg, "gmfcs_level": gmfcs, "tone_type": "spastic",
-                "diagnosis": "Bilateral spastic cerebral palsy",
-                "date_of_birth": date(today.year - 4 - i % 10, 1 + i % 12, 1 + i % 28)})
+            patient = create_patient(
+                {
+                    "first_name": f"Child{i:02d}",
+                    "last_name": f"Bench{i:02d}",
+                    "mrn": f"BENCH-{i:04d}",
+                    "weight_kg": kg,
+                    "gmfcs_level": gmfcs,
+                    "tone_type": "spastic",
+                    "diagnosis": "Bilateral spastic cerebral palsy",
+                    "date_of_birth": date(today.year - 4 - i % 10, 1 + i % 12, 1 + i % 28),
+                }
+            )
             day_today = 1 + i % 3
             small = kg < 18
-            trial = create_trial({"patient_id": patient.id, "start_date": today - timedelta(days=day_today - 1),
-                                  "bed": str(1 + i), "catheter_placed_at": None, "small_child": small,
-                                  "day1_dose_mcg": Decimal("25") if small else Decimal("50"),
-                                  "dose_time": dtime(9, 0)}, created_by_id=world.staff["surgeon"])
+            trial = create_trial(
+                {
+                    "patient_id": patient.id,
+                    "start_date": today - timedelta(days=day_today - 1),
+                    "bed": str(1 + i),
+                    "catheter_placed_at": None,
+                    "small_child": small,
+                    "day1_dose_mcg": Decimal("25") if small else Decimal("50"),
+                    "dose_time": dtime(9, 0),
+                },
+                created_by_id=world.staff["surgeon"],
+            )
             db.session.commit()
             world.trials.append((trial.id, day_today, gmfcs))
             if dosing and nurses:
@@ -176,32 +200,73 @@ def _dose_history(world: World, trial: Any, day_today: int, small: bool, *, nurs
     now = utcnow()
     surgeon = world.staff["surgeon"]
     slots = [m for m, _ in observation_offsets(current_protocol())]
-    doses = ["25", "35", "50"] if small else ["50", "75", "100"]
+    doses = ["25", "50", "75"] if small else ["50", "75", "100"]
     last_day = day_today if (trial.id % 2 == 0 and local_now().time() >= dtime(9, 30)) else day_today - 1
     try:
         for day in sorted(trial.days, key=lambda d: d.day_number):
             if day.day_number > last_day:
                 if day.day_number == day_today and day.day_number > 1:  # today's dose, planned
-                    set_plan(day.id, {"dose_mcg": Decimal(doses[day.day_number - 1]), "planned_time": dtime(9, 0),
-                                      "base_revision": day.revision, "override_reason": None}, author_id=surgeon)
+                    set_plan(
+                        day.id,
+                        {
+                            "dose_mcg": Decimal(doses[day.day_number - 1]),
+                            "planned_time": dtime(9, 0),
+                            "base_revision": day.revision,
+                            "override_reason": None,
+                        },
+                        author_id=surgeon,
+                    )
                 break
             if day.day_number > 1:
-                set_plan(day.id, {"dose_mcg": Decimal(doses[day.day_number - 1]), "planned_time": dtime(9, 0),
-                                  "base_revision": day.revision, "override_reason": None}, author_id=surgeon)
-            record_dose(day.id, {"given_time": dtime(9, 0), "dose_mcg": Decimal(doses[day.day_number - 1]),
-                                 "override_reason": None, "route": "catheter", "given_by_id": surgeon,
-                                 "checked_by_id": nurse}, recorded_by_id=surgeon, now=now)
+                set_plan(
+                    day.id,
+                    {
+                        "dose_mcg": Decimal(doses[day.day_number - 1]),
+                        "planned_time": dtime(9, 0),
+                        "base_revision": day.revision,
+                        "override_reason": None,
+                    },
+                    author_id=surgeon,
+                )
+            record_dose(
+                day.id,
+                {
+                    "given_time": dtime(9, 0),
+                    "dose_mcg": Decimal(doses[day.day_number - 1]),
+                    "override_reason": None,
+                    "route": "catheter",
+                    "given_by_id": surgeon,
+                    "checked_by_id": nurse,
+                },
+                recorded_by_id=surgeon,
+                now=now,
+            )
             world.doses += 1
             given = local_to_utc(day.date, dtime(9, 0))
             for minutes in slots:
                 at = given + timedelta(minutes=minutes)
                 if at > now:
                     break
-                record_observation({"trial_day_id": day.id, "taken_at": None, "effects": [], "notes": None,
-                                    "heart_rate": 96, "resp_rate": 22, "spo2": 98, "bp_systolic": 102,
-                                    "bp_diastolic": 62, "temperature_c": Decimal("36.8"), "sedation_score": 0,
-                                    "pain_score": 1}, author_id=nurse, entry_id=str(uuid.uuid4()),
-                                   recorded_at=at, now=now)
+                record_observation(
+                    {
+                        "trial_day_id": day.id,
+                        "taken_at": None,
+                        "effects": [],
+                        "notes": None,
+                        "heart_rate": 96,
+                        "resp_rate": 22,
+                        "spo2": 98,
+                        "bp_systolic": 102,
+                        "bp_diastolic": 62,
+                        "temperature_c": Decimal("36.8"),
+                        "sedation_score": 0,
+                        "pain_score": 1,
+                    },
+                    author_id=nurse,
+                    entry_id=str(uuid.uuid4()),
+                    recorded_at=at,
+                    now=now,
+                )
                 world.observations += 1
         db.session.commit()
     except DosingError:
@@ -214,8 +279,7 @@ def _dose_history(world: World, trial: Any, day_today: int, small: bool, *, nurs
 MAS_GRADES = ["0", "1", "1+", "2", "3"]
 
 
-def assessment_payload(trial_id: int, day_number: int, phase: str, gmfcs: int, rng: random.Random
-                       ) -> dict[str, str]:
+def assessment_payload(trial_id: int, day_number: int, phase: str, gmfcs: int, rng: random.Random) -> dict[str, str]:
     """A full lower-limb assessment as the form sends it (one string per field): MAS for the 7 lower-limb
     muscle groups, Tardieu R1/R2/quality for hamstrings and gastrocnemius, 4 ROM angles, both sides, and the
     walking test (GMFCS I-III) or standing/transfers/sitting (IV-V), plus a note."""
@@ -247,15 +311,25 @@ def assessment_payload(trial_id: int, day_number: int, phase: str, gmfcs: int, r
     return data
 
 
-def entry(author_id: int, payload: dict[str, Any], *, device_id: str = "bench-phone-1",
-          recorded_at: datetime | None = None) -> dict[str, Any]:
+def entry(
+    author_id: int, payload: dict[str, Any], *, device_id: str = "bench-phone-1", recorded_at: datetime | None = None
+) -> dict[str, Any]:
     recorded = (recorded_at or datetime.now(UTC)).isoformat()
-    return {"id": str(uuid.uuid4()), "kind": "assessments.record", "payload": payload, "author_id": author_id,
-            "device_id": device_id, "recorded_at": recorded, "base_rev": None, "form_version": 1}
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": "assessments.record",
+        "payload": payload,
+        "author_id": author_id,
+        "device_id": device_id,
+        "recorded_at": recorded,
+        "base_rev": None,
+        "form_version": 1,
+    }
 
 
-def assessment_entries(author_id: int, trials: Sequence[tuple[int, int, int]], n: int, seed: int = 1
-                       ) -> list[dict[str, Any]]:
+def assessment_entries(
+    author_id: int, trials: Sequence[tuple[int, int, int]], n: int, seed: int = 1
+) -> list[dict[str, Any]]:
     """`n` entries spread over the trials, their days and both phases."""
     rng = random.Random(seed)
     out = []
@@ -297,8 +371,9 @@ class Browserish:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         return self.conn
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         hdrs = {"Accept-Encoding": "gzip, br", "User-Agent": "itb-bench"}
         if self.cookies:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -331,8 +406,9 @@ class Browserish:
         if status != 200 or match is None:
             raise RuntimeError(f"GET /login answered {status}")
         form = f"username={username}&password={password}&csrf_token={match.group(1)}".encode()
-        status, _ = self.request("POST", "/login", body=form,
-                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+        status, _ = self.request(
+            "POST", "/login", body=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if status != 303:
             raise RuntimeError(f"sign-in of {username} answered {status}")
         status, body = self.request("GET", "/api/session", headers={"Accept": "application/json"})
@@ -342,9 +418,17 @@ class Browserish:
 
     def push(self, entries: list[dict[str, Any]], device_id: str = "bench-phone-1") -> tuple[int, Any]:
         body = json.dumps({"protocol_version": 1, "device_id": device_id, "entries": entries}).encode()
-        status, raw = self.request("POST", "/api/sync", body=body, headers={
-            "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": self.csrf,
-            "X-Device-Id": device_id})
+        status, raw = self.request(
+            "POST",
+            "/api/sync",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-CSRFToken": self.csrf,
+                "X-Device-Id": device_id,
+            },
+        )
         try:
             return status, json.loads(raw)
         except ValueError:
@@ -357,6 +441,7 @@ class Browserish:
 
 
 # ---- the Flask test client ---------------------------------------------------------------------------------
+
 
 def client_sign_in(client: Any, username: str, password: str = BENCH_PASSWORD) -> str:
     """Sign a Flask test client in through the real login form; returns the CSRF token for API calls."""

@@ -17,6 +17,7 @@ browser without zstd, e.g. Safari, gets).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -30,9 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Failures, Row, machine, print_table  # noqa: E402
-from e2e.server import LiveServer, free_port  # noqa: E402
-from tests.dbutil import create_database  # noqa: E402
+from bench._common import Failures, Row, machine, print_table
+from e2e.server import LiveServer, free_port
+from tests.dbutil import create_database
 
 BUDGET_KB = 60
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -45,13 +46,21 @@ def _chromium_settings() -> tuple[list[str], dict[str, Any]]:
 
         return list(CHROMIUM_ARGS), dict(PHONE)
     except ImportError:  # pragma: no cover - the e2e suite's settings, copied
-        return (["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-gpu", "--no-first-run"],
-                {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-                 "device_scale_factor": 2})
+        return (
+            [
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-gpu",
+                "--no-first-run",
+            ],
+            {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+        )
 
 
 # ---- a byte-counting HTTP/1.1 proxy ------------------------------------------------------------------------
+
 
 @dataclass
 class Exchange:
@@ -100,7 +109,7 @@ class CountingProxy:
 
     def _rewrite(self, head: bytes) -> tuple[bytes, str, str, int]:
         lines = head.decode("latin-1").split("\r\n")
-        method, path = (lines[0].split(" ") + ["", ""])[:2]
+        method, path = [*lines[0].split(" "), "", ""][:2]
         length = 0
         out = [lines[0]]
         for line in lines[1:]:
@@ -124,13 +133,13 @@ class CountingProxy:
                 while buf:
                     if body_left:
                         take = buf[:body_left]
-                        out, buf, body_left = out + take, buf[len(take):], body_left - len(take)
+                        out, buf, body_left = out + take, buf[len(take) :], body_left - len(take)
                         continue
                     end = buf.find(b"\r\n\r\n")
                     if end < 0:
                         break
-                    head, method, path, body_left = self._rewrite(buf[:end + 4])
-                    buf = buf[end + 4:]
+                    head, method, path, body_left = self._rewrite(buf[: end + 4])
+                    buf = buf[end + 4 :]
                     with self.lock:
                         conn.requests.append((time.monotonic(), method, path))
                         self.last_activity = time.monotonic()
@@ -182,8 +191,17 @@ class CountingProxy:
                 if pos >= len(down):
                     break
                 status, headers, head_len, body_len = _parse_response(down, pos, method)
-                out.append(Exchange(at, method, path, status, head_len + body_len, body_len,
-                                    headers.get("content-encoding", "identity")))
+                out.append(
+                    Exchange(
+                        at,
+                        method,
+                        path,
+                        status,
+                        head_len + body_len,
+                        body_len,
+                        headers.get("content-encoding", "identity"),
+                    )
+                )
                 pos += head_len + body_len
         return sorted(out, key=lambda e: e.at)
 
@@ -193,10 +211,8 @@ class CountingProxy:
 
 def _close(*socks: socket.socket) -> None:
     for s in socks:
-        try:
+        with contextlib.suppress(OSError):
             s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _headers(block: bytes) -> tuple[str, dict[str, str]]:
@@ -235,6 +251,7 @@ def _parse_response(data: bytes, pos: int, method: str) -> tuple[int, dict[str, 
 
 # ---- the visits --------------------------------------------------------------------------------------------
 
+
 def _poll(page: Any, js: str, timeout: float = 20.0) -> None:
     """page.evaluate goes through the DevTools protocol, which the app's CSP (no eval) allows."""
     deadline = time.monotonic() + timeout
@@ -252,16 +269,26 @@ def _kb(n: float) -> str:
 _REFERENCE = re.compile(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"#?]+)', re.IGNORECASE)
 
 
-def visit(browser: Any, server_port: int, path: str, accept_encoding: str | None, failures: Failures,
-          label: str, verbose: bool) -> list[Row]:
+def visit(
+    browser: Any,
+    server_port: int,
+    path: str,
+    accept_encoding: str | None,
+    failures: Failures,
+    label: str,
+    verbose: bool,
+) -> list[Row]:
     _, phone = _chromium_settings()
     proxy = CountingProxy(server_port, accept_encoding)
     ctx = browser.new_context(base_url=f"http://127.0.0.1:{proxy.port}", service_workers="allow", **phone)
     try:
         login = ctx.request.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', login.text())
-        res = ctx.request.post("/login", form={"username": "pt", "password": DEMO_PASSWORD,
-                                               "csrf_token": token.group(1) if token else ""}, max_redirects=0)
+        res = ctx.request.post(
+            "/login",
+            form={"username": "pt", "password": DEMO_PASSWORD, "csrf_token": token.group(1) if token else ""},
+            max_redirects=0,
+        )
         failures.check(res.status == 303, f"{label}: sign-in answered {res.status}")
         proxy.wait_quiet(0.3)
         proxy.mark()
@@ -316,20 +343,37 @@ def visit(browser: Any, server_port: int, path: str, accept_encoding: str | None
     names = ", ".join(u.rsplit("/", 1)[-1] for u in referenced[1:])
     other_paths = sorted({e.path.split("?")[0] for e in repeat if not e.path.startswith("/static/")})
     return [
-        Row(f"[{label}] first visit: page + {len(counted) - 1} referenced assets, on the wire", _kb(page_wire),
-            f"≤ {BUDGET_KB} KB", page_wire <= BUDGET_KB * 1024 and len(counted) == len(referenced)),
-        Row(f"  bodies only (response headers add {_kb(page_wire - page_body)}); encodings: "
-            f"{', '.join(encodings) or 'none'}", _kb(page_body)),
-        Row(f"  + service worker: sw.js, precache revalidation, PNG icons, /offline, /outbox, page warm-up "
-            f"({len(others)} requests)", _kb(all_wire - page_wire)),
+        Row(
+            f"[{label}] first visit: page + {len(counted) - 1} referenced assets, on the wire",
+            _kb(page_wire),
+            f"≤ {BUDGET_KB} KB",
+            page_wire <= BUDGET_KB * 1024 and len(counted) == len(referenced),
+        ),
+        Row(
+            f"  bodies only (response headers add {_kb(page_wire - page_body)}); encodings: "
+            f"{', '.join(encodings) or 'none'}",
+            _kb(page_body),
+        ),
+        Row(
+            f"  + service worker: sw.js, precache revalidation, PNG icons, /offline, /outbox, page warm-up "
+            f"({len(others)} requests)",
+            _kb(all_wire - page_wire),
+        ),
         Row("  first visit, all bytes until the network is quiet", _kb(all_wire)),
         Row("  first visit: time to the load event (information)", f"{load_s:.2f} s"),
-        Row("  repeat visit: /static/ requests that reached the server", f"{len(statics_again)}", "0",
-            not statics_again),
-        Row("  repeat visit: /static/ bytes over the network", f"{sum(e.wire_bytes for e in statics_again)} B",
-            "0 B", not statics_again),
-        Row(f"  repeat visit: other bytes ({', '.join(other_paths) or '-'}: network-first pages)",
-            _kb(sum(e.wire_bytes for e in repeat if not e.path.startswith('/static/')))),
+        Row(
+            "  repeat visit: /static/ requests that reached the server", f"{len(statics_again)}", "0", not statics_again
+        ),
+        Row(
+            "  repeat visit: /static/ bytes over the network",
+            f"{sum(e.wire_bytes for e in statics_again)} B",
+            "0 B",
+            not statics_again,
+        ),
+        Row(
+            f"  repeat visit: other bytes ({', '.join(other_paths) or '-'}: network-first pages)",
+            _kb(sum(e.wire_bytes for e in repeat if not e.path.startswith("/static/"))),
+        ),
         Row(f"  (referenced: {names})", ""),
     ]
 
@@ -356,9 +400,12 @@ def main() -> None:
             server.flask("demo-data")
             engine = create_engine(url)
             with engine.connect() as conn:
-                trial_id = conn.execute(text(
-                    "SELECT trials.id FROM trials JOIN patients ON patients.id = trials.patient_id "
-                    "WHERE patients.mrn = 'DEMO-1001'")).scalar()
+                trial_id = conn.execute(
+                    text(
+                        "SELECT trials.id FROM trials JOIN patients ON patients.id = trials.patient_id "
+                        "WHERE patients.mrn = 'DEMO-1001'"
+                    )
+                ).scalar()
             engine.dispose()
             path = f"/trials/{trial_id}/days/1/baseline"
             server.start()
@@ -366,10 +413,12 @@ def main() -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
                 try:
-                    rows += visit(browser, server.port, path, "gzip, br", failures, "Accept-Encoding: gzip, br",
-                                  opts.verbose)
-                    rows += visit(browser, server.port, path, None, failures, "Chromium's own Accept-Encoding",
-                                  opts.verbose)
+                    rows += visit(
+                        browser, server.port, path, "gzip, br", failures, "Accept-Encoding: gzip, br", opts.verbose
+                    )
+                    rows += visit(
+                        browser, server.port, path, None, failures, "Chromium's own Accept-Encoding", opts.verbose
+                    )
                 finally:
                     browser.close()
         finally:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import (  # noqa: E402
+from bench._common import (
     Failures,
     Row,
     assessment_entries,
@@ -37,7 +37,7 @@ from bench._common import (  # noqa: E402
     migrate,
     print_table,
 )
-from tests.dbutil import create_database  # noqa: E402
+from tests.dbutil import create_database
 
 BUDGET_S = 0.5  # for 1,000 entries
 BUDGET_RATE = 2000
@@ -79,7 +79,8 @@ def _sqlite_settings(app) -> str:  # type: ignore[no-untyped-def]
             return db.engine.dialect.name
         journal = db.session.execute(text("PRAGMA journal_mode")).scalar()
         sync = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-            db.session.execute(text("PRAGMA synchronous")).scalar(), "?")
+            db.session.execute(text("PRAGMA synchronous")).scalar(), "?"
+        )
         db.session.remove()
     return f"sqlite journal_mode={journal} synchronous={sync}"
 
@@ -93,7 +94,7 @@ def http_path(tmp: Path, pg: bool, n: int, failures: Failures) -> list[Row]:
         settings = _sqlite_settings(app)
         pt = world.staff["pt"]
         entries = assessment_entries(pt, world.trials, n)
-        chunks = [entries[i:i + 500] for i in range(0, n, 500)]
+        chunks = [entries[i : i + 500] for i in range(0, n, 500)]
         bodies = [json.dumps({"protocol_version": 1, "device_id": "bench-phone-1", "entries": c}) for c in chunks]
         client = app.test_client()
         csrf = client_sign_in(client, "pt")
@@ -105,23 +106,31 @@ def http_path(tmp: Path, pg: bool, n: int, failures: Failures) -> list[Row]:
                 t0 = time.perf_counter()
                 res = client.post("/api/sync", data=body, content_type="application/json", headers=headers)
                 times.append(time.perf_counter() - t0)
-                if not failures.check(res.status_code == 200, f"{label}: POST /api/sync answered "
-                                      f"{res.status_code}: {res.get_data(as_text=True)[:300]}"):
+                if not failures.check(
+                    res.status_code == 200,
+                    f"{label}: POST /api/sync answered {res.status_code}: {res.get_data(as_text=True)[:300]}",
+                ):
                     continue
                 results = res.get_json()["results"]
                 statuses = Counter(r["status"] for r in results)
-                failures.check(statuses == Counter({expect: len(chunk)}),
-                               f"{label}: expected {len(chunk)} {expect}, got {dict(statuses)}; first other: "
-                               f"{next((r for r in results if r['status'] != expect), None)}")
-                failures.check([r["id"] for r in results] == [e["id"] for e in chunk],
-                               f"{label}: results not one per entry, in order")
+                failures.check(
+                    statuses == Counter({expect: len(chunk)}),
+                    f"{label}: expected {len(chunk)} {expect}, got {dict(statuses)}; first other: "
+                    f"{next((r for r in results if r['status'] != expect), None)}",
+                )
+                failures.check(
+                    [r["id"] for r in results] == [e["id"] for e in chunk],
+                    f"{label}: results not one per entry, in order",
+                )
             return times
 
         first = send("first send", "applied")
         assessments, distinct, ledger = _counts(app)
-        failures.check(assessments == n and distinct == n and ledger == n,
-                       f"after the first send: {assessments} assessments ({distinct} distinct entry ids), "
-                       f"{ledger} ledger rows; expected {n} of each")
+        failures.check(
+            assessments == n and distinct == n and ledger == n,
+            f"after the first send: {assessments} assessments ({distinct} distinct entry ids), "
+            f"{ledger} ledger rows; expected {n} of each",
+        )
         again = send("resend", "duplicate")
         after = _counts(app)
         failures.check(after == (n, n, n), f"the resend wrote something: now {after}, expected {(n, n, n)}")
@@ -132,13 +141,27 @@ def http_path(tmp: Path, pg: bool, n: int, failures: Failures) -> list[Row]:
     finally:
         drop()
     total = sum(first)
-    rows = [Row(f"[{settings}] {len(chunks)} x POST /api/sync of {len(chunks[0])}", " + ".join(
-        f"{t * 1000:.0f}" for t in first) + " ms")]
-    rows.append(Row(f"  {n} entries via HTTP, total", f"{total:.3f} s", f"≤ {BUDGET_S * n / 1000:g} s",
-                    total <= BUDGET_S * n / 1000))
+    rows = [
+        Row(
+            f"[{settings}] {len(chunks)} x POST /api/sync of {len(chunks[0])}",
+            " + ".join(f"{t * 1000:.0f}" for t in first) + " ms",
+        )
+    ]
+    rows.append(
+        Row(
+            f"  {n} entries via HTTP, total",
+            f"{total:.3f} s",
+            f"≤ {BUDGET_S * n / 1000:g} s",
+            total <= BUDGET_S * n / 1000,
+        )
+    )
     rows.append(Row("  rate", f"{n / total:,.0f} /s", f"≥ {BUDGET_RATE:,} /s", n / total >= BUDGET_RATE))
-    rows.append(Row(f"  check: {n} assessments, {n} ledger rows, resend = {n} duplicates",
-                    "ok" if not failures.items else "FAILED"))
+    rows.append(
+        Row(
+            f"  check: {n} assessments, {n} ledger rows, resend = {n} duplicates",
+            "ok" if not failures.items else "FAILED",
+        )
+    )
     rows.append(Row("  resend (all duplicates), total", f"{sum(again):.3f} s"))
     return rows
 
@@ -193,8 +216,12 @@ def direct_apply(tmp: Path, pg: bool, n: int, failures: Failures, profile: bool)
         print(f"\nProfile of apply_push({n} entries), top 25 by cumulative time:")
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     return [
-        Row(f"  apply_push of {n} in one call (engine + SqlStore)", f"{t_apply:.3f} s",
-            f"≤ {BUDGET_S * n / 1000:g} s", t_apply <= BUDGET_S * n / 1000),
+        Row(
+            f"  apply_push of {n} in one call (engine + SqlStore)",
+            f"{t_apply:.3f} s",
+            f"≤ {BUDGET_S * n / 1000:g} s",
+            t_apply <= BUDGET_S * n / 1000,
+        ),
         Row("  rate", f"{n / t_apply:,.0f} /s", f"≥ {BUDGET_RATE:,} /s", n / t_apply >= BUDGET_RATE),
         Row(f"  (EntrySchema load of {n}, before the apply)", f"{t_load * 1000:.0f} ms"),
     ]

@@ -29,6 +29,8 @@ def sign_out() -> None:
 
 def _load_user() -> None:
     g.user = None
+    if request.endpoint == "static":  # assets are the same for everyone: no session read, no query
+        return
     uid = session.get("uid")
     if uid is not None:
         user = db.session.get(User, uid)

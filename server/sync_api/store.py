@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import event, select
 
 from sync import Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
@@ -27,12 +29,21 @@ class SqlStore:
         # SQLite: take the write lock up front (BEGIN IMMEDIATE) so concurrent batches queue, not fail.
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         self._outer = session().get_transaction()
+        # The session's identity map holds objects weakly: without this, the trial, day and user loaded
+        # for one entry are collected before the next entry needs them, and every entry queries them again.
+        kept: list[Any] = []
+
+        def keep(_session: Any, instance: Any) -> None:
+            kept.append(instance)
+
+        event.listen(session(), "loaded_as_persistent", keep)
         try:
             yield
         except BaseException:
             session.rollback()
             raise
         finally:
+            event.remove(session(), "loaded_as_persistent", keep)
             self._outer = None
         session.commit()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, make_response, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .htmx import render
@@ -23,6 +24,22 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return {"error": err.name, "message": err.description}, code
         return render("errors/error.html", code=code, title=err.name, message=err.description, status=code)
+
+    @app.errorhandler(OperationalError)
+    def database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
+        """SQLite's single writer was busy for longer than busy_timeout: nothing was written; try again."""
+        from ..extensions import db
+
+        db.session.rollback()
+        if "database is locked" not in str(err.orig):
+            return unexpected(err)
+        log.warning("database busy on %s %s", request.method, request.path)
+        message = "The server is busy. Nothing was saved; it will be tried again in a moment."
+        body = ({"error": "Service Unavailable", "message": message} if _wants_json() else
+                render("errors/error.html", code=503, title="Busy", message=message, status=503))
+        response = make_response(body, 503)
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # type: ignore[no-untyped-def]

@@ -62,7 +62,8 @@
       if (!navigator.serviceWorker.controller && reg.active) { reg.active.postMessage({ type: "CLAIM" }); }
     });
     if (!userId || !navigator.onLine) { return; }
-    var urls = [window.location.pathname + window.location.search];
+    // This page itself: already stored by the worker's network-first fetch if the worker controlled it.
+    var urls = navigator.serviceWorker.controller ? [] : [window.location.pathname + window.location.search];
     document.querySelectorAll("a[data-offline]").forEach(function (a) { urls.push(a.getAttribute("href")); });
     urls.push("/outbox");
     navigator.serviceWorker.ready.then(function (reg) {

@@ -105,12 +105,20 @@ function networkFirst(req) {
   });
 }
 
+// Cache pages for the ward (the PT's patients for today and their forms). Copies younger than
+// WARM_MAX_AGE_MS are kept as they are, so opening a list does not re-render every linked page each time.
+var WARM_MAX_AGE_MS = 10 * 60 * 1000;
+
 function warm(urls) {
   return caches.open(PAGE_CACHE).then(function (cache) {
     return Promise.all(urls.map(function (u) {
-      return fetch(u, { credentials: "same-origin" }).then(function (res) {
-        if (storable(res)) { return cache.put(new Request(new URL(u, self.location.origin).href), res); }
-        return null;
+      var key = new Request(new URL(u, self.location.origin).href);
+      return cache.match(key, { ignoreVary: true }).then(function (hit) {
+        var date = hit ? Date.parse(hit.headers.get("Date") || "") : NaN;
+        if (hit && !isNaN(date) && Date.now() - date < WARM_MAX_AGE_MS) { return null; }
+        return fetch(u, { credentials: "same-origin" }).then(function (res) {
+          return storable(res) ? cache.put(key, res) : null;
+        });
       }).catch(function () { return null; });
     }));
   });
