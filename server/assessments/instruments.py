@@ -18,6 +18,7 @@ A test the child could not do is "not tested" with a reason; it is never stored 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -100,6 +101,7 @@ class Item:
     def reason_name(self) -> str:
         return f"{self.id}.not_tested_reason"
 
+    @functools.cache  # noqa: B019 - items are static, frozen and few; names are asked for on every load
     def field(self, side: str | None = None, measure: str = "") -> str:
         parts = [self.instrument, self.key]
         if self.sided:
@@ -113,6 +115,7 @@ class Item:
     def sides(self) -> tuple[str | None, ...]:
         return tuple(s for s, _ in SIDES) if self.sided else (None,)
 
+    @functools.cache  # noqa: B019 - as above
     def cells(self) -> list[Cell]:
         return [Cell(self, side, m, self.field(side, m.key)) for side in self.sides() for m in self.measures]
 

@@ -41,7 +41,8 @@ def _revision() -> fields.Integer:
 def _dose_field(required: bool = True) -> fields.Decimal:
     return fields.Decimal(required=required, load_default=None, places=1, validate=validate.Range(
         min=MIN_DOSE, max=MAX_DOSE, error="Enter a dose in mcg between 0.1 and 9999."),
-        error_messages={**_required("Choose the dose."), "invalid": "Enter the dose as a number of mcg."})
+        error_messages={**_required("Choose the dose."), "invalid": "Enter the dose as a number of mcg.",
+                        "special": "Enter the dose as a number of mcg."})
 
 
 class DoseChoiceMixin:
@@ -128,13 +129,14 @@ class ObservationSchema(FormSchema):
     bp_diastolic = _int("Diastolic pressure", 10, 200, " mmHg")
     temperature_c = fields.Decimal(load_default=None, places=1, validate=validate.Range(
         Decimal("30"), Decimal("44"), error="Temperature is from 30 to 44 °C."),
-        error_messages={"invalid": "Enter the temperature as a number, e.g. 36.8."})
+        error_messages={"invalid": "Enter the temperature as a number, e.g. 36.8.",
+                        "special": "Enter the temperature as a number, e.g. 36.8."})
     sedation_score = fields.Integer(load_default=None, strict=False, validate=validate.OneOf(
         list(SEDATION_SCALE), error="Choose a sedation score from 0 to 4."),
         error_messages={"invalid": "Choose a sedation score from 0 to 4."})
     pain_score = _int("Pain score", 0, 10)
-    effects = fields.List(fields.String(validate=validate.OneOf(list(ADVERSE_EFFECTS), error="Unknown effect.")),
-                          load_default=list)
+    effects = fields.List(fields.String(), load_default=list, validate=validate.ContainsOnly(
+        list(ADVERSE_EFFECTS), error="An adverse effect on this form is no longer listed: reload the page."))
     notes = fields.String(load_default=None, validate=_max_length(2000))
 
     @validates_schema

@@ -282,6 +282,9 @@ def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, r
         if local is None:
             raise DosingError(errors)
         taken_at = local
+    if data.get("taken_at") is not None and taken_at.astimezone(hospital_tz()).date() < day.date - timedelta(days=1):
+        raise DosingError({"taken_at": [f"The time taken is before this trial day ({day.date.strftime('%a %-d %b')}): "
+                                        "check the date."]})
     if taken_at > max(now, recorded_at) + FUTURE_SLACK:
         raise DosingError({"taken_at": ["The time taken cannot be in the future."]})
     values = {k: data.get(k) for k in VALUE_FIELDS}

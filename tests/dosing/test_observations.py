@@ -65,6 +65,15 @@ def test_form_is_outbox_ready_and_works_as_a_plain_post(app, client, signed_in, 
     ({"bp_systolic": "60", "bp_diastolic": "80"}, "bp_diastolic", "Diastolic must be lower than systolic."),
     ({"sedation_score": "7"}, "sedation_score", "Choose a sedation score from 0 to 4."),
     ({"taken_at": "2099-01-01T10:00", "heart_rate": "90"}, "taken_at", "The time taken cannot be in the future."),
+    ({"taken_at": "2016-11-02T09:16", "heart_rate": "90"}, "taken_at",
+     "The time taken is before this trial day (Mon 2 Nov): check the date."),
+    ({"taken_at": "0001-01-01T00:00", "heart_rate": "90"}, "taken_at",
+     "The time taken is before this trial day (Mon 2 Nov): check the date."),
+    ({"notes": "x" * 2001}, "notes", "Keep it to 2000 characters."),
+    ({"heart_rate": "9" * 30}, "heart_rate", "Heart rate is a whole number from 20 to 300/min."),
+    ({"temperature_c": "NaN"}, "temperature_c", "Enter the temperature as a number, e.g. 36.8."),
+    ({"effects": ["hypotonia", "x"], "heart_rate": "90"}, "effects",
+     "An adverse effect on this form is no longer listed: reload the page."),
 ])
 def test_bad_observations_are_refused_beside_the_field(app, client, signed_in, trial_on, over, field,  # type: ignore[no-untyped-def]
                                                        message) -> None:
@@ -139,6 +148,8 @@ def test_monitoring_timeline_from_the_dose_time(app, client, signed_in, staff, t
     give(app, did, staff)
     page = client.get(f"/days/{did}/monitoring").get_data(as_text=True)
     assert "PT reassessment due <strong>13:00</strong> (window 12:00\u201314:00)" in page
-    for t in ("09:15", "09:30", "09:45", "10:00", "10:30", "11:00", "12:00", "17:00", "21:00", "01:00", "05:00"):
+    for t in ("09:15", "09:30", "09:45", "10:00", "10:30", "11:00", "12:00", "17:00", "21:00"):
         assert f'<span class="slot-time">{t}</span>' in page
+    for t in ("01:00", "05:00", "09:00"):  # after midnight: the date is shown, so 09:00 is not read as today's
+        assert f'<span class="slot-time">{t} <span class="slot-day">Tue 3 Nov</span></span>' in page
     assert page.count('class="slot slot-') == 16
