@@ -14,10 +14,10 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium run serve db-upgrade db-revision demo test test-pg e2e unit lint fmt typecheck check bench clean
+.PHONY: help install vendor chromium run db-upgrade db-revision demo test test-pg e2e unit lint fmt check bench clean
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from ..protocol import current_protocol
+from ..web.clock import local_today
 from ..web.forms import FormSchema
 from .models import TONE_TYPES
 
@@ -38,7 +39,7 @@ class PatientSchema(FormSchema):
 
     @validates("date_of_birth")
     def _dob(self, value: date, **_: Any) -> None:
-        today = date.today()
+        today = local_today()
         if value > today:
             raise ValidationError("Date of birth cannot be in the future.")
         if value < today - timedelta(days=366 * 25):
@@ -69,5 +70,5 @@ class TrialSchema(FormSchema):
     @validates_schema
     def _dates(self, data: dict[str, Any], **_: Any) -> None:
         start = data.get("start_date")
-        if start and abs((start - date.today()).days) > 365:
+        if start and abs((start - local_today()).days) > 365:
             raise ValidationError("The first trial day must be within a year of today.", "start_date")
