@@ -21,7 +21,7 @@ from ..web.clock import local_to_utc
 from ..web.forms import load_form
 from .instruments import LOWER_LIMB_MAS, MAS_GRADES, default_plan
 from .models import Assessment, AssessmentPlan
-from .schemas import AssessmentSchema
+from .schemas import schema_for
 from .services import dose_for, record_assessment, set_plan, trial_day
 
 GRADES = [c.value for c in MAS_GRADES]
@@ -82,7 +82,7 @@ def _when(day: TrialDay, phase: str) -> tuple[datetime, bool]:
 
 
 def _store(trial: Trial, day_number: int, phase: str, payload: dict[str, Any], author_id: int) -> None:
-    data, errors = load_form(AssessmentSchema(), payload)  # type: ignore[arg-type]
+    data, errors = load_form(schema_for(payload), payload)  # type: ignore[arg-type]
     if data is None:  # pragma: no cover - the demo payloads are valid; this would be a bug here
         raise ValueError(f"invalid demo assessment: {errors}")
     day = trial_day(trial, day_number)

@@ -39,7 +39,7 @@ from .instruments import (
     range_message,
 )
 from .models import Assessment
-from .schemas import AssessmentSchema, PlanSchema, known_field_names
+from .schemas import PlanSchema, known_field_names, schema_for
 from .scoring import (
     MISSING,
     NOT_TESTED,
@@ -203,7 +203,7 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
     payload["trial_id"], payload["day_number"], payload["phase"] = str(trial.id), str(day_number), phase_key
     payload.pop("supersedes_id", None)
     entry_id = _entry_id(request.form.get("entry_id"))
-    data, errors = load_form(AssessmentSchema(), payload)
+    data, errors = load_form(schema_for(payload), payload)
     if data is None:
         return _form_page(trial, day, phase_key, request.form, errors, entry_id=entry_id, status=422)
     try:
@@ -234,7 +234,7 @@ def correct(assessment_id: int):  # type: ignore[no-untyped-def]
     payload["trial_id"], payload["day_number"], payload["phase"] = str(trial.id), str(day.day_number), old.phase
     payload["supersedes_id"] = str(old.id)
     entry_id = _entry_id(request.form.get("entry_id"))
-    data, errors = load_form(AssessmentSchema(), payload)
+    data, errors = load_form(schema_for(payload), payload)
     if data is None:
         return _form_page(trial, day, old.phase, request.form, errors, entry_id=entry_id, correcting=old,
                           status=422)
