@@ -134,10 +134,10 @@ def test_offline_bedside_entries_survive_reload_and_a_closed_browser(
     assert len(_assessments(server_db, trial_id)) == 2
 
 
-def _enqueue(page: Page, trial_id: int, n: int) -> None:
+def _enqueue(page: Page, trial_id: int, n: int, author_id: int | None = None) -> None:
     """Put n real baseline entries in the outbox, as n saves of the form would."""
-    page.evaluate("""([trialId, n]) => {
-        const userId = parseInt(document.getElementById('sync-status').dataset.userId, 10);
+    page.evaluate("""([trialId, n, authorId]) => {
+        const userId = authorId || parseInt(document.getElementById('sync-status').dataset.userId, 10);
         const jobs = [];
         for (let i = 0; i < n; i++) {
             jobs.push(ITBOutbox.enqueue({id: crypto.randomUUID(), kind: 'assessments.record', author_id: userId,
@@ -146,7 +146,7 @@ def _enqueue(page: Page, trial_id: int, n: int) -> None:
                 'mas.hip_adductors.left': ['0', '1', '1+', '2', '3', '4'][i % 6]}}));
         }
         return Promise.all(jobs);
-    }""", [trial_id, n])
+    }""", [trial_id, n, author_id])
 
 
 def test_server_killed_in_the_middle_of_a_sync(page: Page, live_server: LiveServer, make_child,
@@ -212,30 +212,23 @@ def test_session_expires_while_offline_then_entries_go_after_signing_in(
     assert rows[0][2] == _user_id(server_db, "pt")  # attributed to the PT who made it
 
 
-def test_entries_of_another_user_wait_for_that_user(page: Page, context: BrowserContext, make_child,
-                                                     server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+def test_entries_of_another_user_wait_for_that_user(page: Page, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    """A shared phone: the PT's entry is still on it when the nurse signs in. It waits for the PT."""
     trial_id = make_child("Noor")
-    sign_in(page, "pt")
-    context.set_offline(True)
-    _enqueue(page, trial_id, 1)
-    context.route("**/api/sync", lambda route: route.abort())  # the sync endpoint unreachable for a while
-    context.set_offline(False)
-    messages: list[str] = []
-    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile("/login"))
-    assert "1 entry is still only on this phone" in messages[0]
-    assert page.evaluate("ITBOutbox.all().then(r => r.length)") == 1  # signing out deletes nothing
-    context.unroute("**/api/sync")
+    pt_id = _user_id(server_db, "pt")
     sign_in(page, "nurse")
+    _enqueue(page, trial_id, 1, author_id=pt_id)
     expect(page.locator("#sync-status")).to_contain_text("1 wait for another user")
     page.evaluate("() => ITB.flushNow()")
-    assert _assessments(server_db, trial_id) == []
-    page.get_by_role("button", name="Sign out").click()
+    assert _assessments(server_db, trial_id) == []  # the nurse's session never sends the PT's entry
+    page.get_by_role("button", name="Sign out").click()  # nothing of the nurse's is pending: no warning
     page.wait_for_url(re.compile("/login"))
+    assert page.evaluate("ITBOutbox.all().then(r => r.length)") == 1
     sign_in(page, "pt")
     wait_until(page, "() => window.ITB.outboxSummary().then(s => s.pending === 0)", timeout=15)
-    assert len(_assessments(server_db, trial_id)) == 1
+    rows = _assessments(server_db, trial_id)
+    assert len(rows) == 1
+    assert rows[0][2] == pt_id
 
 
 def test_rejected_entry_needs_attention_and_the_others_are_applied(
@@ -264,6 +257,13 @@ def test_rejected_entry_needs_attention_and_the_others_are_applied(
     assert exported["entries"][0]["status"] == "rejected"
     assert _assessments(server_db, closed_id) == []
     assert len(_assessments(server_db, open_id)) == 2
+    # Signing out with an entry still needing attention warns, and deletes nothing.
+    messages: list[str] = []
+    page.once("dialog", lambda d: (messages.append(d.message), d.accept()))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile("/login"))
+    assert "1 entry is still only on this phone" in messages[0]
+    assert page.evaluate("ITBOutbox.all().then(r => r.filter(e => e.status === 'rejected').length)") == 1
 
 
 @pytest.fixture
