@@ -331,7 +331,7 @@ def test_two_phones_correct_the_same_version_the_second_is_kept_as_a_conflict(
                               "ORDER BY version", t=trial_id)
     assert [tuple(v) for v in versions] == [(1, None), (2, "Scored the wrong side")]
     assert server_db.scalar("SELECT count(*) FROM sync_conflicts WHERE kind = 'assessments.correct' "
-                            "AND payload LIKE '%Recount after rest%'") == 1
+                            "AND CAST(payload AS TEXT) LIKE '%Recount after rest%'") == 1
 
 
 def test_a_new_version_never_takes_over_mid_entry_the_user_is_offered_a_reload(
