@@ -70,7 +70,9 @@ def test_admin_creates_a_patient_then_a_trial(page: Page) -> None:
     expect(page.get_by_label("Child", exact=True)).to_have_value(re.compile(r"\d+"))
     check_accessibility(page, "trial-new")
     page.get_by_label("Bed").fill("9")
-    page.get_by_label("Day-1 bolus (mcg)").select_option("25")
+    expect(page.get_by_label("Day-1 bolus (mcg)")).to_have_value("50")
+    page.get_by_label("Very small child (team choice)").check()  # the brief's default: 25 mcg for a very small child
+    expect(page.get_by_label("Day-1 bolus (mcg)")).to_have_value("25")
     page.get_by_role("button", name="Create trial").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zara Quinn")
     expect(page.get_by_text("Planned dose: 25 mcg at 09:00")).to_be_visible()

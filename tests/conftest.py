@@ -46,15 +46,20 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+def app_with(database_url: str, **extra: Any) -> Iterator[Flask]:
+    """A test app on the session's database (with any extra config), emptied afterwards."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, **extra})
     app.test_client_class = CsrfClient
     yield app
     with app.app_context():
         db.session.rollback()
         _empty_tables()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    yield from app_with(database_url)
 
 
 class CsrfClient(FlaskClient):

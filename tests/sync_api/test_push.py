@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from server import create_app
 from server.extensions import db
 from server.sync_api.models import SyncConflict, SyncLedger
 from server.trials.models import Patient
 from sync import Conflict, Entry, Rejected
-from tests.conftest import TEST_CONFIG, CsrfClient
+from tests.conftest import app_with
 
 
 def _patient_handler(entry: Entry) -> dict[str, Any]:
@@ -39,16 +38,7 @@ def _patient_handler(entry: Entry) -> dict[str, Any]:
 
 @pytest.fixture
 def app(database_url: str):  # type: ignore[no-untyped-def]
-    from tests.conftest import _empty_tables
-
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "SYNC_EXTRA_KINDS": {"test.patient": (_patient_handler, ("pt",))}})
-    app.test_client_class = CsrfClient
-    yield app
-    with app.app_context():
-        db.session.rollback()
-        _empty_tables()
-        db.engine.dispose()
+    yield from app_with(database_url, SYNC_EXTRA_KINDS={"test.patient": (_patient_handler, ("pt",))})
 
 
 def entry(author_id: int, **payload: Any) -> dict[str, Any]:
