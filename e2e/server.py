@@ -42,7 +42,18 @@ class LiveServer:
                              check=True, capture_output=True, text=True, timeout=120)
         return out.stdout
 
+    def _port_in_use(self) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
     def start(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            raise RuntimeError("the server is already running")
+        deadline = time.monotonic() + 10
+        while self._port_in_use():  # an earlier process still holds the port: never test against it
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"port {self.port} is still in use by another process")
+            time.sleep(0.1)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{self.port}", "--threads=8",
@@ -53,7 +64,7 @@ class LiveServer:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
+                    if r.status == 200 and self.proc.poll() is None:
                         return
             except OSError:
                 time.sleep(0.1)

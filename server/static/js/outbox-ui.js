@@ -62,8 +62,9 @@
       if (!navigator.serviceWorker.controller && reg.active) { reg.active.postMessage({ type: "CLAIM" }); }
     });
     if (!userId || !navigator.onLine) { return; }
-    // This page itself: already stored by the worker's network-first fetch if the worker controlled it.
-    var urls = navigator.serviceWorker.controller ? [] : [window.location.pathname + window.location.search];
+    // This page too: the worker skips any copy it stored in the last few minutes (its network-first fetch
+    // stores pages it controls), and fetches the ones loaded before it took control.
+    var urls = [window.location.pathname + window.location.search];
     document.querySelectorAll("a[data-offline]").forEach(function (a) { urls.push(a.getAttribute("href")); });
     urls.push("/outbox");
     navigator.serviceWorker.ready.then(function (reg) {
