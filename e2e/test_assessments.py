@@ -20,7 +20,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import SCREENSHOTS, check_accessibility, sign_in
+from e2e.conftest import SCREENSHOTS, check_accessibility, sign_in, wait_until
 from e2e.server import LiveServer
 
 LOWER = [("hip_flexors", "Hip flexors"), ("hip_adductors", "Hip adductors"),
@@ -164,6 +164,8 @@ def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, 
 
     # The draft kept on the phone survives a closed tab: a new tab opening the form gets every value back...
     expect(page.get_by_text(re.compile(r"^Draft kept on this phone"))).to_be_visible()
+    # The draft is written a moment (250 ms) after the last keystroke: wait for the last value to be in it.
+    wait_until(page, "() => Object.keys(localStorage).some(k => (localStorage.getItem(k) || '').includes('12.5'))")
     other = page.context.new_page()
     other.goto(page.url)
     expect(other.get_by_text(re.compile(r"^Draft restored from"))).to_be_visible()
