@@ -201,11 +201,11 @@ def make_child(live_server: LiveServer):  # type: ignore[no-untyped-def]
     app = app_for(live_server)
     made: list[int] = []
 
-    def _make(first: str) -> int:
+    def _make(first: str, last_name: str = "Sync") -> int:
         with app.app_context():
             today = local_today()
             patient = create_patient({
-                "first_name": first, "last_name": "Sync", "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
+                "first_name": first, "last_name": last_name, "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
                 "date_of_birth": date(today.year - 8, 3, 1), "weight_kg": Decimal("24.0"), "gmfcs_level": 3,
                 "diagnosis": "Bilateral spastic cerebral palsy", "tone_type": "spastic"})
             trial = create_trial({"patient_id": patient.id, "start_date": today, "bed": "S1",

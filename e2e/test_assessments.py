@@ -12,16 +12,11 @@ Each run uses a child of its own and closes the trial at the end (the demo child
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
-from datetime import date, time
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import SCREENSHOTS, check_accessibility, sign_in, wait_until
-from e2e.server import LiveServer
 
 LOWER = [("hip_flexors", "Hip flexors"), ("hip_adductors", "Hip adductors"),
          ("hip_internal_rotators", "Hip internal rotators"), ("knee_flexors", "Knee flexors (hamstrings)"),
@@ -46,42 +41,10 @@ POST_TARDIEU = {("hamstrings", "Hamstrings", "left"): ("60", "48", "1"),
                 ("gastrocnemius", "Gastrocnemius (knee straight)", "right"): ("-5", "0", "1")}
 
 
-def _app(live_server: LiveServer):  # type: ignore[no-untyped-def]
-    from server import create_app
-
-    return create_app({"APP_ENV": "test", "SECRET_KEY": live_server.env["SECRET_KEY"],
-                       "SQLALCHEMY_DATABASE_URI": live_server.env["DATABASE_URL"]})
-
-
 @pytest.fixture
-def child(live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[tuple[int, str]]:
-    """A new GMFCS III child on day 1 of a trial today: (trial id, first name)."""
-    from server.extensions import db
-    from server.trials.models import Trial
-    from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_today
-
-    first = request.param
-    app = _app(live_server)
-    with app.app_context():
-        today = local_today()
-        patient = create_patient({
-            "first_name": first, "last_name": "Assess", "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
-            "date_of_birth": date(today.year - 8, 3, 1), "weight_kg": Decimal("24.0"), "gmfcs_level": 3,
-            "diagnosis": "Bilateral spastic cerebral palsy", "tone_type": "spastic"})
-        trial = create_trial({"patient_id": patient.id, "start_date": today, "bed": "E2E",
-                              "catheter_placed_at": None, "small_child": False, "day1_dose_mcg": Decimal("50"),
-                              "dose_time": time(9, 0)}, created_by_id=None)
-        db.session.commit()
-        trial_id = trial.id
-        db.engine.dispose()
-    try:
-        yield trial_id, first
-    finally:
-        with app.app_context():
-            db.session.get(Trial, trial_id).status = "completed"
-            db.session.commit()
-            db.engine.dispose()
+def child(make_child, request: pytest.FixtureRequest) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """A new GMFCS III child on day 1 of a trial today: (trial id, first name). Closed afterwards."""
+    return make_child(request.param, last_name="Assess"), request.param
 
 
 def _tap(page: Page, group: str, grade: str) -> None:

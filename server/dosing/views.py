@@ -122,44 +122,38 @@ def _with_revision(form: MultiDict[str, str], revision: int) -> dict[str, Any]:
     return values
 
 
+def _change_plan(day: TrialDay, schema: Any, change: Any, form: str) -> Response:
+    """Plan or hold a day's dose: one way to validate, apply, keep a refused stale version, and answer.
+    `form` names the form on the plan page ("plan" or "hold") whose values and errors are shown again."""
+    data, errors = load_form(schema, request.form)
+    if data is None:
+        return _plan_page(day, **{f"{form}_values": request.form, f"{form}_errors": errors}, status=422)
+    try:
+        change(day.id, data, author_id=_me())
+        db.session.commit()
+    except DosingError as exc:
+        db.session.rollback()
+        return _plan_page(day, **{f"{form}_values": request.form, f"{form}_errors": exc.errors}, status=422)
+    except PlanConflict as exc:
+        db.session.commit()  # keep the refused version beside the current one
+        return _plan_page(day, **{f"{form}_values": _with_revision(request.form, day.revision)}, conflict=exc,
+                          status=409)
+    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+
+
 @bp.route("/days/<int:day_id>/plan", methods=["GET", "POST"])
 @roles_required("surgeon")
 def plan(day_id: int):  # type: ignore[no-untyped-def]
     day = _day(day_id)
     if request.method == "GET":
         return _plan_page(day)
-    data, errors = load_form(PlanSchema(), request.form)
-    if data is None:
-        return _plan_page(day, plan_values=request.form, plan_errors=errors, status=422)
-    try:
-        set_plan(day.id, data, author_id=_me())
-        db.session.commit()
-    except DosingError as exc:
-        db.session.rollback()
-        return _plan_page(day, plan_values=request.form, plan_errors=exc.errors, status=422)
-    except PlanConflict as exc:
-        db.session.commit()  # keep the refused version beside the current one
-        return _plan_page(day, plan_values=_with_revision(request.form, day.revision), conflict=exc, status=409)
-    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+    return _change_plan(day, PlanSchema(), set_plan, "plan")
 
 
 @bp.post("/days/<int:day_id>/hold")
 @roles_required("surgeon")
 def hold(day_id: int):  # type: ignore[no-untyped-def]
-    day = _day(day_id)
-    data, errors = load_form(HoldSchema(), request.form)
-    if data is None:
-        return _plan_page(day, hold_values=request.form, hold_errors=errors, status=422)
-    try:
-        hold_dose(day.id, data, author_id=_me())
-        db.session.commit()
-    except DosingError as exc:
-        db.session.rollback()
-        return _plan_page(day, hold_values=request.form, hold_errors=exc.errors, status=422)
-    except PlanConflict as exc:
-        db.session.commit()  # keep the refused version beside the current one
-        return _plan_page(day, hold_values=_with_revision(request.form, day.revision), conflict=exc, status=409)
-    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+    return _change_plan(_day(day_id), HoldSchema(), hold_dose, "hold")
 
 
 def _dose_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status: int = 200) -> Response:
