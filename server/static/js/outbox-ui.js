@@ -7,6 +7,8 @@
   var statusEl = document.getElementById("sync-status");
   var userId = statusEl && statusEl.dataset.userId ? parseInt(statusEl.dataset.userId, 10) : null;
   var TIMER_MS = 30000;
+  var KINDS = { "assessments.record": "Assessment", "assessments.correct": "Correction",
+                "dosing.observe": "Observations" };  // people read these, not the protocol's kind names
   var LABELS = { pending: "Saved on this phone", sending: "Sending…", sent: "Sent",
                  rejected: "Needs attention", conflict: "Needs attention (conflict)" };
 
@@ -255,10 +257,10 @@
     if (!mine.length) { list.appendChild(el("p", { class: "empty" }, "Nothing from you on this phone.")); }
     mine.forEach(function (e) {
       var li = el("li", { class: "card outbox-entry", "data-state": e.status, "data-entry": e.id });
-      li.appendChild(el("span", { class: "card-title" }, e.label || e.kind));
+      li.appendChild(el("span", { class: "card-title" }, e.label || KINDS[e.kind] || e.kind));
       var state = (LABELS[e.status] || e.status) + (e.status === "sent" ? " " + hhmm(e.sent_at) : "");
       li.appendChild(el("span", { class: "badge badge-" + e.status }, state));
-      li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + e.kind));
+      li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + (KINDS[e.kind] || e.kind)));
       if (e.reason) { li.appendChild(el("span", { class: "card-reason" }, e.reason)); }
       if (e.last_error && e.status === "pending") { li.appendChild(el("span", { class: "card-meta" }, e.last_error)); }
       if (e.status === "rejected" || e.status === "conflict") {
