@@ -9,7 +9,9 @@ by those names, so they show beside the fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
@@ -25,6 +27,7 @@ from .instruments import (
     PHASES,
     REASON_MAX,
     SIDE_LABELS,
+    Cell,
     Item,
     Measure,
     choice_message,
@@ -99,6 +102,7 @@ def _generated_fields() -> dict[str, fields.Field[Any]]:
     return out
 
 
+@lru_cache(maxsize=4096)  # keys repeat across forms; unknown keys (any string) are bounded by the size
 def _unknown_key_message(key: str) -> str | None:
     """A message for a field that looks like an instrument field but names no known item or side."""
     parts = key.split(".")
@@ -124,6 +128,48 @@ def _not_tested_sides(item: Item, value: str | None) -> set[str | None]:
     if not item.sided:
         return {None}
     return {"left", "right"} if value == "both" else {value}
+
+
+@dataclass(frozen=True)
+class _ItemFields:
+    """An item's loaded-data keys, worked out once: a load visits only the items the payload fills in."""
+
+    order: int
+    item: Item
+    not_tested: str
+    reason: str
+    cells: tuple[tuple[Cell, str], ...]
+    tardieu: tuple[tuple[str, str, str], ...]  # Tardieu: (R1 field name, R1 key, R2 key) per side
+
+
+def _tardieu_pairs(item: Item) -> tuple[tuple[str, str, str], ...]:
+    if item.instrument != "tardieu":
+        return ()
+    return tuple((item.field(side, "r1"), _attr(item.field(side, "r1")), _attr(item.field(side, "r2")))
+                 for side in item.sides())
+
+
+_ITEM_FIELDS = {
+    item.id: _ItemFields(n, item, _attr(item.not_tested_name), _attr(item.reason_name),
+                         tuple((cell, _attr(cell.name)) for cell in item.cells()), _tardieu_pairs(item))
+    for n, item in enumerate(ITEMS.values())
+}
+_ITEM_BY_ATTR: dict[str, _ItemFields] = {}
+for _f in _ITEM_FIELDS.values():
+    _ITEM_BY_ATTR[_f.not_tested] = _ITEM_BY_ATTR[_f.reason] = _f
+    for _cell, _cell_attr in _f.cells:
+        _ITEM_BY_ATTR[_cell_attr] = _f
+_CELL_BY_ATTR = {_attr(cell.name): cell for cell in CELLS.values()}
+_CELL_ORDER = {attr: n for n, attr in enumerate(_CELL_BY_ATTR)}
+_PENN = ITEMS["function.penn"]
+_PENN_FREQUENCY = _attr(_PENN.field(None, "frequency"))
+_PENN_SEVERITY = _attr(_PENN.field(None, "severity"))
+
+
+def _items_in(data: Mapping[str, Any]) -> list[_ItemFields]:
+    """The items with at least one value in `data` (loaded, attribute-named), in form order."""
+    found = {f.order: f for k, v in data.items() if v is not None and (f := _ITEM_BY_ATTR.get(k)) is not None}
+    return [found[n] for n in sorted(found)]
 
 
 class _AssessmentSchemaBase(FormSchema):
@@ -159,33 +205,33 @@ class _AssessmentSchemaBase(FormSchema):
         if not entered and not errors:
             add("_schema", NOTHING_RECORDED)
 
-        for item in ITEMS.values():
-            nt = data.get(_attr(item.not_tested_name))
-            reason = data.get(_attr(item.reason_name))
+        # Only items with something filled in can break a rule below: visit those, in form order.
+        for fields_ in _items_in(data):
+            item = fields_.item
+            nt = data.get(fields_.not_tested)
+            reason = data.get(fields_.reason)
             if nt and not reason:
                 add(item.reason_name, REASON_NEEDED)
             if reason and not nt:
                 add(item.not_tested_name, "Choose which side was not tested, or clear the reason." if item.sided
                     else "Tick “Not tested”, or clear the reason.")
             skipped = _not_tested_sides(item, nt)
-            for cell in item.cells():
-                if cell.side in skipped and data.get(_attr(cell.name)) is not None:
+            for cell, attr in fields_.cells:
+                if cell.side in skipped and data.get(attr) is not None:
                     add(cell.name, VALUE_AND_NOT_TESTED)
-            if item.instrument == "tardieu":
-                for side in item.sides():
-                    r1 = data.get(_attr(item.field(side, "r1")))
-                    r2 = data.get(_attr(item.field(side, "r2")))
-                    if r1 is not None and r2 is not None and (r2 - r1) * item.stretch_direction < 0:
-                        add(item.field(side, "r1"),
-                            "R1 (the catch on a fast stretch) cannot lie beyond R2 (the full slow range): "
-                            "check both angles.")
-        penn = ITEMS["function.penn"]
-        frequency = data.get(_attr(penn.field(None, "frequency")))
-        severity = data.get(_attr(penn.field(None, "severity")))
+            for r1_name, r1_key, r2_key in fields_.tardieu:
+                r1 = data.get(r1_key)
+                r2 = data.get(r2_key)
+                if r1 is not None and r2 is not None and (r2 - r1) * item.stretch_direction < 0:
+                    add(r1_name,
+                    "R1 (the catch on a fast stretch) cannot lie beyond R2 (the full slow range): "
+                    "check both angles.")
+        frequency = data.get(_PENN_FREQUENCY)
+        severity = data.get(_PENN_SEVERITY)
         if frequency == "0" and severity is not None:
-            add(penn.field(None, "severity"), "Leave severity blank when there are no spasms (frequency 0).")
+            add(_PENN.field(None, "severity"), "Leave severity blank when there are no spasms (frequency 0).")
         if frequency not in (None, "0") and severity is None:
-            add(penn.field(None, "severity"), "Choose how severe the spasms are.")
+            add(_PENN.field(None, "severity"), "Choose how severe the spasms are.")
         if data.get("supersedes_id") is not None and not data.get("correction_reason"):
             add("correction_reason", "Give the reason for the correction.")
         if errors:
@@ -194,19 +240,20 @@ class _AssessmentSchemaBase(FormSchema):
     @post_load
     def _shape(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for cell in CELLS.values():
-            value = data.get(_attr(cell.name))
-            if value is None:
-                continue
+        for attr in sorted((k for k, v in data.items() if v is not None and k in _CELL_BY_ATTR),
+                           key=_CELL_ORDER.__getitem__):
+            cell = _CELL_BY_ATTR[attr]
+            value = data[attr]
             if isinstance(value, Decimal):
                 value = int(value) if cell.measure.decimals == 0 else float(value)
             values[cell.name] = value
         not_tested: dict[str, Any] = {}
-        for item in ITEMS.values():
-            nt = data.get(_attr(item.not_tested_name))
+        for fields_ in _items_in(data):
+            item = fields_.item
+            nt = data.get(fields_.not_tested)
             if nt:
                 sides = sorted(s for s in _not_tested_sides(item, nt) if s) if item.sided else []
-                not_tested[item.id] = {"sides": sides, "reason": data[_attr(item.reason_name)]}
+                not_tested[item.id] = {"sides": sides, "reason": data[fields_.reason]}
         return {
             "trial_id": data["trial_id"], "day_number": data["day_number"], "phase": data["phase"],
             "supersedes_id": data.get("supersedes_id"), "correction_reason": data.get("correction_reason"),
