@@ -17,13 +17,14 @@ from .protocol import (
     Status,
     payload_hash,
 )
-from .registry import Handler, Registry
+from .registry import BatchHandler, Handler, Outcome, Registry
 from .store import LedgerRow, Store
 
 __all__ = [
     "MAX_ENTRIES_PER_BATCH",
     "PROTOCOL_VERSION",
     "REUSED_ID_REASON",
+    "BatchHandler",
     "Conflict",
     "Entry",
     "EntryResult",
@@ -32,6 +33,7 @@ __all__ = [
     "Handler",
     "LedgerRow",
     "MemoryStore",
+    "Outcome",
     "PushRequest",
     "PushRequestSchema",
     "PushResponse",

@@ -37,7 +37,7 @@ from .protocol import (
     Status,
     payload_hash,
 )
-from .registry import Registry
+from .registry import BatchHandler, Registry
 from .store import LedgerRow, Store
 
 __all__ = ["REUSED_ID_REASON", "apply_push"]
@@ -69,6 +69,18 @@ def _from_ledger(entry: Entry, digest: str, row: LedgerRow) -> EntryResult:
     return EntryResult(id=entry.id, status=Status.DUPLICATE, record=original.record)
 
 
+def _ledger_row(entry: Entry, digest: str, result: EntryResult, received_at: datetime) -> LedgerRow:
+    return LedgerRow(
+        entry_id=entry.id, payload_hash=digest, status=result.status, result=result, received_at=received_at
+    )
+
+
+def _applied(entry: Entry, record: object) -> EntryResult:
+    if not isinstance(record, dict):
+        raise TypeError(f"handler for {entry.kind!r} returned {type(record).__name__}, not dict")
+    return EntryResult(id=entry.id, status=Status.APPLIED, record=record)
+
+
 def _apply_new(
     store: Store, registry: Registry, entry: Entry, digest: str, received_at: datetime
 ) -> tuple[EntryResult, LedgerRow | None]:
@@ -84,29 +96,65 @@ def _apply_new(
         with store.entry_scope():
             handler = registry.get(entry.kind)  # UnknownKind is a Rejected
             try:
-                record = handler(entry)
+                result = _applied(entry, handler(entry))
             except Conflict as exc:
                 result = EntryResult(
                     id=entry.id, status=Status.CONFLICT, reason=exc.reason, record=exc.record
                 )
-            else:
-                if not isinstance(record, dict):
-                    raise TypeError(f"handler for {entry.kind!r} returned {type(record).__name__}, not dict")
-                result = EntryResult(id=entry.id, status=Status.APPLIED, record=record)
-            row = LedgerRow(
-                entry_id=entry.id,
-                payload_hash=digest,
-                status=result.status,
-                result=result,
-                received_at=received_at,
-            )
-            store.add_ledger(row, entry)
+            row = _ledger_row(entry, digest, result, received_at)
+            store.add_ledger_many([(row, entry)])
     except Rejected as exc:
         return (
             EntryResult(id=entry.id, status=Status.REJECTED, reason=exc.reason, errors=exc.errors),
             None,
         )
     return result, row
+
+
+def _apply_run(
+    store: Store, many: BatchHandler, run: list[tuple[Entry, str]], received_at: datetime
+) -> list[tuple[EntryResult, LedgerRow | None]]:
+    """Apply new entries of one kind through the kind's batch handler, in one scope, with one ledger write.
+
+    The batch handler answers a Rejected for an entry it wrote nothing for (its contract), so no per-entry
+    rollback is needed; any exception leaves the scope and aborts the batch, as on the per-entry path.
+    """
+    entries = [entry for entry, _ in run]
+    out: list[tuple[EntryResult, LedgerRow | None]] = []
+    with store.entry_scope():
+        outcomes = many(entries)
+        if not isinstance(outcomes, list) or len(outcomes) != len(entries):
+            raise TypeError(f"the batch handler for {entries[0].kind!r} must return one outcome per entry")
+        rows: list[tuple[LedgerRow, Entry]] = []
+        for (entry, digest), outcome in zip(run, outcomes, strict=True):
+            if isinstance(outcome, Rejected):
+                result = EntryResult(
+                    id=entry.id, status=Status.REJECTED, reason=outcome.reason, errors=outcome.errors
+                )
+                out.append((result, None))
+                continue
+            if isinstance(outcome, Conflict):
+                result = EntryResult(
+                    id=entry.id, status=Status.CONFLICT, reason=outcome.reason, record=outcome.record
+                )
+            else:
+                result = _applied(entry, outcome)
+            row = _ledger_row(entry, digest, result, received_at)
+            rows.append((row, entry))
+            out.append((result, row))
+        store.add_ledger_many(rows)
+    return out
+
+
+def _aborted(entry: Entry, index: int, exc: BaseException) -> None:
+    # Never log the payload or the exception text (it may quote it).
+    log.error(
+        "sync batch aborted at entry %s (index %d, kind %s): %s",
+        entry.id,
+        index,
+        entry.kind,
+        type(exc).__name__,
+    )
 
 
 def apply_push(
@@ -130,38 +178,69 @@ def apply_push(
     if received_at.tzinfo is None or received_at.utcoffset() is None:
         raise ValueError("now() must return a timezone-aware datetime")
 
-    results: list[EntryResult] = []
+    entries = request.entries
+    results: list[EntryResult | None] = [None] * len(entries)
+    # New entries of one kind that has a batch handler, waiting to be applied together: (index, entry, hash).
+    run: list[tuple[int, Entry, str]] = []
+    run_ids: set[str] = set()
+
+    def done(index: int, result: EntryResult) -> None:
+        results[index] = result
+        log.info("sync entry %s kind %s -> %s", result.id, entries[index].kind, result.status.value)
+
     with store.batch():
-        unique_ids = list(dict.fromkeys(e.id for e in request.entries))
+        unique_ids = list(dict.fromkeys(e.id for e in entries))
         # Ledger rows seen in this batch: prefetched, then updated as entries
         # apply, so a repeated id later in the batch sees the earlier one.
         seen: dict[str, LedgerRow] = store.get_ledger_many(unique_ids)
-        for index, entry in enumerate(request.entries):
-            digest = payload_hash(entry)
-            existing = seen.get(entry.id)
+
+        def apply_run() -> None:
+            if not run:
+                return
+            many = registry.get_many(run[0][1].kind)
+            assert many is not None
             try:
-                if existing is not None:
-                    result = _from_ledger(entry, digest, existing)
-                else:
-                    result, row = _apply_new(store, registry, entry, digest, received_at)
-                    if row is not None:
-                        seen[entry.id] = row
+                applied = _apply_run(store, many, [(e, d) for _, e, d in run], received_at)
             except BaseException as exc:
-                # Never log the payload or the exception text (it may quote it).
-                log.error(
-                    "sync batch aborted at entry %s (index %d, kind %s): %s",
-                    entry.id,
-                    index,
-                    entry.kind,
-                    type(exc).__name__,
-                )
+                _aborted(run[0][1], run[0][0], exc)
                 raise
-            log.info("sync entry %s kind %s -> %s", entry.id, entry.kind, result.status.value)
-            results.append(result)
+            for (index, entry, _), (result, row) in zip(run, applied, strict=True):
+                if row is not None:
+                    seen[entry.id] = row
+                done(index, result)
+            run.clear()
+            run_ids.clear()
+
+        for index, entry in enumerate(entries):
+            digest = payload_hash(entry)
+            if entry.id in run_ids:  # a repeat of an entry still waiting in the run: apply the run first
+                apply_run()
+            existing = seen.get(entry.id)
+            if existing is not None:  # writes nothing, so it need not wait for the run
+                done(index, _from_ledger(entry, digest, existing))
+                continue
+            many = registry.get_many(entry.kind)
+            if run and (many is None or entry.kind != run[0][1].kind):
+                apply_run()  # entries apply in request order: a later entry may depend on an earlier one
+            if many is not None:
+                run.append((index, entry, digest))
+                run_ids.add(entry.id)
+                continue
+            try:
+                result, row = _apply_new(store, registry, entry, digest, received_at)
+            except BaseException as exc:
+                _aborted(entry, index, exc)
+                raise
+            if row is not None:
+                seen[entry.id] = row
+            done(index, result)
+        apply_run()
+    final = [r for r in results if r is not None]
+    assert len(final) == len(entries)
     log.info(
         "sync batch from device %s: %d entries, %s",
         request.device_id,
-        len(results),
-        {s.value: sum(r.status is s for r in results) for s in Status},
+        len(final),
+        {s.value: sum(r.status is s for r in final) for s in Status},
     )
-    return results
+    return final

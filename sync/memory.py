@@ -79,9 +79,13 @@ class MemoryStore:
     def get_ledger_many(self, entry_ids: list[str]) -> dict[str, LedgerRow]:
         return {i: self.ledger[i] for i in entry_ids if i in self.ledger}
 
-    def add_ledger(self, row: LedgerRow, entry: Entry) -> None:
+    def add_ledger_many(self, rows: list[tuple[LedgerRow, Entry]]) -> None:
+        for row, entry in rows:
+            self._add_ledger(row, entry)
+
+    def _add_ledger(self, row: LedgerRow, entry: Entry) -> None:
         if not self._in_batch:
-            raise RuntimeError("MemoryStore.add_ledger() must be used inside batch()")
+            raise RuntimeError("MemoryStore.add_ledger_many() must be used inside batch()")
         if row.entry_id in self.ledger:
             # Mirrors the SQL adapter's primary key on entry_id.
             raise ValueError(f"ledger already holds entry {row.entry_id}")

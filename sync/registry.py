@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .errors import UnknownKind
+from .errors import Conflict, Rejected, UnknownKind
 from .protocol import Entry
 
-__all__ = ["Handler", "Registry"]
+__all__ = ["BatchHandler", "Handler", "Outcome", "Registry"]
+
+#: What a batch handler answers for one entry: its ``record`` (applied), or the Conflict / Rejected it met.
+Outcome = dict[str, Any] | Conflict | Rejected
 
 
 class Handler(Protocol):
@@ -22,17 +26,38 @@ class Handler(Protocol):
     def __call__(self, entry: Entry) -> dict[str, Any]: ...
 
 
+class BatchHandler(Protocol):
+    """Optional fast path: applies a run of entries of one kind together (e.g. one INSERT for all).
+
+    Returns one outcome per entry, in order: the ``record`` dict (applied), a :class:`sync.Conflict` (its
+    conflict copy stored) or a :class:`sync.Rejected`.  It must give exactly the outcomes that calling the
+    single :class:`Handler` on each entry in turn would give, and it must check every entry before writing
+    anything for it, so that a rejected entry leaves no write (the engine cannot roll back one entry of a
+    run).  The engine never passes the same id twice in one run.  Any exception aborts the batch.
+    """
+
+    def __call__(self, entries: Sequence[Entry]) -> list[Outcome]: ...
+
+
 class Registry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._many: dict[str, BatchHandler] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
-        """Register ``handler`` for ``kind``.  Registering a kind twice is a bug."""
+    def register(self, kind: str, handler: Handler, *, many: BatchHandler | None = None) -> None:
+        """Register ``handler`` for ``kind`` (and its batch fast path, if it has one).  Registering a kind
+        twice is a bug."""
         if not kind:
             raise ValueError("kind must be a non-empty string")
         if kind in self._handlers:
             raise ValueError(f"a handler for kind {kind!r} is already registered")
         self._handlers[kind] = handler
+        if many is not None:
+            self._many[kind] = many
+
+    def get_many(self, kind: str) -> BatchHandler | None:
+        """The batch fast path for ``kind``, or None (the engine then calls the handler per entry)."""
+        return self._many.get(kind)
 
     def get(self, kind: str) -> Handler:
         try:

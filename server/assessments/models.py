@@ -48,7 +48,9 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the server's
-    entry_id: Mapped[str] = mapped_column(String(36), unique=True)  # made on the phone
+    # Made on the phone; unique, so it is also the insert sentinel that lets the ORM save a sync batch with one
+    # multi-row INSERT ... RETURNING on SQLite, which has no implicit sentinel.
+    entry_id: Mapped[str] = mapped_column(String(36), unique=True, insert_sentinel=True)
     device_id: Mapped[str | None] = mapped_column(String(64))
     form_version: Mapped[int] = mapped_column(Integer, default=1)
     values: Mapped[dict[str, Any]] = mapped_column(JSON)  # form field name -> grade (str) or number

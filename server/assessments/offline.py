@@ -6,13 +6,23 @@ each inside the sync engine's transaction, so nothing here commits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sync import Conflict, Entry, Rejected
+from sync import Conflict, Entry, Outcome, Rejected
 
 from ..web.forms import load_form
+from .models import Assessment
 from .schemas import schema_for
-from .services import AlreadyCorrected, AlreadySaved, AssessmentError, correct_assessment, record_assessment
+from .services import (
+    AlreadyCorrected,
+    AlreadySaved,
+    AssessmentError,
+    NewAssessment,
+    correct_assessment,
+    record_assessment,
+    record_assessments,
+)
 
 FORM_VERSIONS = {1}
 
@@ -27,6 +37,18 @@ def _load(entry: Entry) -> dict[str, Any]:
     return data
 
 
+def _outcome(saved: Assessment | AssessmentError) -> dict[str, Any]:
+    """The entry's record, or the Conflict / Rejected to raise, for what the service answered."""
+    if isinstance(saved, AlreadySaved):  # saved before through the plain form with the same id: nothing new
+        return {"type": "assessment", "id": saved.existing_id}
+    if isinstance(saved, AlreadyCorrected):
+        raise Conflict("This assessment was corrected on another phone first; your correction is kept for "
+                       "review and nothing was overwritten.", {"type": "assessment", "id": saved.latest_id})
+    if isinstance(saved, AssessmentError):
+        raise Rejected(saved.reason, saved.errors)
+    return {"type": "assessment", "id": saved.id}
+
+
 def _record(data: dict[str, Any], entry: Entry) -> dict[str, Any]:
     try:
         if data.get("supersedes_id") is not None:
@@ -36,19 +58,43 @@ def _record(data: dict[str, Any], entry: Entry) -> dict[str, Any]:
         else:
             saved = record_assessment(data, author_id=entry.author_id, recorded_at=entry.recorded_at,
                                       entry_id=entry.id, device_id=entry.device_id, form_version=entry.form_version)
-    except AlreadySaved as exc:  # saved before through the plain form with the same id: nothing new
-        return {"type": "assessment", "id": exc.existing_id}
-    except AlreadyCorrected as exc:
-        raise Conflict("This assessment was corrected on another phone first; your correction is kept for "
-                       "review and nothing was overwritten.", {"type": "assessment", "id": exc.latest_id}) from exc
     except AssessmentError as exc:
-        raise Rejected(exc.reason, exc.errors) from exc
-    return {"type": "assessment", "id": saved.id}
+        return _outcome(exc)
+    return _outcome(saved)
+
+
+def _caught(apply: Any, *args: Any) -> Outcome:
+    try:
+        outcome: Outcome = apply(*args)
+    except (Conflict, Rejected) as exc:
+        return exc
+    return outcome
 
 
 def handle_record(entry: Entry) -> dict[str, Any]:
     """A new assessment (or, when the payload names `supersedes_id`, a correction)."""
     return _record(_load(entry), entry)
+
+
+def handle_record_many(entries: Sequence[Entry]) -> list[Outcome]:
+    """`handle_record` for a run of entries (the sync engine's fast path): the same checks and outcomes,
+    with the new assessments saved by one `record_assessments` call. A correction goes one at a time."""
+    outcomes: list[Outcome | None] = [None] * len(entries)
+    new: list[tuple[int, NewAssessment]] = []
+    for n, entry in enumerate(entries):
+        try:
+            data = _load(entry)
+        except Rejected as exc:
+            outcomes[n] = exc
+            continue
+        if data.get("supersedes_id") is not None:
+            outcomes[n] = _caught(_record, data, entry)
+            continue
+        new.append((n, NewAssessment(data, entry.author_id, entry.recorded_at, entry.id, entry.device_id,
+                                     entry.form_version)))
+    for (n, _), saved in zip(new, record_assessments([item for _, item in new]), strict=True):
+        outcomes[n] = _caught(_outcome, saved)
+    return outcomes  # type: ignore[return-value]  # every slot is filled above
 
 
 def handle_correct(entry: Entry) -> dict[str, Any]:

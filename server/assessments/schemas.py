@@ -54,6 +54,26 @@ class Number(fields.Decimal):
             allow_nan=False, load_default=None,
             validate=validate.Range(min=measure.min, max=measure.max, error=range_message(item, measure)),
             error_messages={"invalid": message, "special": message, "null": message}, **kwargs)
+        self._lo, self._hi = Decimal(measure.min), Decimal(measure.max)
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,
+                    **kwargs: Any) -> Any:
+        """Fast path for a plain valid number typed as text (nearly every value of a sync batch); anything
+        else takes marshmallow's full path, which gives the same result and every error message."""
+        if isinstance(value, str):
+            try:
+                number = Decimal(value.replace(",", ".").replace("−", "-"))
+            except InvalidOperation:
+                number = None
+            if number is not None and number.is_finite() and self._lo <= number <= self._hi and self._fits(number):
+                return number
+        return super().deserialize(value, attr, data, **kwargs)
+
+    def _fits(self, number: Decimal) -> bool:
+        """No more decimal places than the measure has (5.0 is a whole number)."""
+        exponent = number.as_tuple().exponent
+        return not (isinstance(exponent, int) and -exponent > self.measure.decimals
+                    and number != number.to_integral_value())
 
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
         if isinstance(value, str):
@@ -61,21 +81,30 @@ class Number(fields.Decimal):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         number = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            exponent = number.as_tuple().exponent
-        except (AttributeError, InvalidOperation):  # pragma: no cover - Decimal always has one
-            raise self.make_error("invalid") from None
-        if isinstance(exponent, int) and -exponent > self.measure.decimals and number != number.to_integral_value():
+        if not self._fits(number):
             raise self.make_error("invalid")
         return number
 
 
+class Choice(fields.String):
+    """One of a fixed set of codes (a MAS grade, a side), with one message for anything else."""
+
+    def __init__(self, choices: list[str], message: str, **kwargs: Any) -> None:
+        super().__init__(load_default=None, validate=validate.OneOf(choices, error=message),
+                         error_messages={"invalid": message, "null": message}, **kwargs)
+        self._choices = frozenset(choices)
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,
+                    **kwargs: Any) -> Any:
+        """Fast path for a valid code; anything else takes marshmallow's full path and its messages."""
+        if isinstance(value, str) and value in self._choices:
+            return value
+        return super().deserialize(value, attr, data, **kwargs)
+
+
 def _cell_field(item: Item, measure: Measure, name: str) -> fields.Field[Any]:
     if measure.is_choice:
-        message = choice_message(measure)
-        return fields.String(data_key=name, load_default=None,
-                             validate=validate.OneOf(measure.choice_values(), error=message),
-                             error_messages={"invalid": message, "null": message})
+        return Choice(measure.choice_values(), choice_message(measure), data_key=name)
     return Number(item, measure, data_key=name)
 
 
@@ -86,8 +115,7 @@ def _not_tested_field(item: Item) -> fields.Field[Any]:
     else:
         message = "Tick “Not tested” or leave it clear."
         choices = [NOT_TESTED_YES]
-    return fields.String(data_key=item.not_tested_name, load_default=None,
-                         validate=validate.OneOf(choices, error=message), error_messages={"invalid": message})
+    return Choice(choices, message, data_key=item.not_tested_name)
 
 
 def _generated_fields() -> dict[str, fields.Field[Any]]:

@@ -203,7 +203,10 @@ def timing(assessment: Assessment, dose: DoseAdministration | None) -> Timing | 
 # ---- writing ---------------------------------------------------------------------------------------------
 
 def _open_trial_day(trial_id: int, day_number: int) -> tuple[Trial, TrialDay]:
-    trial = db.session.get(Trial, trial_id)
+    return _check_trial_day(db.session.get(Trial, trial_id), trial_id, day_number)
+
+
+def _check_trial_day(trial: Trial | None, trial_id: int, day_number: int) -> tuple[Trial, TrialDay]:
     if trial is None:
         raise AssessmentError({"trial_id": [f"Unknown trial ({trial_id}): nothing was saved."]})
     if not trial.is_open:
@@ -218,13 +221,17 @@ def _open_trial_day(trial_id: int, day_number: int) -> tuple[Trial, TrialDay]:
 
 
 def _check_entry(entry_id: str, recorded_at: datetime) -> None:
+    _check_entry_shape(entry_id, recorded_at)
+    existing = by_entry_id(entry_id)
+    if existing is not None:
+        raise AlreadySaved(existing.id)
+
+
+def _check_entry_shape(entry_id: str, recorded_at: datetime) -> None:
     if not entry_id or len(entry_id) > 36:
         raise AssessmentError({"_form": ["The entry has no valid id: reload the form and save again."]})
     if recorded_at.tzinfo is None:
         raise ValueError("recorded_at must be timezone-aware")
-    existing = by_entry_id(entry_id)
-    if existing is not None:
-        raise AlreadySaved(existing.id)
 
 
 def _finish(obj: Any) -> None:
@@ -232,26 +239,98 @@ def _finish(obj: Any) -> None:
     db.session.flush()
 
 
+@dataclass(frozen=True)
+class NewAssessment:
+    """One assessment to record: AssessmentSchema output (trial_id, day_number, phase, values, not_tested,
+    notes) and who made it, when and where (the phone's time; the entry id the phone made)."""
+
+    data: dict[str, Any]
+    author_id: int
+    recorded_at: datetime
+    entry_id: str
+    device_id: str | None = None
+    form_version: int = 1
+
+
 def record_assessment(data: dict[str, Any], *, author_id: int, recorded_at: datetime, entry_id: str,
                       device_id: str | None = None, form_version: int = 1) -> Assessment:
-    """Store a new assessment from AssessmentSchema output (trial_id, day_number, phase, values, not_tested,
-    notes). A post-dose assessment with no dose on record yet is kept and flagged."""
-    _check_entry(entry_id, recorded_at)
-    if data.get("supersedes_id") is not None:
-        raise AssessmentError({"supersedes_id": ["A correction goes through correct_assessment."]})
-    trial, day = _open_trial_day(int(data["trial_id"]), int(data["day_number"]))
-    if data["phase"] not in PHASES:
-        raise AssessmentError({"phase": ["Choose baseline or post-dose."]})
-    if get_plan(trial.id) is None:  # the first assessment fixes the plan, so later ones measure the same set
-        set_plan(trial.id, default_plan(trial.patient.gmfcs_level), author_id=author_id)
-    assessment = Assessment(
-        trial_id=trial.id, trial_day_id=day.id, phase=data["phase"], author_id=author_id,
-        recorded_at=recorded_at, received_at=utcnow(), entry_id=entry_id, device_id=device_id,
-        form_version=form_version, values=dict(data.get("values") or {}),
-        not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"), version=1,
-        saved_before_dose_record=data["phase"] == "post_dose" and dose_for(day) is None)
-    _finish(assessment)
-    return assessment
+    """Store a new assessment (the form's path: one). A post-dose assessment with no dose on record yet is
+    kept and flagged. Raises AssessmentError (AlreadySaved if this entry id was saved before)."""
+    [outcome] = record_assessments([NewAssessment(data, author_id, recorded_at, entry_id, device_id, form_version)])
+    if isinstance(outcome, AssessmentError):
+        raise outcome
+    return outcome
+
+
+def record_assessments(items: list[NewAssessment]) -> list[Assessment | AssessmentError]:
+    """Store new assessments, answering each with its saved row or the AssessmentError that refused it.
+
+    The one write path for new assessments: the form sends one, a sync batch hundreds. Every item is checked
+    before anything is written, so a refused item writes nothing; the accepted ones are inserted in one flush
+    (one multi-row INSERT, one audit INSERT). A few queries in all, however many items."""
+    ids = [item.entry_id for item in items]
+    if len(set(ids)) != len(ids):
+        raise ValueError("record_assessments() got the same entry id twice")
+    outcomes: list[Assessment | AssessmentError | None] = [None] * len(items)
+    for n, item in enumerate(items):
+        try:
+            _check_entry_shape(item.entry_id, item.recorded_at)
+        except AssessmentError as exc:
+            outcomes[n] = exc
+    rows = db.session.execute(select(Assessment.entry_id, Assessment.id).where(
+        Assessment.entry_id.in_([i.entry_id for n, i in enumerate(items) if outcomes[n] is None]))).all()
+    saved: dict[str, int] = {entry_id: pk for entry_id, pk in rows}
+    trial_ids = {int(i.data["trial_id"]) for n, i in enumerate(items) if outcomes[n] is None}
+    trials = {t.id: t for t in db.session.scalars(
+        select(Trial).options(selectinload(Trial.days), selectinload(Trial.patient))
+        .where(Trial.id.in_(trial_ids)))} if trial_ids else {}
+    accepted: list[tuple[int, NewAssessment, Trial, TrialDay]] = []
+    for n, item in enumerate(items):
+        if outcomes[n] is not None:
+            continue
+        try:
+            if item.entry_id in saved:
+                raise AlreadySaved(saved[item.entry_id])
+            if item.data.get("supersedes_id") is not None:
+                raise AssessmentError({"supersedes_id": ["A correction goes through correct_assessment."]})
+            trial, day = _check_trial_day(trials.get(int(item.data["trial_id"])), int(item.data["trial_id"]),
+                                          int(item.data["day_number"]))
+            if item.data["phase"] not in PHASES:
+                raise AssessmentError({"phase": ["Choose baseline or post-dose."]})
+        except AssessmentError as exc:
+            outcomes[n] = exc
+            continue
+        accepted.append((n, item, trial, day))
+    if accepted:
+        _insert(accepted, outcomes)
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
+            outcomes: list[Assessment | AssessmentError | None]) -> None:
+
+    # The first assessment of a trial fixes its plan, so later ones measure the same set.
+    planned = set(db.session.scalars(select(AssessmentPlan.trial_id).where(
+        AssessmentPlan.trial_id.in_({trial.id for _, _, trial, _ in accepted}))))
+    for _, item, trial, _ in accepted:
+        if trial.id not in planned:
+            set_plan(trial.id, default_plan(trial.patient.gmfcs_level), author_id=item.author_id)
+            planned.add(trial.id)
+    post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
+    dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
+        DoseAdministration.trial_day_id.in_(post_dose_days)))) if post_dose_days else set()
+    received_at = utcnow()
+    for n, item, trial, day in accepted:
+        data = item.data
+        outcomes[n] = Assessment(
+            trial_id=trial.id, trial_day_id=day.id, phase=data["phase"], author_id=item.author_id,
+            recorded_at=item.recorded_at, received_at=received_at, entry_id=item.entry_id,
+            device_id=item.device_id, form_version=item.form_version, values=dict(data.get("values") or {}),
+            not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"), version=1,
+            saved_before_dose_record=data["phase"] == "post_dose" and day.id not in dosed)
+    db.session.add_all(o for o in outcomes if isinstance(o, Assessment))
+    db.session.flush()
 
 
 def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str | None, author_id: int,

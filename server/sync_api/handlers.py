@@ -8,10 +8,10 @@ kept copy of any version that ends in a conflict.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sync import Conflict, Entry, Registry, Rejected, payload_hash
+from sync import BatchHandler, Conflict, Entry, Outcome, Registry, Rejected, payload_hash
 
 from ..audit.context import Actor, acting_as
 from ..auth.models import User
@@ -24,9 +24,14 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "assessments.correct": ("server.assessments.offline:handle_correct", ("pt",)),
     "dosing.observe": ("server.dosing.offline:handle_observe", ("nurse",)),
 }
+# kind -> "module:function" of its batch fast path (sync.BatchHandler), for kinds sent by the hundred
+MANY: dict[str, str] = {
+    "assessments.record": "server.assessments.offline:handle_record_many",
+}
+ROLE_REFUSED = "Your role does not allow this kind of entry. Ask the team lead to check your roles."
 
 
-def _load(path: str) -> Callable[[Entry], dict[str, Any]] | None:
+def _load(path: str) -> Any:
     module_name, _, attr = path.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -48,11 +53,15 @@ def keep_conflict(entry: Entry, reason: str, record: dict[str, Any] | None) -> N
         db.session.flush()
 
 
+def _allowed(author_id: int, roles: tuple[str, ...]) -> bool:
+    author = db.session.get(User, author_id)
+    return author is not None and author.active and author.has_role(*roles)
+
+
 def _wrap(kind: str, handler: Callable[[Entry], dict[str, Any]], roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
     def apply(entry: Entry) -> dict[str, Any]:
-        author = db.session.get(User, entry.author_id)
-        if author is None or not author.active or not author.has_role(*roles):
-            raise Rejected("Your role does not allow this kind of entry. Ask the team lead to check your roles.")
+        if not _allowed(entry.author_id, roles):
+            raise Rejected(ROLE_REFUSED)
         with acting_as(Actor(user_id=entry.author_id, device_id=entry.device_id, via="sync")):
             try:
                 return handler(entry)
@@ -64,13 +73,42 @@ def _wrap(kind: str, handler: Callable[[Entry], dict[str, Any]], roles: tuple[st
     return apply
 
 
+def _wrap_many(kind: str, many: BatchHandler, roles: tuple[str, ...]) -> BatchHandler:
+    """`_wrap` for a batch handler: the same role check, audit actor and kept conflict copies, per entry.
+    Entries are passed on grouped by author and device, so each audit row names the right actor."""
+    def apply_many(entries: Sequence[Entry]) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(entries)
+        groups: dict[tuple[int, str], list[int]] = {}
+        for n, entry in enumerate(entries):
+            groups.setdefault((entry.author_id, entry.device_id), []).append(n)
+        for (author_id, device_id), positions in groups.items():
+            if not _allowed(author_id, roles):
+                for n in positions:
+                    outcomes[n] = Rejected(ROLE_REFUSED)
+                continue
+            with acting_as(Actor(user_id=author_id, device_id=device_id, via="sync")):
+                answered = many([entries[n] for n in positions])
+                if len(answered) != len(positions):
+                    raise TypeError(f"the batch handler for {kind!r} must return one outcome per entry")
+                for n, outcome in zip(positions, answered, strict=True):
+                    if isinstance(outcome, Conflict):
+                        keep_conflict(entries[n], outcome.reason, outcome.record)
+                    outcomes[n] = outcome
+        return outcomes  # type: ignore[return-value]  # every slot is filled above
+
+    apply_many.__name__ = f"apply_many_{kind.replace('.', '_')}"
+    return apply_many
+
+
 def build_registry(extra: dict[str, tuple[Callable[[Entry], dict[str, Any]], tuple[str, ...]]] | None = None
                    ) -> Registry:
     registry = Registry()
     for kind, (path, roles) in KINDS.items():
         handler = _load(path)
         if handler is not None:
-            registry.register(kind, _wrap(kind, handler, roles))
+            many = _load(MANY[kind]) if kind in MANY else None
+            registry.register(kind, _wrap(kind, handler, roles),
+                              many=_wrap_many(kind, many, roles) if many is not None else None)
     for kind, (handler, roles) in (extra or {}).items():
         registry.register(kind, _wrap(kind, handler, roles))
     return registry

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 
 from sync import Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
@@ -61,12 +61,15 @@ class SqlStore:
         rows = db.session.scalars(select(SyncLedger).where(SyncLedger.entry_id.in_(entry_ids))).all()
         return {row.entry_id: _to_row(row) for row in rows}
 
-    def add_ledger(self, row: LedgerRow, entry: Entry) -> None:
-        db.session.add(SyncLedger(
-            entry_id=row.entry_id, kind=entry.kind, author_id=entry.author_id, device_id=entry.device_id,
-            recorded_at=entry.recorded_at, received_at=row.received_at or utcnow(),
-            payload_hash=row.payload_hash, status=row.status.value, result=_results.dump(row.result)))
-        db.session.flush()
+    def add_ledger_many(self, rows: list[tuple[LedgerRow, Entry]]) -> None:
+        """One multi-row INSERT (the ledger is not an audited model: it holds ids and hashes, not clinical data)."""
+        if not rows:
+            return
+        db.session.execute(insert(SyncLedger.__table__), [{
+            "entry_id": row.entry_id, "kind": entry.kind, "author_id": entry.author_id,
+            "device_id": entry.device_id, "recorded_at": entry.recorded_at,
+            "received_at": row.received_at or utcnow(), "payload_hash": row.payload_hash,
+            "status": row.status.value, "result": _results.dump(row.result)} for row, entry in rows])
 
 
 def _to_row(row: SyncLedger) -> LedgerRow:
