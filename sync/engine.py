@@ -200,7 +200,18 @@ def apply_push(
             many = registry.get_many(run[0][1].kind)
             assert many is not None
             try:
-                applied = _apply_run(store, many, [(e, d) for _, e, d in run], received_at)
+                try:
+                    applied = _apply_run(store, many, [(e, d) for _, e, d in run], received_at)
+                except (Rejected, Conflict) as exc:
+                    # A batch handler must *return* these per entry; one that raised broke its contract.
+                    # Its writes are rolled back with the run's scope; apply the run one entry at a time.
+                    log.warning(
+                        "batch handler for %s raised %s: applying %d entries one at a time",
+                        run[0][1].kind,
+                        type(exc).__name__,
+                        len(run),
+                    )
+                    applied = [_apply_new(store, registry, e, d, received_at) for _, e, d in run]
             except BaseException as exc:
                 _aborted(run[0][1], run[0][0], exc)
                 raise

@@ -30,10 +30,14 @@ class BatchHandler(Protocol):
     """Optional fast path: applies a run of entries of one kind together (e.g. one INSERT for all).
 
     Returns one outcome per entry, in order: the ``record`` dict (applied), a :class:`sync.Conflict` (its
-    conflict copy stored) or a :class:`sync.Rejected`.  It must give exactly the outcomes that calling the
-    single :class:`Handler` on each entry in turn would give, and it must check every entry before writing
-    anything for it, so that a rejected entry leaves no write (the engine cannot roll back one entry of a
-    run).  The engine never passes the same id twice in one run.  Any exception aborts the batch.
+    conflict copy stored) or a :class:`sync.Rejected`.  It must give the outcomes that calling the single
+    :class:`Handler` on each entry in turn would give (server ids may be handed out in another order, so it
+    suits kinds whose entries of one batch do not depend on each other), and it must check every entry
+    before writing anything for it, so that a rejected entry leaves no write (the engine cannot roll back
+    one entry of a run).  The engine never passes the same id twice in one run.
+
+    A raised (not returned) Rejected or Conflict breaks this contract: the engine rolls the run back and
+    applies its entries one at a time with the single handler.  Any other exception aborts the batch.
     """
 
     def __call__(self, entries: Sequence[Entry]) -> list[Outcome]: ...

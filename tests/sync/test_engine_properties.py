@@ -3,7 +3,9 @@
 The client keeps an outbox of entries (some rows deliberately repeat an entry:
 same id, same content, e.g. a double save).  Random actions: send a random
 subset (with repeats) in random order; the server may crash on the k-th
-handler call (the batch rolls back); the response may be lost after the
+handler call (the batch rolls back); the server's registry may apply
+"assessments.record" through a batch handler, which counts each entry as one
+call, so the crash can hit in the middle of a run; the response may be lost after the
 server committed; the last request may be sent again.  The client drops an
 entry only on an APPLIED/DUPLICATE result it actually received.  Finally
 everything left is delivered reliably.  Everything goes through the JSON
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -27,6 +30,7 @@ from sync import (
     Entry,
     EntryResult,
     MemoryStore,
+    Outcome,
     PushRequest,
     PushRequestSchema,
     PushResponse,
@@ -47,20 +51,37 @@ class ServerCrash(RuntimeError):
 @dataclass
 class Server:
     store: MemoryStore = field(default_factory=MemoryStore)
+    batch: bool = False  # apply "assessments.record" through a batch handler
     crash_on_call: int | None = None
-    calls: int = 0
+    calls: int = 0  # entries handled in the current request, by either handler
+    single_calls: int = 0
+    batch_calls: int = 0
+
+    def _count_call(self) -> None:
+        self.calls += 1
+        if self.crash_on_call is not None and self.calls >= self.crash_on_call:
+            raise ServerCrash
 
     def registry(self) -> Registry:
         def record(entry: Entry) -> dict[str, Any]:
-            self.calls += 1
-            if self.crash_on_call is not None and self.calls >= self.crash_on_call:
-                raise ServerCrash
+            self.single_calls += 1
+            self._count_call()
             n = len(self.store.records) + 1
             self.store.records[f"row:{n}"] = {"entry_id": entry.id, "payload": entry.payload}
             return {"type": "assessment", "id": n}
 
+        def record_many(entries: Sequence[Entry]) -> list[Outcome]:
+            self.batch_calls += 1
+            first = len(self.store.records) + 1
+            outcomes: list[Outcome] = []
+            for n, entry in enumerate(entries, start=first):
+                self._count_call()  # the k-th entry crashes, after the earlier ones were written
+                self.store.records[f"row:{n}"] = {"entry_id": entry.id, "payload": entry.payload}
+                outcomes.append({"type": "assessment", "id": n})
+            return outcomes
+
         registry = Registry()
-        registry.register("assessments.record", record)
+        registry.register("assessments.record", record, many=record_many if self.batch else None)
         return registry
 
     def handle(self, body: str, crash_on_call: int | None) -> str | None:
@@ -110,9 +131,7 @@ def read_results(response: str) -> list[EntryResult]:
 json_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8)
 payloads = st.dictionaries(
     st.text(min_size=1, max_size=6),
-    json_scalars
-    | st.lists(json_scalars, max_size=3)
-    | st.dictionaries(st.text(max_size=4), json_scalars, max_size=2),
+    json_scalars | st.lists(json_scalars, max_size=3) | st.dictionaries(st.text(max_size=4), json_scalars, max_size=2),
     max_size=4,
 )
 zones = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])
@@ -136,10 +155,13 @@ def entries(draw: st.DrawFn) -> Entry:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     created=st.lists(entries(), min_size=1, max_size=10, unique_by=lambda e: e.id),
+    use_batch=st.booleans(),
     data=st.data(),
 )
-def test_lossy_network_stores_every_entry_exactly_once(created: list[Entry], data: st.DataObject) -> None:
-    server = Server()
+def test_lossy_network_stores_every_entry_exactly_once(
+    created: list[Entry], use_batch: bool, data: st.DataObject
+) -> None:
+    server = Server(batch=use_batch)
     # Outbox rows; some rows repeat an entry (same id, same content).
     repeats = data.draw(st.lists(st.sampled_from(created), max_size=4), label="repeated rows")
     outbox: list[Entry] = created + repeats
@@ -166,15 +188,16 @@ def test_lossy_network_stores_every_entry_exactly_once(created: list[Entry], dat
         else:
             if not outbox:
                 continue
-            picks = data.draw(
-                st.lists(st.sampled_from(outbox), min_size=1, max_size=len(outbox) + 2), label="batch"
-            )
+            picks = data.draw(st.lists(st.sampled_from(outbox), min_size=1, max_size=len(outbox) + 2), label="batch")
             sent = data.draw(st.permutations(picks), label="order")
             body = request_body(sent)
             last_request = (body, sent)
         crash_on_call = data.draw(st.none() | st.integers(1, len(sent)), label="crash on handler call")
         delivered = data.draw(st.booleans(), label="response delivered")
+        before = (dict(server.store.records), dict(server.store.ledger))
         response = server.handle(body, crash_on_call)
+        if response is None:  # a crash, possibly in the middle of a run, rolls back all of the request
+            assert (server.store.records, server.store.ledger) == before
         receive(response if delivered else None, sent)
         # Never lost: anything the client dropped is on the server.
         dropped = {e.id for e in created} - {e.id for e in outbox}
@@ -195,4 +218,13 @@ def test_lossy_network_stores_every_entry_exactly_once(created: list[Entry], dat
     by_id = {e.id: e for e in created}
     for row in server.store.records.values():
         assert row["payload"] == by_id[row["entry_id"]].payload
+    for ledger_row in server.store.ledger.values():  # each answer names the row stored for its own entry
+        record = ledger_row.result.record
+        assert record is not None
+        assert server.store.records[f"row:{record['id']}"]["entry_id"] == ledger_row.entry_id
     assert seen_statuses <= ACKED  # identical content never conflicts or is rejected
+    if use_batch:  # the fast path did all the work
+        assert server.single_calls == 0
+        assert server.batch_calls > 0
+    else:
+        assert server.batch_calls == 0
