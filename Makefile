@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CHROMIUM_PATH ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 5000
+WORKERS ?= 3
 DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
@@ -56,9 +57,10 @@ db-revision: install ## New migration from the models: make db-revision m="what 
 demo: db-upgrade ## Load demo staff (pt, nurse, surgeon, admin / demo-pass) and four children
 	$(DEV_ENV) $(FLASK) demo-data
 
-run: demo ## Set up everything and serve the app with waitress at http://127.0.0.1:5000
+run: demo ## Set up everything and serve the app with gunicorn (as in production) at http://127.0.0.1:5000
 	@echo "Serving on http://$(HOST):$(PORT)  (sign in as pt, nurse, surgeon or admin with demo-pass)"
-	$(DEV_ENV) $(VENV)/bin/waitress-serve --listen=$(HOST):$(PORT) --threads=8 --call server:create_app
+	$(DEV_ENV) $(VENV)/bin/gunicorn --bind=$(HOST):$(PORT) --workers=$(WORKERS) --threads=4 \
+		--worker-class=gthread 'server:create_app()'
 
 test: install chromium ## Set up everything and run every test (unit and browser) on SQLite, or TEST_DATABASE_URL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest

@@ -2,7 +2,7 @@
 ≤ 60 KB compressed for the first visit with every asset; 0 network bytes for static assets on a repeat visit).
 
 A real Chromium (Debian's, the e2e tests' arguments and phone viewport) opens the assessment form of a demo
-child (Amira, trial day 1 baseline) on a LiveServer (waitress, fresh database, `flask db upgrade` and
+child (Amira, trial day 1 baseline) on a LiveServer (gunicorn, fresh database, `flask db upgrade` and
 `flask demo-data`). The browser talks to the server through a small byte-counting proxy in this script, so
 every byte is counted exactly as it crossed the socket (status line, headers and compressed body), whoever
 asked for it: the page, or the service worker installing itself and precaching the app shell.

@@ -1,7 +1,7 @@
 """50 concurrent staff clients on loopback (design.md §6: p99 ≤ 200 ms, 0 errors, 0 lost entries).
 
-A LiveServer (waitress, 16 threads by default, fresh SQLite file with the app's settings, `flask db upgrade`)
-with 30 children on the ward today. 50 clients, each its own staff account and session (signed in through the
+A LiveServer (gunicorn as in production: 3 worker processes x 4 threads by default, fresh SQLite file with the
+app's settings, `flask db upgrade`) with 30 children on the ward today. 50 clients, each its own staff account and session (signed in through the
 login form before the clock starts; CSRF token from GET /api/session), each on one keep-alive connection with
 cookies and `Accept-Encoding: gzip, br` like a phone's browser:
 
@@ -13,19 +13,17 @@ through pages); `--think 0` runs them flat out to find the server's capacity. Re
 percentiles (whole request as the client sees it), errors, and checks that every entry the server
 acknowledged (applied or duplicate) exists exactly once in the database.
 
-    .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 50] [--think 1.0] [--threads 16]
+    .venv/bin/python bench/bench_load.py [--seconds 60] [--clients 50] [--think 1.0] [--workers 3] [--threads 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -44,47 +42,10 @@ from bench._common import (
     pct,
     print_table,
 )
-from e2e.server import ROOT, LiveServer
+from e2e.server import LiveServer
 from tests.dbutil import create_database
 
 BUDGET_P99_MS = 200.0
-
-
-class ThreadedLiveServer(LiveServer):
-    """The e2e LiveServer (same environment and health check), with a chosen number of waitress threads."""
-
-    def __init__(self, database_url: str, instance_dir: Path, threads: int) -> None:
-        super().__init__(database_url, instance_dir)
-        self.threads = threads
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "waitress",
-                f"--listen=127.0.0.1:{self.port}",
-                f"--threads={self.threads}",
-                "--call",
-                "server:create_app",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not become healthy in 30 s")
 
 
 class Stats:
@@ -188,11 +149,18 @@ def _server_errors(log_path: Path) -> Counter[str]:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
+    """User + system CPU time so far of a process and its live children, e.g. gunicorn's workers (Linux /proc)."""
     import os
 
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def argon2_login_cost() -> float:
@@ -211,7 +179,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--think", type=float, default=1.0, help="mean think time between requests (s)")
-    parser.add_argument("--threads", type=int, default=16, help="waitress threads")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (as `make run`)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     opts = parser.parse_args()
     print(f"machine at start: {machine()}")
     failures = Failures()
@@ -221,7 +190,7 @@ def main() -> None:
     stats = Stats()
     with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp:
         url, drop = create_database(Path(tmp))
-        server = ThreadedLiveServer(url, Path(tmp), opts.threads)
+        server = LiveServer(url, Path(tmp), workers=opts.workers, threads=opts.threads)
         try:
             server.flask("db", "upgrade")
             app = make_app(url)
@@ -308,7 +277,7 @@ def main() -> None:
         ),
     ]
     rows.append(
-        Row("  CPU used: server process / these 50 clients (1.0 = one core)", f"{server_cpu:.2f} / {client_cpu:.2f}")
+        Row("  CPU used: server processes / these 50 clients (1.0 = one core)", f"{server_cpu:.2f} / {client_cpu:.2f}")
     )
     for kind in sorted(stats.latency):
         values = stats.latency[kind]
@@ -325,9 +294,10 @@ def main() -> None:
     rows.append(
         Row("  (sign-in, not timed: one argon2 check with the production profile)", f"{argon2_login_cost():.0f} ms")
     )
+    served = f"gunicorn {opts.workers} workers x {opts.threads} threads"
     print_table(
         f"{opts.clients} staff clients ({len(pts)} PTs, {len(nurses)} nurses), {opts.seconds:g} s, think "
-        f"time {opts.think:g} s, waitress {opts.threads} threads, SQLite, 30 children",
+        f"time {opts.think:g} s, {served}, SQLite, 30 children",
         rows,
     )
     failures.exit()

@@ -1,7 +1,7 @@
 """From the network coming back to every pending entry sent: 50 entries (design.md §6: ≤ 2 s).
 
 A real Chromium (Debian's, the e2e tests' arguments and phone viewport) signs in as the demo PT on a
-LiveServer (waitress, fresh database, `flask db upgrade` and `flask demo-data`) and waits for the service
+LiveServer (gunicorn, fresh database, `flask db upgrade` and `flask demo-data`) and waits for the service
 worker. Then, per round: the context goes offline; 50 full lower-limb assessments for a demo child are saved
 into the outbox with `window.ITBOutbox.enqueue` (what the form's submit handler does); the context goes back
 online, which fires the page's `online` event, which flushes the outbox. Measured: from

@@ -1,4 +1,4 @@
-"""Browser tests: the real app (waitress, fresh database) driven by Debian's Chromium at a phone viewport."""
+"""Browser tests: the real app (gunicorn, fresh database) driven by Debian's Chromium at a phone viewport."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The app under test, in its own process, served by waitress (the production WSGI server)."""
+"""The app under test, in its own process group, served by gunicorn as in production (README "Production")."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,10 +21,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def gunicorn_command(bind: str, workers: int, threads: int) -> list[str]:
+    """The production server command (the Makefile's `run` uses the same options)."""
+    return [sys.executable, "-m", "gunicorn", f"--bind={bind}", f"--workers={workers}", f"--threads={threads}",
+            "--worker-class=gthread", "--graceful-timeout=5", "server:create_app()"]
+
+
 class LiveServer:
     """Start, stop and kill the app. The port and database stay the same across restarts."""
 
-    def __init__(self, database_url: str, instance_dir: Path, port: int | None = None):
+    def __init__(self, database_url: str, instance_dir: Path, port: int | None = None, *, workers: int = 2,
+                 threads: int = 4):
+        self.workers, self.threads = workers, threads
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -55,9 +64,9 @@ class LiveServer:
                 raise RuntimeError(f"port {self.port} is still in use by another process")
             time.sleep(0.1)
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{self.port}", "--threads=8",
-             "--call", "server:create_app"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(gunicorn_command(f"127.0.0.1:{self.port}", self.workers, self.threads),
+                                     cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # its own process group: kill() takes the workers too
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -71,15 +80,25 @@ class LiveServer:
         raise RuntimeError("server did not become healthy in 30 s")
 
     def kill(self) -> None:
-        """SIGKILL: the process dies mid-request, as in a crash."""
+        """SIGKILL to the master and every worker at once: the server dies mid-request, as in a crash."""
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+        self._wait_port_free()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.terminate()  # gunicorn: graceful shutdown of the workers
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.proc:
+            with contextlib.suppress(ProcessLookupError):  # no worker may outlive its master
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def _wait_port_free(self, seconds: float = 10) -> None:
+        deadline = time.monotonic() + seconds
+        while self._port_in_use() and time.monotonic() < deadline:
+            time.sleep(0.05)
