@@ -39,15 +39,12 @@ from .instruments import (
     range_message,
 )
 from .models import Assessment
+from .results import default_mapping, snapshot, tone_threshold, trial_results
 from .schemas import PlanSchema, known_field_names, schema_for
 from .scoring import (
     MISSING,
     NOT_TESTED,
-    Change,
-    DayResult,
-    Snapshot,
     cell_text,
-    compare,
     dynamic_component,
     fmt,
     items_in_use,
@@ -59,13 +56,11 @@ from .services import (
     AlreadySaved,
     AssessmentError,
     PlanConflict,
-    Timing,
     all_versions,
     assessed_at,
     by_entry_id,
     chain,
     correct_assessment,
-    current_assessments,
     dose_for,
     doses_for,
     get_assessment,
@@ -99,10 +94,6 @@ def draft_key(trial_id: int, day_number: int, phase: str, supersedes_id: int | N
     """Where the phone keeps the draft of a form: form, trial, day, phase (and the version being corrected)."""
     key = f"assessment-form:{trial_id}:{day_number}:{phase}"
     return f"{key}:corrects:{supersedes_id}" if supersedes_id else key
-
-
-def snapshot(assessment: Assessment | None) -> Snapshot | None:
-    return Snapshot(assessment.values or {}, assessment.not_tested or {}) if assessment is not None else None
 
 
 def child_short(trial: Trial) -> str:
@@ -323,74 +314,14 @@ def history(trial_id: int):  # type: ignore[no-untyped-def]
                   timings=timings, child=child_short(trial), today=local_today(), slug_for=SLUG_FOR)
 
 
-@dataclass(frozen=True)
-class ChangeRow:
-    """One line of the comparison table: an item's measure, left and right side by side."""
-
-    label: str
-    sided: bool
-    derived: bool
-    by_side: dict[str | None, Change]
-
-
-def change_rows(changes: list[Change]) -> list[ChangeRow]:
-    rows: dict[tuple[str, str], ChangeRow] = {}
-    for ch in changes:
-        key = (ch.item.id, ch.label)
-        if key not in rows:
-            rows[key] = ChangeRow(ch.label, ch.item.sided, ch.derived, {})
-        rows[key].by_side[ch.side] = ch
-    return list(rows.values())
-
-
-@dataclass(frozen=True)
-class DayView:
-    day: TrialDay
-    dose: DoseAdministration | None
-    baseline: Assessment | None
-    post: Assessment | None
-    other_posts: list[Assessment]
-    timing: Timing | None
-    result: DayResult
-
-    def tables(self) -> dict[str, list[ChangeRow]]:
-        return {key: change_rows(rows) for key, rows in self.result.changes.items()}
-
-
-def _primary_post(posts: list[Assessment], dose: DoseAdministration | None) -> Assessment | None:
-    """The post-dose assessment compared: the one nearest the protocol's reassessment time, else the latest."""
-    if not posts:
-        return None
-    if dose is None:
-        return posts[-1]
-    target = getattr(current_protocol(), "reassess_after_minutes", 240) * 60
-    return min(posts, key=lambda a: (abs((assessed_at(a) - dose.given_at).total_seconds() - target), -a.id))
-
-
 @bp.get("/trials/<int:trial_id>/assessments/compare")
 @roles_required(*STAFF)
 def compare_view(trial_id: int):  # type: ignore[no-untyped-def]
     trial = _trial_or_404(trial_id)
     protocol = current_protocol()
-    default_mapping = getattr(protocol, "mas_mapping", "ashworth_0_4")
-    mapping = MAS_MAPPINGS.get(request.args.get("mapping") or default_mapping, MAS_MAPPINGS["ashworth_0_4"])
-    threshold = getattr(protocol, "tone_response_threshold", Decimal("1.0"))
-    current = current_assessments(trial.id)
-    doses = doses_for(trial)
-    plan = plan_for(trial)
-    days: list[DayView] = []
-    for day in trial.days:
-        mine = [a for a in current if a.trial_day_id == day.id]
-        baselines = [a for a in mine if a.phase == "baseline"]
-        posts = [a for a in mine if a.phase == "post_dose"]
-        if not mine:
-            continue
-        dose = doses.get(day.id)
-        base = baselines[-1] if baselines else None
-        post = _primary_post(posts, dose)
-        result = compare(snapshot(base), snapshot(post), plan, mapping, threshold)
-        days.append(DayView(day, dose, base, post, [p for p in posts if p is not post],
-                            timing(post, dose) if post else None, result))
+    mapping = MAS_MAPPINGS.get(request.args.get("mapping") or "", default_mapping())
+    threshold = tone_threshold()
+    days = trial_results(trial, mapping)
     rows = trend([(f"Day {d.day.day_number}", d.result) for d in days])
     return render("assessments/compare.html", "assessments/_compare.html", trial=trial, days=days, trend=rows,
                   mapping=mapping, mappings=MAS_MAPPINGS, threshold=threshold, instruments=INSTRUMENTS,

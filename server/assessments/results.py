@@ -1,0 +1,97 @@
+"""Each trial day's result, read from the current assessments: the one calculation the comparison page, the
+team's decision page and the parent page all show (baseline vs the post-dose nearest the reassessment time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..dosing.models import DoseAdministration
+from ..protocol import current_protocol
+from ..trials.models import Trial, TrialDay
+from .instruments import MAS_MAPPINGS, MasMapping
+from .models import Assessment
+from .scoring import Change, DayResult, Snapshot, compare
+from .services import Timing, assessed_at, current_assessments, doses_for, plan_for, timing
+
+
+def snapshot(assessment: Assessment | None) -> Snapshot | None:
+    return Snapshot(assessment.values or {}, assessment.not_tested or {}) if assessment is not None else None
+
+
+def default_mapping() -> MasMapping:
+    """The protocol's MAS numeric mapping (the default is the original 0-4 Ashworth one, clinical-brief §4)."""
+    key = getattr(current_protocol(), "mas_mapping", "ashworth_0_4")
+    return MAS_MAPPINGS.get(key, MAS_MAPPINGS["ashworth_0_4"])
+
+
+def tone_threshold() -> Decimal:
+    return Decimal(getattr(current_protocol(), "tone_response_threshold", Decimal("1.0")))
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One line of the comparison table: an item's measure, left and right side by side."""
+
+    label: str
+    sided: bool
+    derived: bool
+    by_side: dict[str | None, Change]
+
+
+def change_rows(changes: list[Change]) -> list[ChangeRow]:
+    rows: dict[tuple[str, str], ChangeRow] = {}
+    for ch in changes:
+        key = (ch.item.id, ch.label)
+        if key not in rows:
+            rows[key] = ChangeRow(ch.label, ch.item.sided, ch.derived, {})
+        rows[key].by_side[ch.side] = ch
+    return list(rows.values())
+
+
+@dataclass(frozen=True)
+class DayView:
+    day: TrialDay
+    dose: DoseAdministration | None
+    baseline: Assessment | None
+    post: Assessment | None
+    other_posts: list[Assessment]
+    timing: Timing | None
+    result: DayResult
+
+    def tables(self) -> dict[str, list[ChangeRow]]:
+        return {key: change_rows(rows) for key, rows in self.result.changes.items()}
+
+
+def _primary_post(posts: list[Assessment], dose: DoseAdministration | None) -> Assessment | None:
+    """The post-dose assessment compared: the one nearest the protocol's reassessment time, else the latest."""
+    if not posts:
+        return None
+    if dose is None:
+        return posts[-1]
+    target = getattr(current_protocol(), "reassess_after_minutes", 240) * 60
+    return min(posts, key=lambda a: (abs((assessed_at(a) - dose.given_at).total_seconds() - target), -a.id))
+
+
+def trial_results(trial: Trial, mapping: MasMapping | None = None) -> list[DayView]:
+    """Every trial day with at least one assessment, in day order, compared with `mapping` (default: the
+    protocol's)."""
+    mapping = mapping or default_mapping()
+    threshold = tone_threshold()
+    current = current_assessments(trial.id)
+    doses = doses_for(trial)
+    plan = plan_for(trial)
+    days: list[DayView] = []
+    for day in trial.days:
+        mine = [a for a in current if a.trial_day_id == day.id]
+        if not mine:
+            continue
+        baselines = [a for a in mine if a.phase == "baseline"]
+        posts = [a for a in mine if a.phase == "post_dose"]
+        dose = doses.get(day.id)
+        base = baselines[-1] if baselines else None
+        post = _primary_post(posts, dose)
+        result = compare(snapshot(base), snapshot(post), plan, mapping, threshold)
+        days.append(DayView(day, dose, base, post, [p for p in posts if p is not post],
+                            timing(post, dose) if post else None, result))
+    return days
