@@ -29,13 +29,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .assessments import bp as assessments_bp
     from .auth import bp as auth_bp
+    from .decisions import bp as decisions_bp
     from .dosing import bp as dosing_bp
+    from .parents import bp as parents_bp
     from .pwa import bp as pwa_bp
     from .sync_api import bp as sync_api_bp
     from .trials import bp as trials_bp
     from .web.health import bp as health_bp
 
-    for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, admin_bp, pwa_bp, sync_api_bp):
+    for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, parents_bp, admin_bp, pwa_bp,
+               sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app

@@ -3,12 +3,14 @@
 from .assessments.models import Assessment, AssessmentPlan  # noqa: F401
 from .audit.models import AuditEvent
 from .auth.models import LoginAttempt, User
+from .decisions.models import DayDecision
 from .dosing.models import DoseAdministration, DosePlanChange, Observation
 from .sync_api.models import SyncConflict, SyncLedger
 from .trials.models import Patient, Trial, TrialDay
 
 __all__ = [
     "AuditEvent",
+    "DayDecision",
     "DoseAdministration",
     "DosePlanChange",
     "LoginAttempt",
