@@ -1,16 +1,52 @@
 """The team's decisions: the one write path (the decision and outcome forms call these) and their reads.
 
+A day's decision judges the dose and names the next step. A step that changes tomorrow's dose writes it
+through `dosing.set_plan`, so the protocol's rules (allowed values, ceiling, 24 h interval) and the plan's
+history apply; ending or stopping cancels the doses still planned, through `dosing.hold_dose`. The candidacy
+outcome closes the trial. The app records what the team decided; it never decides (clinical-brief §4.2).
+
 Like every service these flush and never commit: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import time, timedelta
+from decimal import Decimal
+from typing import Any
+
 from sqlalchemy import select
 
+from ..dosing.models import DoseAdministration
+from ..dosing.services import DosingError, PlanConflict, hold_dose, set_plan
 from ..extensions import db
-from ..trials.models import Trial
-from .models import DayDecision
+from ..protocol import current_protocol, format_mcg
+from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
+from ..web.clock import hospital_tz
+from ..web.types import utcnow
+from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES, DayDecision
 
+DOSE_STEPS = ("escalate", "repeat", "de_escalate")
+CLOSING_STEPS = ("end", "stop")
+
+
+class DecisionError(Exception):
+    """Refused input, with messages by form field ("_form" for the whole form). Nothing was written."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+class DecisionConflict(Exception):
+    """The edit started from another revision than the current one. Nothing was written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- reading -----------------------------------------------------------------------------------------------------
 
 def decisions_for(trial: Trial) -> dict[int, DayDecision]:
     """The trial's day decisions, by trial day id."""
@@ -19,3 +55,182 @@ def decisions_for(trial: Trial) -> dict[int, DayDecision]:
         return {}
     rows = db.session.scalars(select(DayDecision).where(DayDecision.trial_day_id.in_(ids))).all()
     return {row.trial_day_id: row for row in rows}
+
+
+def decision_for(day: TrialDay) -> DayDecision | None:
+    return db.session.scalar(select(DayDecision).where(DayDecision.trial_day_id == day.id))
+
+
+def next_day(day: TrialDay) -> TrialDay | None:
+    return next((d for d in day.trial.days if d.day_number == day.day_number + 1), None)
+
+
+def dose_given(day: TrialDay) -> DoseAdministration | None:
+    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id))
+
+
+def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
+    """Tomorrow's dose time to offer: its plan's time, else the default, moved later if it would fall under
+    the protocol's minimum interval after today's dose (rounded up to the quarter hour)."""
+    tomorrow = next_day(day)
+    protocol = current_protocol()
+    if tomorrow is not None and tomorrow.planned_at is not None:
+        return tomorrow.planned_at.astimezone(hospital_tz()).strftime("%H:%M")
+    hours, minutes = (int(x) for x in protocol.default_dose_time.split(":"))
+    suggestion = time(hours, minutes)
+    if given is not None:
+        earliest = (given.given_at + timedelta(hours=protocol.min_interval_hours)).astimezone(hospital_tz())
+        late = (earliest.hour, earliest.minute) > (hours, minutes)
+        if late:
+            quarter = (earliest.minute + 14) // 15 * 15
+            bumped = earliest.replace(second=0, microsecond=0, minute=0) + timedelta(minutes=quarter)
+            suggestion = bumped.time()
+    return suggestion.strftime("%H:%M")
+
+
+def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
+    """Days after day `after` whose dose is still planned and not given: what ending the trial cancels."""
+    given = {d.trial_day_id for d in db.session.scalars(select(DoseAdministration).where(
+        DoseAdministration.trial_day_id.in_([d.id for d in trial.days])))} if trial.days else set()
+    return [d for d in trial.days if d.day_number > after and d.id not in given and d.dose_status == "planned"]
+
+
+# --- writing -----------------------------------------------------------------------------------------------------
+
+def _check_revision(current: int | None, base: int, what: str) -> None:
+    """`base` is 0 for a new record. Anything but the current revision is a conflict."""
+    if (current or 0) != base:
+        if current is None:
+            raise DecisionConflict(f"The {what} you opened no longer exists: reload the page.")
+        raise DecisionConflict(f"Someone else saved this {what} (now revision {current}) after you opened it "
+                               f"(revision {base or 'new'}). Nothing was changed: check the current version below, "
+                               "then save again if it still needs to change.")
+
+
+def _dose_errors(step: str, dose: Decimal | None, today: Decimal | None) -> dict[str, list[str]]:
+    if dose is None:
+        return {"dose_mcg": ["Choose tomorrow's dose."]}
+    if today is None:
+        return {}
+    word = format_mcg(today)
+    if step == "escalate" and not dose > today:
+        return {"dose_mcg": [f"To escalate, choose a dose above today's {word} mcg."]}
+    if step == "repeat" and dose != today:
+        return {"dose_mcg": [f"To repeat, choose today's dose again ({word} mcg)."]}
+    if step == "de_escalate" and not dose < today:
+        return {"dose_mcg": [f"To de-escalate, choose a dose below today's {word} mcg."]}
+    return {}
+
+
+def _cancel_later(trial: Trial, after: int, reason: str, author_id: int) -> list[TrialDay]:
+    cancelled = pending_later_days(trial, after)
+    for d in cancelled:
+        hold_dose(d.id, {"action": "cancel", "reason": reason, "base_revision": d.revision}, author_id=author_id)
+    return cancelled
+
+
+def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> DayDecision:
+    """Record (or revise) a trial day's decision. `data`: effect, next_step, dose_mcg, planned_time,
+    override_reason, rationale, team_present, parents_present, parents_view, base_revision (0 when new)."""
+    day = db.session.get(TrialDay, day_id)
+    if day is None:
+        raise DecisionError({"_form": ["No such trial day."]})
+    trial = day.trial
+    if not trial.is_open:
+        raise DecisionError({"_form": [f"This trial is {TRIAL_STATUSES[trial.status].lower()}: its day decisions "
+                                       "can no longer change."]})
+    existing = decision_for(day)
+    _check_revision(existing.revision if existing else None, data["base_revision"], "decision")
+    given = dose_given(day)
+    if given is None and day.dose_status == "planned":
+        raise DecisionError({"_form": [f"No dose is recorded for day {day.day_number} yet: record it (or hold or "
+                                       "cancel it) before the team's decision."]})
+    step = data["next_step"]
+    tomorrow = next_day(day)
+    dose: Decimal | None = data.get("dose_mcg") if step in DOSE_STEPS else None
+    errors: dict[str, list[str]] = {}
+    if step in DOSE_STEPS:
+        if tomorrow is None:
+            errors["next_step"] = [f"Day {day.day_number} is the last trial day: choose “No more test doses” or "
+                                   "“Stop the trial early”, then record the candidacy outcome."]
+        else:
+            errors |= _dose_errors(step, dose, given.dose_mcg if given else day.planned_dose_mcg)
+            if data.get("planned_time") is None:
+                errors["planned_time"] = ["Enter the time of tomorrow's dose."]
+    if errors:
+        raise DecisionError(errors)
+    if step in DOSE_STEPS and tomorrow is not None and dose is not None:
+        try:
+            set_plan(tomorrow.id, {"dose_mcg": dose, "planned_time": data["planned_time"],
+                                   "override_reason": data.get("override_reason"),
+                                   "base_revision": tomorrow.revision}, author_id=author_id)
+        except DosingError as exc:
+            raise DecisionError(exc.errors) from exc
+        except PlanConflict as exc:  # pragma: no cover - the base is the revision just read
+            raise DecisionConflict(exc.message) from exc
+    elif step in CLOSING_STEPS:
+        reason = (f"Team decision on day {day.day_number}: "
+                  + ("no more test doses." if step == "end" else "trial stopped early."))
+        try:
+            _cancel_later(trial, day.day_number, reason, author_id)
+        except DosingError as exc:
+            raise DecisionError(exc.errors) from exc
+    fields = {"effect": data["effect"], "next_step": step, "next_dose_mcg": dose,
+              "rationale": data["rationale"], "team_present": list(data["team_present"]),
+              "parents_present": bool(data["parents_present"]), "parents_view": data.get("parents_view")}
+    now = utcnow()
+    if existing is None:
+        existing = DayDecision(trial_day_id=day.id, revision=1, decided_by_id=author_id, decided_at=now,
+                               updated_at=now, **fields)
+        db.session.add(existing)
+    else:
+        changed = {k: v for k, v in fields.items() if getattr(existing, k) != v}
+        if changed:
+            for key, value in changed.items():
+                setattr(existing, key, value)
+            existing.revision += 1
+            existing.decided_by_id = author_id
+            existing.updated_at = now
+    db.session.flush()
+    return existing
+
+
+def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Trial:
+    """Record (or revise) the candidacy outcome: outcome, outcome_reason, base_revision (the trial's). The first
+    time, it closes the trial (completed, or stopped when a day's decision stopped it early) and cancels any
+    dose still planned."""
+    trial = db.session.get(Trial, trial_id)
+    if trial is None:
+        raise DecisionError({"_form": ["No such trial."]})
+    _check_revision(trial.revision, data["base_revision"], "outcome")
+    if not db.session.scalar(select(DoseAdministration.id).join(TrialDay).where(TrialDay.trial_id == trial.id)):
+        raise DecisionError({"_form": ["No test dose has been given in this trial yet: there is nothing to judge."]})
+    if trial.status == "planned":
+        raise DecisionError({"_form": ["This trial has not started."]})
+    changed = trial.is_open or (trial.outcome, trial.outcome_reason) != (data["outcome"], data["outcome_reason"])
+    if trial.is_open:
+        stopped = any(d.next_step == "stop" for d in decisions_for(trial).values())
+        try:
+            _cancel_later(trial, 0, "Trial closed: the candidacy outcome was recorded.", author_id)
+        except DosingError as exc:
+            raise DecisionError(exc.errors) from exc
+        trial.status = "stopped" if stopped else "completed"
+    if changed:
+        trial.outcome = data["outcome"]
+        trial.outcome_reason = data["outcome_reason"]
+        trial.revision += 1
+        db.session.flush()
+    return trial
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The fixed lists the forms offer (the schemas accept exactly these keys)."""
+
+    effects: dict[str, str]
+    next_steps: dict[str, str]
+    team_roles: dict[str, str]
+    outcomes: dict[str, str]
+
+
+CHOICES = Choices(EFFECTS, NEXT_STEPS, TEAM_ROLES, OUTCOMES)

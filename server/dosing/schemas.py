@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from ..web.forms import FormSchema
+from ..web.forms import FormSchema, max_length, required_messages
 from .models import ROUTES
 from .vitals import ADVERSE_EFFECTS, SEDATION_SCALE
 
@@ -18,30 +18,22 @@ TRUTHY = {"on", "true", "1", "yes"}
 FALSY = {"off", "false", "0", "no"}
 
 
-def _required(msg: str) -> dict[str, str]:
-    return {"required": msg, "null": msg}
-
-
-def _max_length(n: int) -> validate.Length:
-    return validate.Length(max=n, error="Keep it to {max} characters.")
-
-
 def _id(msg: str) -> fields.Integer:
     """A database id from a form: a whole number, within the column's range (else the same message)."""
     return fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error=msg),
-                          error_messages={**_required(msg), "invalid": msg})
+                          error_messages={**required_messages(msg), "invalid": msg})
 
 
 def _revision() -> fields.Integer:
     return fields.Integer(required=True, strict=False, validate=validate.Range(
         1, MAX_ID, error="Reload the page."), error_messages={
-        **_required("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
+        **required_messages("Reload the page: the plan's revision is missing."), "invalid": "Reload the page."})
 
 
-def _dose_field(required: bool = True) -> fields.Decimal:
+def dose_field(required: bool = True) -> fields.Decimal:
     return fields.Decimal(required=required, load_default=None, places=1, validate=validate.Range(
         min=MIN_DOSE, max=MAX_DOSE, error="Enter a dose in mcg between 0.1 and 9999."),
-        error_messages={**_required("Choose the dose."), "invalid": "Enter the dose as a number of mcg.",
+        error_messages={**required_messages("Choose the dose."), "invalid": "Enter the dose as a number of mcg.",
                         "special": "Enter the dose as a number of mcg."})
 
 
@@ -71,11 +63,11 @@ class DoseChoiceMixin:
 
 
 class PlanSchema(FormSchema, DoseChoiceMixin):
-    dose_mcg = fields.String(required=True, error_messages=_required("Choose the dose."))
-    other_dose_mcg = _dose_field(required=False)
+    dose_mcg = fields.String(required=True, error_messages=required_messages("Choose the dose."))
+    other_dose_mcg = dose_field(required=False)
     planned_time = fields.Time(required=True, error_messages={
-        **_required("Enter the planned time."), "invalid": "Enter a time as HH:MM."})
-    override_reason = fields.String(load_default=None, validate=_max_length(1000))
+        **required_messages("Enter the planned time."), "invalid": "Enter a time as HH:MM."})
+    override_reason = fields.String(load_default=None, validate=max_length(1000))
     base_revision = _revision()
 
     @post_load
@@ -85,20 +77,20 @@ class PlanSchema(FormSchema, DoseChoiceMixin):
 
 class HoldSchema(FormSchema):
     action = fields.String(required=True, validate=validate.OneOf(["hold", "cancel"], error="Choose hold or cancel."),
-                           error_messages=_required("Choose hold or cancel."))
-    reason = fields.String(required=True, validate=_max_length(1000),
-                           error_messages=_required("Give the reason."))
+                           error_messages=required_messages("Choose hold or cancel."))
+    reason = fields.String(required=True, validate=max_length(1000),
+                           error_messages=required_messages("Give the reason."))
     base_revision = _revision()
 
 
 class DoseSchema(FormSchema, DoseChoiceMixin):
     given_time = fields.Time(required=True, error_messages={
-        **_required("Enter the time the dose was given."), "invalid": "Enter a time as HH:MM."})
-    dose_mcg = fields.String(required=True, error_messages=_required("Choose the dose given."))
-    other_dose_mcg = _dose_field(required=False)
-    override_reason = fields.String(load_default=None, validate=_max_length(1000))
+        **required_messages("Enter the time the dose was given."), "invalid": "Enter a time as HH:MM."})
+    dose_mcg = fields.String(required=True, error_messages=required_messages("Choose the dose given."))
+    other_dose_mcg = dose_field(required=False)
+    override_reason = fields.String(load_default=None, validate=max_length(1000))
     route = fields.String(required=True, validate=validate.OneOf(list(ROUTES), error="Choose the route."),
-                          error_messages=_required("Choose the route."))
+                          error_messages=required_messages("Choose the route."))
     given_by_id = _id("Choose who gave the dose.")
     checked_by_id = _id("Choose who double-checked the dose.")
 
@@ -118,7 +110,7 @@ class ObservationSchema(FormSchema):
 
     trial_day_id = fields.Integer(required=True, strict=False, validate=validate.Range(
         1, MAX_ID, error="No such trial day. Reload the page."), error_messages={
-        **_required("Reload the page: the trial day is missing."), "invalid": "Reload the page."})
+        **required_messages("Reload the page: the trial day is missing."), "invalid": "Reload the page."})
     entry_id = fields.String(load_default=None, validate=validate.Regexp(UUID_RE, error="Reload the page."))
     taken_at = fields.DateTime(format="%Y-%m-%dT%H:%M", load_default=None,
                                error_messages={"invalid": "Enter a date and time."})
@@ -137,7 +129,7 @@ class ObservationSchema(FormSchema):
     pain_score = _int("Pain score", 0, 10)
     effects = fields.List(fields.String(), load_default=list, validate=validate.ContainsOnly(
         list(ADVERSE_EFFECTS), error="An adverse effect on this form is no longer listed: reload the page."))
-    notes = fields.String(load_default=None, validate=_max_length(2000))
+    notes = fields.String(load_default=None, validate=max_length(2000))
 
     @validates_schema
     def _something(self, data: dict[str, Any], **_: Any) -> None:

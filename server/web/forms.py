@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from werkzeug.datastructures import MultiDict
 
 
@@ -41,3 +41,12 @@ def load_form(schema: Schema, form: MultiDict[str, str]) -> tuple[dict[str, Any]
     except ValidationError as err:
         messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
         return None, {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
+
+
+def required_messages(msg: str) -> dict[str, str]:
+    """The same message for a missing and an empty required field."""
+    return {"required": msg, "null": msg}
+
+
+def max_length(n: int) -> validate.Length:
+    return validate.Length(max=n, error="Keep it to {max} characters.")

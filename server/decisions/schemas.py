@@ -1,0 +1,61 @@
+"""Form schemas for the team's decisions: marshmallow at the edge, errors by field name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, post_load, validate
+
+from ..dosing.schemas import DoseChoiceMixin, dose_field
+from ..trials.models import OUTCOMES
+from ..web.forms import FormSchema, max_length, required_messages
+from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES
+
+MAX_REVISION = 2**31 - 1
+
+
+def _base_revision() -> fields.Integer:
+    """0 for a new record, else the revision the form was opened at."""
+    return fields.Integer(required=True, strict=False,
+                          validate=validate.Range(0, MAX_REVISION, error="Reload the page."),
+                          error_messages={**required_messages("Reload the page: the revision is missing."),
+                                          "invalid": "Reload the page."})
+
+
+def _choice(options: dict[str, str], message: str) -> fields.String:
+    return fields.String(required=True, validate=validate.OneOf(list(options), error=message),
+                         error_messages=required_messages(message))
+
+
+class DecisionSchema(FormSchema, DoseChoiceMixin):
+    effect = _choice(EFFECTS, "Choose how the dose worked.")
+    next_step = _choice(NEXT_STEPS, "Choose the next step.")
+    dose_mcg = fields.String(load_default=None)  # needed for escalate / repeat / de-escalate only
+    other_dose_mcg = dose_field(required=False)
+    override_reason = fields.String(load_default=None, validate=max_length(1000))
+    planned_time = fields.Time(load_default=None, error_messages={"invalid": "Enter a time as HH:MM."})
+    rationale = fields.String(required=True, validate=max_length(2000),
+                              error_messages=required_messages("Say why: the team's reasons, in a sentence or two."))
+    team_present = fields.List(fields.String(), load_default=list, validate=validate.ContainsOnly(
+        list(TEAM_ROLES), error="Choose from the listed roles."))
+    parents_present = fields.String(load_default=None, validate=validate.OneOf(
+        ["yes"], error="Tick the box if the parents took part."))
+    parents_view = fields.String(load_default=None, validate=max_length(2000))
+    base_revision = _base_revision()
+
+    @post_load
+    def _shape(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["parents_present"] = data.get("parents_present") == "yes"
+        if not data["team_present"]:
+            raise ValidationError({"team_present": ["Tick who took part in the decision."]})
+        if data.get("dose_mcg") is None and data.get("other_dose_mcg") is None:
+            data.pop("other_dose_mcg", None)
+            return data
+        return self.resolve(data)
+
+
+class OutcomeSchema(FormSchema):
+    outcome = _choice(OUTCOMES, "Choose the team's outcome.")
+    outcome_reason = fields.String(required=True, validate=max_length(2000),
+                                   error_messages=required_messages("Give the team's reasons."))
+    base_revision = _base_revision()
