@@ -101,3 +101,8 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> No
 
         add_demo_assessments()
         db.session.commit()
+
+        from .decisions.demo import add_demo_decisions
+
+        add_demo_decisions()
+        db.session.commit()

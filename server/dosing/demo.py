@@ -30,11 +30,11 @@ NORMAL = {"heart_rate": 96, "resp_rate": 22, "spo2": 98, "bp_systolic": 102, "bp
           "temperature_c": Decimal("36.8"), "sedation_score": 0, "pain_score": 1}
 
 
-def _trial(mrn: str) -> Trial | None:
+def trial_by_mrn(mrn: str) -> Trial | None:
     return db.session.scalar(select(Trial).join(Patient).where(Patient.mrn == mrn).order_by(Trial.id.desc()))
 
 
-def _day(trial: Trial, number: int) -> TrialDay:
+def day_of(trial: Trial, number: int) -> TrialDay:
     return next(d for d in trial.days if d.day_number == number)
 
 
@@ -69,47 +69,47 @@ def add_demo_dosing(today: date | None = None, now: datetime | None = None) -> N
     nine = time(9, 0)
     slots = [m for m, _ in observation_offsets(current_protocol())]
     with acting_as(Actor(user_id=None, via="cli")):
-        amira = _trial("DEMO-1001")
+        amira = trial_by_mrn("DEMO-1001")
         if amira is not None:
-            _plan(_day(amira, 2), "75", nine, surgeon)
-            _plan(_day(amira, 3), "100", nine, surgeon)
-            _observe(_day(amira, 1), local_to_utc(today, time(8, 15)), nurse, now, notes="Pre-dose baseline")
+            _plan(day_of(amira, 2), "75", nine, surgeon)
+            _plan(day_of(amira, 3), "100", nine, surgeon)
+            _observe(day_of(amira, 1), local_to_utc(today, time(8, 15)), nurse, now, notes="Pre-dose baseline")
 
-        ben = _trial("DEMO-1002")
+        ben = trial_by_mrn("DEMO-1002")
         if ben is not None:
             # This morning's dose: 09:00, or an hour ago if the demo is loaded before 10:00.
             given = min(local_to_utc(today, nine), now - timedelta(hours=1))
             given_today = given.astimezone(hospital_tz()).date() == today
             first = given - timedelta(days=1) if given_today else local_to_utc(today - timedelta(days=1), nine)
-            _give(_day(ben, 1), first, "50", surgeon, nurse, now)
+            _give(day_of(ben, 1), first, "50", surgeon, nurse, now)
             for minutes in slots:
-                _observe(_day(ben, 1), first + timedelta(minutes=minutes), nurse, now)
-            _plan(_day(ben, 2), "75", nine, surgeon)
+                _observe(day_of(ben, 1), first + timedelta(minutes=minutes), nurse, now)
+            _plan(day_of(ben, 2), "75", nine, surgeon)
             if given_today:
-                _give(_day(ben, 2), given, "75", surgeon, nurse, now)
+                _give(day_of(ben, 2), given, "75", surgeon, nurse, now)
                 for minutes in slots[:3]:
-                    _observe(_day(ben, 2), given + timedelta(minutes=minutes), nurse, now)
-            _plan(_day(ben, 3), "75", nine, surgeon)
+                    _observe(day_of(ben, 2), given + timedelta(minutes=minutes), nurse, now)
+            _plan(day_of(ben, 3), "75", nine, surgeon)
 
-        chloe = _trial("DEMO-1003")
+        chloe = trial_by_mrn("DEMO-1003")
         if chloe is not None:
             d1, d2 = today - timedelta(days=2), today - timedelta(days=1)
-            _give(_day(chloe, 1), local_to_utc(d1, nine), "25", surgeon, nurse, now)
-            _plan(_day(chloe, 2), "50", nine, surgeon)
+            _give(day_of(chloe, 1), local_to_utc(d1, nine), "25", surgeon, nurse, now)
+            _plan(day_of(chloe, 2), "50", nine, surgeon)
             second = local_to_utc(d2, nine)
-            _give(_day(chloe, 2), second, "50", surgeon, nurse, now)
+            _give(day_of(chloe, 2), second, "50", surgeon, nurse, now)
             for i, minutes in enumerate(slots):  # every check so far (the last is 24 h later, this morning)
                 extra: dict[str, Any] = {}
                 if i == 5:
                     extra = {"sedation_score": 2, "effects": ["drowsiness"], "notes": "Sleepy, rousable to voice"}
-                _observe(_day(chloe, 2), second + timedelta(minutes=minutes), nurse, now, **extra)
-            day3 = _day(chloe, 3)
+                _observe(day_of(chloe, 2), second + timedelta(minutes=minutes), nurse, now, **extra)
+            day3 = day_of(chloe, 3)
             _plan(day3, "50", nine, surgeon)
             hold_dose(day3.id, {"action": "hold", "reason": "Temperature 38.4 °C this morning: review at noon.",
                                 "base_revision": day3.revision}, author_id=surgeon)
 
-        daniel = _trial("DEMO-1004")
-        if daniel is not None and not any(_has_dose(d) for d in daniel.days):
+        daniel = trial_by_mrn("DEMO-1004")
+        if daniel is not None and not any(has_dose(d) for d in daniel.days):
             protocol = current_protocol()
             for day, mcg in zip(daniel.days, ("50", "75", "75"), strict=False):
                 at = local_to_utc(day.date, nine)
@@ -119,5 +119,5 @@ def add_demo_dosing(today: date | None = None, now: datetime | None = None) -> N
     db.session.flush()
 
 
-def _has_dose(day: TrialDay) -> bool:
+def has_dose(day: TrialDay) -> bool:
     return db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id)) is not None

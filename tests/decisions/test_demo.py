@@ -1,0 +1,33 @@
+"""Demo decisions: each names a day whose dose was given, and agrees with the plan the dosing demo set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from server.cli import load_demo_data
+from server.decisions.models import DayDecision
+from server.extensions import db
+from server.trials.models import Patient, Trial, TrialDay
+from tests.dosing.conftest import DAY
+
+
+@pytest.mark.parametrize("hour", [0, 11])
+def test_demo_decisions_match_the_demo_doses_and_plans(app, hour: int) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        load_demo_data(DAY, datetime(2026, 11, 25, hour, 30, tzinfo=UTC))
+        rows = db.session.execute(select(Patient.first_name, TrialDay.day_number, DayDecision)
+                                  .join(TrialDay, DayDecision.trial_day_id == TrialDay.id)
+                                  .join(Trial, TrialDay.trial_id == Trial.id).join(Patient)
+                                  .order_by(Patient.first_name, TrialDay.day_number)).all()
+        by_child: dict[str, list[int]] = {}
+        for name, number, decision in rows:
+            by_child.setdefault(name, []).append(number)
+            if decision.next_dose_mcg is not None:  # tomorrow's plan is the dose the team chose
+                day = db.session.get(TrialDay, decision.trial_day_id)
+                tomorrow = next(d for d in day.trial.days if d.day_number == number + 1)
+                assert tomorrow.planned_dose_mcg == decision.next_dose_mcg, (name, number)
+        # Ben's day-1 dose is yesterday's at any hour; Amira has had no dose yet.
+        assert by_child == {"Ben": [1], "Chloe": [1, 2], "Daniel": [1, 2, 3]}
