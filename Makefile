@@ -74,9 +74,10 @@ unit: install ## Server and sync tests only (no browser)
 e2e: install chromium ## Browser tests only
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
 
-lint: install ## ruff and mypy (strict on sync/)
+lint: install ## ruff, and mypy (strict on sync/, checked on server/)
 	$(VENV)/bin/ruff check server sync tests e2e bench
 	$(VENV)/bin/mypy --strict sync
+	$(VENV)/bin/mypy server
 
 fmt: install ## Format the code
 	$(VENV)/bin/ruff format server sync tests e2e bench

@@ -54,6 +54,7 @@ class Number(fields.Decimal):
             allow_nan=False, load_default=None,
             validate=validate.Range(min=measure.min, max=measure.max, error=range_message(item, measure)),
             error_messages={"invalid": message, "special": message, "null": message}, **kwargs)
+        assert measure.min is not None and measure.max is not None, f"{item.id} needs a range"
         self._lo, self._hi = Decimal(measure.min), Decimal(measure.max)
 
     def deserialize(self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None,

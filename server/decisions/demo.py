@@ -20,7 +20,7 @@ from ..web.types import utcnow
 from .models import DayDecision
 
 # mrn -> [(day number, effect, next step, next dose, rationale, parents' view)]
-DEMO = {
+DEMO: dict[str, list[tuple[int, str, str, str | None, str, str | None]]] = {
     "DEMO-1002": [(1, "inadequate", "escalate", "75", "Mean lower-limb MAS fell by 0.4 only; no side effects.",
                    "His legs felt the same to us.")],
     "DEMO-1003": [(1, "inadequate", "escalate", "50", "Small change at 25 mcg; well tolerated.", None),

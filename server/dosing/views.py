@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, abort, request, url_for
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as ResponseBase
 
 from ..auth.decorators import roles_required
 from ..auth.session import current_user
@@ -122,18 +123,20 @@ def _with_revision(form: MultiDict[str, str], revision: int) -> dict[str, Any]:
     return values
 
 
-def _change_plan(day: TrialDay, schema: Any, change: Any, form: str) -> Response:
+def _change_plan(day: TrialDay, schema: Any, change: Any, form: str) -> ResponseBase:
     """Plan or hold a day's dose: one way to validate, apply, keep a refused stale version, and answer.
     `form` names the form on the plan page ("plan" or "hold") whose values and errors are shown again."""
     data, errors = load_form(schema, request.form)
     if data is None:
-        return _plan_page(day, **{f"{form}_values": request.form, f"{form}_errors": errors}, status=422)
+        shown: dict[str, Any] = {f"{form}_values": request.form, f"{form}_errors": errors}
+        return _plan_page(day, **shown, status=422)
     try:
         change(day.id, data, author_id=_me())
         db.session.commit()
     except DosingError as exc:
         db.session.rollback()
-        return _plan_page(day, **{f"{form}_values": request.form, f"{form}_errors": exc.errors}, status=422)
+        refused: dict[str, Any] = {f"{form}_values": request.form, f"{form}_errors": exc.errors}
+        return _plan_page(day, **refused, status=422)
     except PlanConflict as exc:
         db.session.commit()  # keep the refused version beside the current one
         return _plan_page(day, **{f"{form}_values": _with_revision(request.form, day.revision)}, conflict=exc,

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, insert, select
+from sqlalchemy.orm import SessionTransaction
 
 from sync import Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
@@ -19,7 +20,7 @@ _results = EntryResultSchema()
 
 class SqlStore:
     def __init__(self) -> None:
-        self._outer = None
+        self._outer: SessionTransaction | None = None
 
     @contextmanager
     def batch(self) -> Iterator[None]:

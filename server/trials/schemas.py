@@ -8,34 +8,30 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..protocol import current_protocol
 from ..web.clock import local_today
-from ..web.forms import FormSchema
+from ..web.forms import FormSchema, required_messages
 from .models import TONE_TYPES
-
-
-def _required(msg: str) -> dict[str, str]:
-    return {"required": msg, "null": msg}
 
 
 class PatientSchema(FormSchema):
     first_name = fields.String(required=True, validate=validate.Length(max=80),
-                               error_messages=_required("Enter the child's first name."))
+                               error_messages=required_messages("Enter the child's first name."))
     last_name = fields.String(required=True, validate=validate.Length(max=80),
-                              error_messages=_required("Enter the child's last name."))
+                              error_messages=required_messages("Enter the child's last name."))
     date_of_birth = fields.Date(required=True, error_messages={
-        **_required("Enter the date of birth."), "invalid": "Enter a date as YYYY-MM-DD."})
+        **required_messages("Enter the date of birth."), "invalid": "Enter a date as YYYY-MM-DD."})
     mrn = fields.String(required=True, validate=[
         validate.Length(max=32), validate.Regexp(r"^[A-Za-z0-9-]+$", error="Use letters, digits and dashes.")],
-        error_messages=_required("Enter the hospital number (MRN)."))
+        error_messages=required_messages("Enter the hospital number (MRN)."))
     weight_kg = fields.Decimal(required=True, places=1, validate=validate.Range(
         min=Decimal("2"), max=Decimal("150"), error="Weight must be between 2 and 150 kg."),
-        error_messages={**_required("Enter the weight in kg."), "invalid": "Enter the weight as a number."})
+        error_messages={**required_messages("Enter the weight in kg."), "invalid": "Enter the weight as a number."})
     gmfcs_level = fields.Integer(required=True, validate=validate.Range(1, 5, error="GMFCS level is I to V."),
-                                 error_messages={**_required("Choose the GMFCS level."),
+                                 error_messages={**required_messages("Choose the GMFCS level."),
                                                  "invalid": "GMFCS level is I to V."})
     diagnosis = fields.String(required=True, validate=validate.Length(max=200),
-                              error_messages=_required("Enter the diagnosis."))
+                              error_messages=required_messages("Enter the diagnosis."))
     tone_type = fields.String(required=True, validate=validate.OneOf(list(TONE_TYPES), error="Choose a tone type."),
-                              error_messages=_required("Choose a tone type."))
+                              error_messages=required_messages("Choose a tone type."))
 
     @validates("date_of_birth")
     def _dob(self, value: date, **_: Any) -> None:
@@ -48,18 +44,18 @@ class PatientSchema(FormSchema):
 
 class TrialSchema(FormSchema):
     patient_id = fields.Integer(required=True, strict=False, error_messages={
-        **_required("Choose the child."), "invalid": "Choose the child from the list."})
+        **required_messages("Choose the child."), "invalid": "Choose the child from the list."})
     start_date = fields.Date(required=True, error_messages={
-        **_required("Enter the first trial day."), "invalid": "Enter a date as YYYY-MM-DD."})
+        **required_messages("Enter the first trial day."), "invalid": "Enter a date as YYYY-MM-DD."})
     bed = fields.String(load_default=None, validate=validate.Length(max=16, error="At most 16 characters."))
     catheter_placed_at = fields.DateTime(format="%Y-%m-%dT%H:%M", load_default=None,
                                          error_messages={"invalid": "Enter a date and time."})
     small_child = fields.Boolean(load_default=False, truthy={"on", "true", "1", "yes"},
                                  falsy={"off", "false", "0", "no"})
     day1_dose_mcg = fields.Decimal(required=True, error_messages={
-        **_required("Choose the day-1 dose."), "invalid": "Choose one of the listed doses."})
+        **required_messages("Choose the day-1 dose."), "invalid": "Choose one of the listed doses."})
     dose_time = fields.Time(required=True, error_messages={
-        **_required("Enter the planned dose time."), "invalid": "Enter a time as HH:MM."})
+        **required_messages("Enter the planned dose time."), "invalid": "Enter a time as HH:MM."})
 
     @validates("day1_dose_mcg")
     def _dose(self, value: Decimal, **_: Any) -> None:

@@ -31,7 +31,7 @@ def index():  # type: ignore[no-untyped-def]
     status = request.args.get("status")
     statuses = (status,) if status in TRIAL_STATUSES else None
     trials = db.session.scalars(trials_query(statuses=statuses)).all()
-    return render("trials/index.html", "trials/_trial_list.html", trials=trials, status=status,
+    return render("trials/index.html", "trials/_trial_list.html", trials=trials, chosen_status=status,
                   statuses=TRIAL_STATUSES, day=local_today())
 
 

@@ -43,7 +43,7 @@ def load_form(schema: Schema, form: MultiDict[str, str]) -> tuple[dict[str, Any]
         return None, {k: (v if isinstance(v, list) else [str(v)]) for k, v in messages.items()}
 
 
-def required_messages(msg: str) -> dict[str, str]:
+def required_messages(msg: str) -> dict[str, Any]:
     """The same message for a missing and an empty required field."""
     return {"required": msg, "null": msg}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, make_response, redirect, render_template
+from werkzeug.wrappers import Response as ResponseBase
 
 from ..extensions import htmx
 
@@ -22,8 +23,9 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context:
     return response
 
 
-def redirect_to(url: str) -> Response:
+def redirect_to(url: str) -> ResponseBase:
     """303 for plain forms; for htmx an `HX-Redirect` so the browser loads the whole page."""
+    response: ResponseBase
     if htmx:
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
