@@ -89,7 +89,7 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> No
             if day_today is None:
                 trial.status = "completed"
                 trial.outcome = "candidate"
-                trial.outcome_reason = "Mean lower-limb MAS fell by 1.4 at 75 mcg; goals met; family keen."
+                trial.outcome_reason = "Tone clearly lower at 75 mcg on day 3; goals met; family keen."
             db.session.commit()
 
         from .dosing.demo import add_demo_dosing

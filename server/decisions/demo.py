@@ -21,13 +21,13 @@ from .models import DayDecision
 
 # mrn -> [(day number, effect, next step, next dose, rationale, parents' view)]
 DEMO: dict[str, list[tuple[int, str, str, str | None, str, str | None]]] = {
-    "DEMO-1002": [(1, "inadequate", "escalate", "75", "Mean lower-limb MAS fell by 0.4 only; no side effects.",
+    "DEMO-1002": [(1, "inadequate", "escalate", "75", "Only a small fall in tone; no side effects.",
                    "His legs felt the same to us.")],
     "DEMO-1003": [(1, "inadequate", "escalate", "50", "Small change at 25 mcg; well tolerated.", None),
-                  (2, "good", "repeat", "50", "Mean MAS fell by 1.1; sitting easier; drowsy once at 4 h.",
+                  (2, "good", "repeat", "50", "Tone clearly lower; sitting easier; drowsy once at 4 h.",
                    "She sat at the table for lunch.")],
     "DEMO-1004": [(1, "inadequate", "escalate", "75", "Little change at 50 mcg.", None),
-                  (2, "good", "repeat", "75", "Mean MAS fell by 1.4; walking with the frame unchanged.",
+                  (2, "good", "repeat", "75", "Tone lower; walking with the frame unchanged.",
                    "Much easier to dress him."),
                   (3, "good", "end", None, "Same response again at 75 mcg: ready to decide.", "We'd like the pump.")],
 }
