@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium run db-upgrade db-revision demo test test-pg e2e unit lint fmt check bench clean
+.PHONY: help install vendor chromium run db-upgrade db-revision demo test test-pg e2e unit lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -62,7 +62,7 @@ run: demo ## Set up everything and serve the app with gunicorn (as in production
 	$(DEV_ENV) $(VENV)/bin/gunicorn --bind=$(HOST):$(PORT) --workers=$(WORKERS) --threads=4 \
 		--worker-class=gthread 'server:create_app()'
 
-test: install chromium ## Set up everything and run every test (unit and browser) on SQLite, or TEST_DATABASE_URL
+test: install chromium lint ## Set up everything, lint, and run every test (unit and browser) on SQLite, or TEST_DATABASE_URL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest
 
 test-pg: ## The same tests against the local PostgreSQL server (a fresh database per run)
@@ -82,8 +82,6 @@ lint: install ## ruff, and mypy (strict on sync/, checked on server/)
 fmt: install ## Format the code
 	$(VENV)/bin/ruff format server sync tests e2e bench
 	$(VENV)/bin/ruff check --fix server sync tests e2e bench
-
-check: lint test ## What a careful commit runs: lint, then every test
 
 bench: install ## Run the benchmarks in bench/ and print their figures
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -1,9 +1,9 @@
 """50 concurrent staff clients on loopback (design.md §6: p99 ≤ 200 ms, 0 errors, 0 lost entries).
 
 A LiveServer (gunicorn as in production: 3 worker processes x 4 threads by default, fresh SQLite file with the
-app's settings, `flask db upgrade`) with 30 children on the ward today. 50 clients, each its own staff account and session (signed in through the
-login form before the clock starts; CSRF token from GET /api/session), each on one keep-alive connection with
-cookies and `Accept-Encoding: gzip, br` like a phone's browser:
+app's settings, `flask db upgrade`) with 30 children on the ward today. 50 clients, each its own staff account
+and session (signed in through the login form before the clock starts; CSRF token from GET /api/session), each
+on one keep-alive connection with cookies and `Accept-Encoding: gzip, br` like a phone's browser:
 
 * 30 PTs: GET /today (25 %), GET an assessment form (35 %), POST /api/sync with one new assessment (40 %);
 * 20 nurses: GET /ward.
