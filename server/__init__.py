@@ -36,7 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .sync_api import bp as sync_api_bp
     from .trials import bp as trials_bp
     from .web.health import bp as health_bp
+    from .web.routing import DatabaseIdConverter
 
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, parents_bp, admin_bp, pwa_bp,
                sync_api_bp):
         app.register_blueprint(bp)

@@ -9,15 +9,14 @@ from marshmallow import ValidationError, fields, post_load, validate
 from ..dosing.schemas import DoseChoiceMixin, dose_field
 from ..trials.models import OUTCOMES
 from ..web.forms import FormSchema, max_length, required_messages
+from ..web.routing import MAX_ID
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES
-
-MAX_REVISION = 2**31 - 1
 
 
 def _base_revision() -> fields.Integer:
     """0 for a new record, else the revision the form was opened at."""
     return fields.Integer(required=True, strict=False,
-                          validate=validate.Range(0, MAX_REVISION, error="Reload the page."),
+                          validate=validate.Range(0, MAX_ID, error="Reload the page."),
                           error_messages={**required_messages("Reload the page: the revision is missing."),
                                           "invalid": "Reload the page."})
 

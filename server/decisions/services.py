@@ -22,7 +22,7 @@ from ..dosing.services import DosingError, PlanConflict, hold_dose, set_plan
 from ..extensions import db
 from ..protocol import current_protocol, format_mcg
 from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
-from ..web.clock import hospital_tz
+from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES, DayDecision
 
@@ -70,22 +70,26 @@ def dose_given(day: TrialDay) -> DoseAdministration | None:
 
 
 def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
-    """Tomorrow's dose time to offer: its plan's time, else the default, moved later if it would fall under
-    the protocol's minimum interval after today's dose (rounded up to the quarter hour)."""
+    """Tomorrow's dose time to offer: its plan's time, else the protocol's default, moved later if it would
+    fall under the minimum interval after today's dose (up to the quarter hour, unless that passes midnight)."""
     tomorrow = next_day(day)
     protocol = current_protocol()
+    tz = hospital_tz()
     if tomorrow is not None and tomorrow.planned_at is not None:
-        return tomorrow.planned_at.astimezone(hospital_tz()).strftime("%H:%M")
-    hours, minutes = (int(x) for x in protocol.default_dose_time.split(":"))
-    suggestion = time(hours, minutes)
-    if given is not None:
-        earliest = (given.given_at + timedelta(hours=protocol.min_interval_hours)).astimezone(hospital_tz())
-        late = (earliest.hour, earliest.minute) > (hours, minutes)
-        if late:
-            quarter = (earliest.minute + 14) // 15 * 15
-            bumped = earliest.replace(second=0, microsecond=0, minute=0) + timedelta(minutes=quarter)
-            suggestion = bumped.time()
-    return suggestion.strftime("%H:%M")
+        chosen = tomorrow.planned_at.astimezone(tz).time().replace(second=0, microsecond=0)
+    else:
+        hours, minutes = (int(x) for x in protocol.default_dose_time.split(":"))
+        chosen = time(hours, minutes)
+    if given is None or tomorrow is None:
+        return chosen.strftime("%H:%M")
+    earliest = (given.given_at + timedelta(hours=protocol.min_interval_hours)).astimezone(tz)
+    if local_to_utc(tomorrow.date, chosen) >= earliest:
+        return chosen.strftime("%H:%M")
+    start = earliest.replace(second=0, microsecond=0)
+    if start < earliest:
+        start += timedelta(minutes=1)
+    quarter = start + timedelta(minutes=(-start.minute) % 15)
+    return (quarter if quarter.date() == start.date() else start).strftime("%H:%M")
 
 
 def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
@@ -120,6 +124,14 @@ def _dose_errors(step: str, dose: Decimal | None, today: Decimal | None) -> dict
     if step == "de_escalate" and not dose < today:
         return {"dose_mcg": [f"To de-escalate, choose a dose below today's {word} mcg."]}
     return {}
+
+
+def _plan_matches(tomorrow: TrialDay, dose: Decimal, at: time) -> bool:
+    """Tomorrow already holds this plan (e.g. only the reasons were edited): leave it, and its history, alone.
+    Once tomorrow's dose is given, its time no longer matters, only the dose."""
+    if tomorrow.planned_dose_mcg != dose or tomorrow.dose_status != "planned":
+        return False
+    return dose_given(tomorrow) is not None or tomorrow.planned_at == local_to_utc(tomorrow.date, at)
 
 
 def _cancel_later(trial: Trial, after: int, reason: str, author_id: int) -> list[TrialDay]:
@@ -159,7 +171,8 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
                 errors["planned_time"] = ["Enter the time of tomorrow's dose."]
     if errors:
         raise DecisionError(errors)
-    if step in DOSE_STEPS and tomorrow is not None and dose is not None:
+    if step in DOSE_STEPS and tomorrow is not None and dose is not None and not _plan_matches(
+            tomorrow, dose, data["planned_time"]):
         try:
             set_plan(tomorrow.id, {"dose_mcg": dose, "planned_time": data["planned_time"],
                                    "override_reason": data.get("override_reason"),

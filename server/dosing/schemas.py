@@ -8,11 +8,11 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from ..web.forms import FormSchema, max_length, required_messages
+from ..web.routing import MAX_ID  # an INTEGER column: a larger number is nobody (and would overflow the driver)
 from .models import ROUTES
 from .vitals import ADVERSE_EFFECTS, SEDATION_SCALE
 
 UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-MAX_ID = 2**31 - 1  # an INTEGER column: a larger number is nobody (and would overflow the database driver)
 MIN_DOSE, MAX_DOSE = Decimal("0.1"), Decimal("9999")
 TRUTHY = {"on", "true", "1", "yes"}
 FALSY = {"off", "false", "0", "no"}

@@ -21,7 +21,7 @@ from ..web.htmx import redirect_to, render
 from ..web.types import utcnow
 from . import bp, schedule, vitals
 from .models import DAY_STATUSES, PLAN_ACTIONS, ROUTES
-from .schemas import MAX_ID, DoseSchema, HoldSchema, ObservationSchema, PlanSchema
+from .schemas import DoseSchema, HoldSchema, ObservationSchema, PlanSchema
 from .services import (
     DosingError,
     PlanConflict,
@@ -57,15 +57,8 @@ def _me() -> int:
     return user.id
 
 
-def _known(record_id: int, what: str) -> int:
-    """An id from the URL: one the database could hold, else 404 (a 25-digit id would overflow the driver)."""
-    if not 0 < record_id <= MAX_ID:
-        abort(404, description=f"No such {what}.")
-    return record_id
-
-
 def _day(day_id: int) -> TrialDay:
-    return db.session.get(TrialDay, _known(day_id, "trial day")) or abort(404, description="No such trial day.")
+    return db.session.get(TrialDay, day_id) or abort(404, description="No such trial day.")
 
 
 # --- nurse: the ward ----------------------------------------------------------------------------------------------
@@ -89,7 +82,7 @@ def protocol():  # type: ignore[no-untyped-def]
 @bp.get("/trials/<int:trial_id>/dosing")
 @roles_required(*WARD)
 def trial(trial_id: int):  # type: ignore[no-untyped-def]
-    view = trial_dosing(_known(trial_id, "trial")) or abort(404, description="No such trial.")
+    view = trial_dosing(trial_id) or abort(404, description="No such trial.")
     return render("dosing/trial.html", view=view, today=local_today(), day_statuses=DAY_STATUSES,
                   plan_actions=PLAN_ACTIONS, protocol=current_protocol())
 
@@ -199,7 +192,7 @@ def record(day_id: int):  # type: ignore[no-untyped-def]
 @roles_required(*WARD)
 def monitoring(day_id: int):  # type: ignore[no-untyped-def]
     now = utcnow()
-    view = day_monitoring(_known(day_id, "trial day"), now) or abort(404, description="No such trial day.")
+    view = day_monitoring(day_id, now) or abort(404, description="No such trial day.")
     return render("dosing/monitoring.html", m=view, now=now, protocol=current_protocol(),
                   vitals=vitals, effects=vitals.ADVERSE_EFFECTS,
                   sedation=vitals.SEDATION_SCALE)
