@@ -5,6 +5,7 @@ from .audit.models import AuditEvent
 from .auth.models import LoginAttempt, User
 from .decisions.models import DayDecision
 from .dosing.models import DoseAdministration, DosePlanChange, Observation
+from .parents.models import ParentLink
 from .sync_api.models import SyncConflict, SyncLedger
 from .trials.models import Patient, Trial, TrialDay
 
@@ -15,6 +16,7 @@ __all__ = [
     "DosePlanChange",
     "LoginAttempt",
     "Observation",
+    "ParentLink",
     "Patient",
     "SyncConflict",
     "SyncLedger",

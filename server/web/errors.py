@@ -13,6 +13,11 @@ from .htmx import render
 log = logging.getLogger(__name__)
 
 
+def _loggable_path() -> str:
+    """The request path for a log line, without secrets: a parent link's path is its token."""
+    return "/p/[token]" if request.path.startswith("/p/") else request.path
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -33,7 +38,7 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if "database is locked" not in str(err.orig):
             return unexpected(err)
-        log.warning("database busy on %s %s", request.method, request.path)
+        log.warning("database busy on %s %s", request.method, _loggable_path())
         message = "The server is busy. Nothing was saved; it will be tried again in a moment."
         body = ({"error": "Service Unavailable", "message": message} if _wants_json() else
                 render("errors/error.html", code=503, title="Busy", message=message, status=503))
@@ -46,7 +51,7 @@ def register_error_handlers(app: Flask) -> None:
         from ..extensions import db
 
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, _loggable_path())
         message = "Something went wrong on the server. Nothing was saved; please try again."
         if _wants_json():
             return {"error": "Internal Server Error", "message": message}, 500

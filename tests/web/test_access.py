@@ -6,8 +6,10 @@ import pytest
 from flask import Flask
 
 # Routes anyone may reach. A new route is protected unless it is added here on purpose.
+# parents.progress_page is /p/<token>, the parents' page: it has no sign-in because the token is the key (a
+# family has no account). It answers 404 to any token that is not a working link; tests/parents checks it.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.healthz", "pwa.service_worker", "pwa.manifest",
-                    "pwa.offline", "sync_api.openapi"}
+                    "pwa.offline", "sync_api.openapi", "parents.progress_page"}
 
 
 def _rules(app: Flask):  # type: ignore[no-untyped-def]

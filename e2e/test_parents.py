@@ -1,0 +1,116 @@
+"""Parent links at phone size: an admin makes a link on a child's trial page and reads it once; a browser with
+no session (the parent's phone) opens it and sees the first name and the day's progress, never the MRN, with
+no service worker; the admin revokes it, and the parent's reload says the link is not valid any more.
+
+Uses a child of its own (make_child), whose trial is closed afterwards, so the demo's lists stay as they were.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.conftest import PHONE, app_for, check_accessibility, sign_in
+from e2e.server import LiveServer
+
+LATER = datetime(2100, 1, 1, tzinfo=UTC)  # "now" for record_dose: 09:05 today counts as past at any hour
+
+
+def _day_one_so_far(live_server: LiveServer, trial_id: int) -> str:
+    """Day 1 as the ward and the PT record it, through the real services: 50 mcg at 09:05, MAS 2 before and 1
+    after; then the team's decision to escalate to 75 mcg (a row, as the decisions service is not ours to call
+    here). Returns the child's MRN (which the parent must never see)."""
+    from sqlalchemy import select
+
+    from server.assessments.schemas import AssessmentSchema
+    from server.assessments.services import record_assessment
+    from server.auth.models import User
+    from server.decisions.models import DayDecision
+    from server.dosing.services import record_dose
+    from server.extensions import db
+    from server.trials.models import Trial
+    from server.web.forms import load_form
+    from tests.assessments.conftest import form
+
+    app = app_for(live_server)
+    with app.app_context():
+        users = {u.username: u.id for u in db.session.scalars(select(User))}
+        trial = db.session.get(Trial, trial_id)
+        record_dose(trial.days[0].id, {"given_time": time(9, 5), "dose_mcg": Decimal("50"), "route": "catheter",
+                                       "given_by_id": users["nurse"], "checked_by_id": users["surgeon"]},
+                    recorded_by_id=users["surgeon"], now=LATER)
+        at = datetime.combine(trial.start_date, time(8, 0), tzinfo=UTC)
+        for phase, grade, when in (("baseline", "2", at), ("post_dose", "1", at + timedelta(hours=5))):
+            data, errors = load_form(AssessmentSchema(), form(trial_id, phase=phase, grade=grade))  # type: ignore[arg-type]
+            assert errors == {} and data is not None
+            record_assessment(data, author_id=users["pt"], recorded_at=when, entry_id=str(uuid.uuid4()))
+        db.session.add(DayDecision(trial_day_id=trial.days[0].id, revision=1, effect="inadequate",
+                                   next_step="escalate", next_dose_mcg=Decimal("75"), rationale="Little change.",
+                                   team_present=["surgeon", "pt"], parents_present=False,
+                                   decided_by_id=users["surgeon"]))
+        db.session.commit()
+        mrn = trial.patient.mrn
+        db.engine.dispose()
+    return mrn
+
+
+def test_admin_makes_a_link_the_parent_reads_it_and_loses_it_when_revoked(
+        page: Page, browser: Browser, live_server: LiveServer, make_child) -> None:  # type: ignore[no-untyped-def]
+    trial_id = make_child("Poppy", "Parentlink")
+    mrn = _day_one_so_far(live_server, trial_id)
+
+    # The admin opens the child's trial and makes a link for Mum.
+    sign_in(page, "admin")
+    page.goto(f"/trials/{trial_id}")
+    section = page.locator("#parent-links")
+    expect(section.get_by_role("heading", name="Parent links")).to_be_visible()
+    expect(section.get_by_text("No parent links yet.")).to_be_visible()
+    section.get_by_label("Who it is for").fill("Mum")
+    expect(section.get_by_label("14 days")).to_be_checked()
+    section.get_by_role("button", name="Make a parent link").click()
+    shown = section.get_by_label("Link for Mum")
+    expect(shown).to_be_visible()
+    url = shown.input_value()
+    assert url.startswith(f"{live_server.url}/p/") and len(url.rsplit("/", 1)[1]) >= 43
+    expect(shown).to_have_attribute("readonly", "")
+    expect(section.get_by_text("Copy it now: it is shown only this once.")).to_be_visible()
+    check_accessibility(page, "parent-link-made")
+
+    # The parent's phone: a browser with no session at all.
+    parent_context = browser.new_context(**PHONE)
+    try:
+        parent = parent_context.new_page()
+        errors: list[str] = []
+        parent.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        response = parent.goto(url)
+        assert response is not None and response.status == 200
+        assert response.headers["x-robots-tag"] == "noindex, nofollow"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        expect(parent.get_by_role("heading", level=1)).to_have_text("Poppy's trial")
+        expect(parent.get_by_text("Day 1 of 3")).to_be_visible()
+        expect(parent.get_by_text("Poppy had a test dose of 50 micrograms at 09:05.")).to_be_visible()
+        expect(parent.get_by_text("(lower is looser)")).to_be_visible()
+        plan = "The team's plan for tomorrow: a slightly higher dose (75 micrograms)."
+        expect(parent.get_by_text(plan)).to_be_visible()
+        body = parent.locator("body").inner_text()
+        assert "Parentlink" not in body and mrn not in body and "Bed" not in body
+        assert parent.evaluate("() => navigator.serviceWorker.getRegistration().then(r => !r)")
+        check_accessibility(parent, "parent-page")
+
+        # The admin revokes the link; the parent's next reload says it is not valid any more.
+        page.get_by_role("button", name="Revoke the link for Mum").click()
+        expect(page.get_by_role("status")).to_have_text("The link for Mum is revoked: it no longer works.")
+        expect(page.locator("#parent-links").get_by_text("Revoked", exact=True)).to_be_visible()
+        expect(page.get_by_label("Link for Mum")).to_have_count(0)  # the link is never shown again
+        gone = parent.reload()
+        assert gone is not None and gone.status == 404
+        expect(parent.get_by_role("heading", level=1)).to_have_text("This link is not valid any more")
+        expect(parent.get_by_text("Ask the ward team for a new one.")).to_be_visible()
+        assert "Poppy" not in parent.locator("body").inner_text()
+        check_accessibility(parent, "parent-link-not-valid")
+        assert [e for e in errors if "404" not in e] == []
+    finally:
+        parent_context.close()
