@@ -298,7 +298,8 @@ def _filled(original: Any, key: str) -> bool:
 AssessmentSchema = _AssessmentSchemaBase.from_dict(_generated_fields(), name="AssessmentSchema")
 
 _ALWAYS = frozenset({"trial_id", "day_number", "phase", "supersedes_id", "correction_reason", "notes"})
-_DECLARED = frozenset(AssessmentSchema._declared_fields)
+# form name (e.g. "mas.soleus.left") -> schema attribute ("mas__soleus__left"), for every declared field
+_ATTR_OF = {field.data_key or name: name for name, field in AssessmentSchema._declared_fields.items()}
 _BY_KEYS: dict[frozenset[str], Any] = {}
 
 
@@ -308,7 +309,8 @@ def schema_for(payload: Mapping[str, Any]) -> Any:
     Same fields, validators and cross-checks as `AssessmentSchema()`, but marshmallow then visits ~40 fields
     instead of ~170 on every load; instances are cached by field set (forms send the same sets again and
     again), since building one deep-copies every declared field. A sync batch loads hundreds of entries."""
-    keys = _ALWAYS | (frozenset(_attr(k) for k in payload if _filled(payload, k)) & _DECLARED)
+    keys = _ALWAYS | frozenset(_ATTR_OF[k] for k, v in payload.items()
+                               if k in _ATTR_OF and v is not None and str(v).strip() != "")
     schema = _BY_KEYS.get(keys)
     if schema is None:
         if len(_BY_KEYS) > 512:
