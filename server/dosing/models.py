@@ -78,9 +78,14 @@ class DosePlanChange(Audited, db.Model):  # type: ignore[name-defined]
 
 
 class Observation(Audited, db.Model):  # type: ignore[name-defined]
-    """One set of nursing observations after (or before) a bolus. Append-only; may come from the outbox."""
+    """One set of nursing observations after (or before) a bolus. Append-only; may come from the outbox.
+
+    Like an assessment, the row is the clinical record: the audit trail keeps who/when/which, not the values.
+    """
 
     __tablename__ = "observations"
+    __audit_redact__ = frozenset({"heart_rate", "resp_rate", "spo2", "bp_systolic", "bp_diastolic",
+                                  "temperature_c", "sedation_score", "pain_score", "effects", "notes"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)

@@ -43,3 +43,32 @@ def test_failed_write_leaves_no_audit_entry(app, client, signed_in) -> None:  # 
     signed_in("admin")
     client.post("/patients/new", data={"first_name": "Eve"})
     assert _events(app, "Patient") == []
+
+
+def test_observation_values_stay_in_the_record_not_the_audit_log(app, make_user, make_trial) -> None:  # type: ignore[no-untyped-def]
+    """Measurements are redacted in the audit (the row is the record); who, when, device and which stay."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from server.audit.context import Actor, acting_as
+    from server.dosing.models import Observation
+    from server.dosing.services import record_observation
+    from server.trials.models import Trial
+
+    nurse = make_user("nurse")
+    trial_id = make_trial()
+    with app.app_context():
+        day = db.session.get(Trial, trial_id).days[0]
+        with acting_as(Actor(user_id=nurse, device_id="ward-phone", via="sync")):
+            obs = record_observation({"trial_day_id": day.id, "taken_at": None, "heart_rate": 131, "resp_rate": 9,
+                                      "spo2": 91, "effects": ["drowsiness"], "notes": "Hard to rouse"},
+                                     author_id=nurse, entry_id=str(uuid.uuid4()),
+                                     now=datetime(2100, 1, 1, tzinfo=UTC))
+        db.session.commit()
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "Observation")).one()
+        assert (event.actor_id, event.device_id, event.via, event.entity_id) == (nurse, "ward-phone", "sync",
+                                                                                 str(obs.id))
+        assert {k: event.after[k] for k in ("heart_rate", "resp_rate", "spo2", "effects", "notes")} == dict.fromkeys(
+            ("heart_rate", "resp_rate", "spo2", "effects", "notes"), "[redacted]")
+        assert event.after["trial_day_id"] == day.id
+        assert db.session.get(Observation, obs.id).heart_rate == 131  # the record keeps the value
