@@ -93,10 +93,11 @@ def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
 
 
 def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
-    """Days after day `after` whose dose is still planned and not given: what ending the trial cancels."""
+    """Days after day `after` whose dose is not given and not cancelled (planned or held): what ending the
+    test doses, stopping, or closing the trial cancels."""
     given = {d.trial_day_id for d in db.session.scalars(select(DoseAdministration).where(
         DoseAdministration.trial_day_id.in_([d.id for d in trial.days])))} if trial.days else set()
-    return [d for d in trial.days if d.day_number > after and d.id not in given and d.dose_status == "planned"]
+    return [d for d in trial.days if d.day_number > after and d.id not in given and d.dose_status != "cancelled"]
 
 
 # --- writing -----------------------------------------------------------------------------------------------------
@@ -127,31 +128,69 @@ def _dose_errors(step: str, dose: Decimal | None, today: Decimal | None) -> dict
 
 
 def _plan_matches(tomorrow: TrialDay, dose: Decimal, at: time) -> bool:
-    """Tomorrow already holds this plan (e.g. only the reasons were edited): leave it, and its history, alone.
+    """Tomorrow's plan already says this (e.g. only the reasons were edited): leave it, and its history, alone.
     Once tomorrow's dose is given, its time no longer matters, only the dose."""
-    if tomorrow.planned_dose_mcg != dose or tomorrow.dose_status != "planned":
+    if tomorrow.planned_dose_mcg != dose:
         return False
     return dose_given(tomorrow) is not None or tomorrow.planned_at == local_to_utc(tomorrow.date, at)
 
 
+def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, dose: Decimal,
+                   data: dict[str, Any], author_id: int) -> None:
+    """Set tomorrow's dose through the dosing service, unless it already says so. A hold or cancellation is
+    never lifted as a side effect: only the one this decision made itself (by ending or stopping) is."""
+    if tomorrow.dose_status == "planned":
+        if _plan_matches(tomorrow, dose, data["planned_time"]):
+            return
+    elif existing is not None and existing.next_step == step and existing.next_dose_mcg == dose:
+        return  # the decision's step and dose are unchanged: the hold stays as it is
+    elif not (existing is not None and existing.next_step in CLOSING_STEPS and tomorrow.dose_status == "cancelled"):
+        word = "held" if tomorrow.dose_status == "held" else "cancelled"
+        raise DecisionError({"next_step": [
+            f"Day {tomorrow.day_number}'s dose is {word} ({tomorrow.dose_status_reason}). Resume it on its plan "
+            "page first if the team wants it given, then save this decision."]})
+    try:
+        set_plan(tomorrow.id, {"dose_mcg": dose, "planned_time": data["planned_time"],
+                               "override_reason": data.get("override_reason"),
+                               "base_revision": tomorrow.revision}, author_id=author_id)
+    except DosingError as exc:
+        raise DecisionError(exc.errors) from exc
+    except PlanConflict as exc:  # the day row is locked and fresh, so only if that changes
+        raise DecisionConflict(exc.message) from exc
+
+
 def _cancel_later(trial: Trial, after: int, reason: str, author_id: int) -> list[TrialDay]:
     cancelled = pending_later_days(trial, after)
-    for d in cancelled:
-        hold_dose(d.id, {"action": "cancel", "reason": reason, "base_revision": d.revision}, author_id=author_id)
+    try:
+        for d in cancelled:
+            hold_dose(d.id, {"action": "cancel", "reason": reason, "base_revision": d.revision},
+                      author_id=author_id)
+    except DosingError as exc:
+        raise DecisionError(exc.errors) from exc
+    except PlanConflict as exc:
+        raise DecisionConflict(exc.message) from exc
     return cancelled
+
+
+def _locked_day(day_id: int) -> TrialDay | None:
+    """The day, locked for this transaction (PostgreSQL: FOR UPDATE) and read fresh, so two decisions on the
+    same day queue and the second sees the first (then its revision check answers a conflict)."""
+    return db.session.scalars(select(TrialDay).where(TrialDay.id == day_id).with_for_update()
+                              .execution_options(populate_existing=True)).first()
 
 
 def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> DayDecision:
     """Record (or revise) a trial day's decision. `data`: effect, next_step, dose_mcg, planned_time,
     override_reason, rationale, team_present, parents_present, parents_view, base_revision (0 when new)."""
-    day = db.session.get(TrialDay, day_id)
+    day = _locked_day(day_id)
     if day is None:
         raise DecisionError({"_form": ["No such trial day."]})
     trial = day.trial
     if not trial.is_open:
         raise DecisionError({"_form": [f"This trial is {TRIAL_STATUSES[trial.status].lower()}: its day decisions "
                                        "can no longer change."]})
-    existing = decision_for(day)
+    existing = db.session.scalars(select(DayDecision).where(DayDecision.trial_day_id == day.id)
+                                  .execution_options(populate_existing=True)).first()  # fresh, under the lock
     _check_revision(existing.revision if existing else None, data["base_revision"], "decision")
     given = dose_given(day)
     if given is None and day.dose_status == "planned":
@@ -171,23 +210,12 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
                 errors["planned_time"] = ["Enter the time of tomorrow's dose."]
     if errors:
         raise DecisionError(errors)
-    if step in DOSE_STEPS and tomorrow is not None and dose is not None and not _plan_matches(
-            tomorrow, dose, data["planned_time"]):
-        try:
-            set_plan(tomorrow.id, {"dose_mcg": dose, "planned_time": data["planned_time"],
-                                   "override_reason": data.get("override_reason"),
-                                   "base_revision": tomorrow.revision}, author_id=author_id)
-        except DosingError as exc:
-            raise DecisionError(exc.errors) from exc
-        except PlanConflict as exc:  # pragma: no cover - the base is the revision just read
-            raise DecisionConflict(exc.message) from exc
+    if step in DOSE_STEPS and tomorrow is not None and dose is not None:
+        _plan_tomorrow(tomorrow, existing, step, dose, data, author_id)
     elif step in CLOSING_STEPS:
         reason = (f"Team decision on day {day.day_number}: "
                   + ("no more test doses." if step == "end" else "trial stopped early."))
-        try:
-            _cancel_later(trial, day.day_number, reason, author_id)
-        except DosingError as exc:
-            raise DecisionError(exc.errors) from exc
+        _cancel_later(trial, day.day_number, reason, author_id)
     fields = {"effect": data["effect"], "next_step": step, "next_dose_mcg": dose,
               "rationale": data["rationale"], "team_present": list(data["team_present"]),
               "parents_present": bool(data["parents_present"]), "parents_view": data.get("parents_view")}
@@ -212,7 +240,8 @@ def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Tr
     """Record (or revise) the candidacy outcome: outcome, outcome_reason, base_revision (the trial's). The first
     time, it closes the trial (completed, or stopped when a day's decision stopped it early) and cancels any
     dose still planned."""
-    trial = db.session.get(Trial, trial_id)
+    trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).with_for_update()
+                               .execution_options(populate_existing=True)).first()
     if trial is None:
         raise DecisionError({"_form": ["No such trial."]})
     _check_revision(trial.revision, data["base_revision"], "outcome")
@@ -223,10 +252,7 @@ def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Tr
     changed = trial.is_open or (trial.outcome, trial.outcome_reason) != (data["outcome"], data["outcome_reason"])
     if trial.is_open:
         stopped = any(d.next_step == "stop" for d in decisions_for(trial).values())
-        try:
-            _cancel_later(trial, 0, "Trial closed: the candidacy outcome was recorded.", author_id)
-        except DosingError as exc:
-            raise DecisionError(exc.errors) from exc
+        _cancel_later(trial, 0, "Trial closed: the candidacy outcome was recorded.", author_id)
         trial.status = "stopped" if stopped else "completed"
     if changed:
         trial.outcome = data["outcome"]

@@ -83,8 +83,8 @@ def dose_errors(dose: Decimal, override_reason: str | None, author: User | None,
 
 def _open_day(day_id: int, *, lock: bool = False) -> TrialDay:
     stmt = select(TrialDay).where(TrialDay.id == day_id).options(selectinload(TrialDay.trial))
-    if lock:
-        stmt = stmt.with_for_update()
+    if lock:  # FOR UPDATE, and overwrite a copy the session already holds: the revision check needs the fresh one
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     day = db.session.scalars(stmt).first()
     if day is None:
         raise DosingError({"_form": ["No such trial day."]})

@@ -75,13 +75,18 @@ def _wrap(kind: str, handler: Callable[[Entry], dict[str, Any]], roles: tuple[st
 
 def _wrap_many(kind: str, many: BatchHandler, roles: tuple[str, ...]) -> BatchHandler:
     """`_wrap` for a batch handler: the same role check, audit actor and kept conflict copies, per entry.
-    Entries are passed on grouped by author and device, so each audit row names the right actor."""
+    Entries are passed on in stretches of consecutive entries with the same author and device (never regrouped,
+    so they still apply in request order), each under its own audit actor."""
     def apply_many(entries: Sequence[Entry]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(entries)
-        groups: dict[tuple[int, str], list[int]] = {}
+        stretches: list[tuple[tuple[int, str], list[int]]] = []
         for n, entry in enumerate(entries):
-            groups.setdefault((entry.author_id, entry.device_id), []).append(n)
-        for (author_id, device_id), positions in groups.items():
+            who = (entry.author_id, entry.device_id)
+            if stretches and stretches[-1][0] == who:
+                stretches[-1][1].append(n)
+            else:
+                stretches.append((who, [n]))
+        for (author_id, device_id), positions in stretches:
             if not _allowed(author_id, roles):
                 for n in positions:
                     outcomes[n] = Rejected(ROLE_REFUSED)

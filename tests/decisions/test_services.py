@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from server.audit.models import AuditEvent
 from server.decisions.models import DayDecision
@@ -20,6 +21,7 @@ from server.decisions.services import (
 from server.dosing.models import DosePlanChange
 from server.extensions import db
 from server.trials.models import Trial, TrialDay
+from tests.dbutil import using_postgres
 from tests.decisions.conftest import day_id, decision, give
 
 
@@ -225,3 +227,91 @@ def test_the_suggested_time_keeps_the_minimum_interval(trial, team, make_trial) 
 
     day1 = _day(late, 1)
     assert suggested_time(day1, dose_given(day1)) == "10:15"  # 24 h after 10:07, up to the quarter hour
+
+
+def _elsewhere(app, work) -> None:  # type: ignore[no-untyped-def]
+    """Another request's write, in its own session, committed while this test's session holds stale copies.
+
+    After it, this session's write must not go through. PostgreSQL: the row lock and a fresh read make the
+    revision check see the other write (a conflict). SQLite: this session's read snapshot predates the other
+    write, so SQLite refuses the write itself ("database is locked", which the app answers 503 and the user
+    retries into the conflict)."""
+    with app.app_context():
+        work()
+        db.session.commit()
+
+
+def test_a_decision_edited_meanwhile_elsewhere_is_a_conflict_even_if_this_session_holds_the_old_copy(  # type: ignore[no-untyped-def]
+        app, trial, team) -> None:
+    record_decision(day_id(trial, 1), decision(), author_id=team["surgeon"])
+    db.session.commit()
+    held = db.session.scalars(select(DayDecision)).one()  # this session now holds revision 1
+    assert held.revision == 1
+    _elsewhere(app, lambda: record_decision(day_id(trial, 1), decision(rationale="B's reasons", base_revision=1),
+                                            author_id=team["surgeon"]))
+    def save_late() -> None:
+        record_decision(day_id(trial, 1), decision(rationale="A's reasons", base_revision=1),
+                        author_id=team["surgeon"])
+        db.session.commit()
+
+    with pytest.raises(DecisionConflict if using_postgres() else OperationalError):
+        save_late()
+    db.session.rollback()
+    assert db.session.scalars(select(DayDecision)).one().rationale == "B's reasons"
+
+
+def test_a_plan_changed_elsewhere_is_a_conflict_for_the_dosing_service_too(app, trial, team) -> None:  # type: ignore[no-untyped-def]
+    from server.dosing.services import PlanConflict, set_plan
+
+    day2 = _day(trial, 2)  # this session holds day 2 at its current revision
+    base = day2.revision
+
+    def replan() -> None:
+        set_plan(day_id(trial, 2), {"dose_mcg": Decimal("100"), "planned_time": time(10, 0),
+                                    "override_reason": None, "base_revision": base}, author_id=team["surgeon"])
+
+    _elsewhere(app, replan)
+    def plan_late() -> None:
+        set_plan(day2.id, {"dose_mcg": Decimal("75"), "planned_time": time(9, 0), "override_reason": None,
+                           "base_revision": base}, author_id=team["surgeon"])
+        db.session.commit()
+
+    with pytest.raises(PlanConflict if using_postgres() else OperationalError):
+        plan_late()
+    if using_postgres():
+        db.session.commit()  # the refused version is kept, as the dosing views do
+    db.session.rollback()
+    assert (_day(trial, 2).planned_dose_mcg, _day(trial, 2).revision) == (Decimal("100"), base + 1)
+
+
+def test_editing_the_reasons_never_lifts_a_hold_on_tomorrow(trial, team) -> None:  # type: ignore[no-untyped-def]
+    from server.dosing.services import hold_dose
+
+    record_decision(day_id(trial, 1), decision(), author_id=team["surgeon"])
+    db.session.commit()
+    day2 = _day(trial, 2)
+    hold_dose(day2.id, {"action": "hold", "reason": "Fever 38.9", "base_revision": day2.revision},
+              author_id=team["surgeon"])
+    db.session.commit()
+    record_decision(day_id(trial, 1), decision(rationale="Typo fixed", base_revision=1), author_id=team["surgeon"])
+    db.session.commit()
+    assert (_day(trial, 2).dose_status, _day(trial, 2).dose_status_reason) == ("held", "Fever 38.9")
+    # Another dose for a held day is refused, with the hold named: resuming is the plan page's job.
+    with pytest.raises(DecisionError) as exc:
+        record_decision(day_id(trial, 1), decision(dose_mcg=Decimal("100"), base_revision=2),
+                        author_id=team["surgeon"])
+    assert "held (Fever 38.9)" in exc.value.errors["next_step"][0]
+    db.session.rollback()
+
+
+def test_ending_also_cancels_a_held_day(trial, team) -> None:  # type: ignore[no-untyped-def]
+    from server.dosing.services import hold_dose
+
+    day2 = _day(trial, 2)
+    hold_dose(day2.id, {"action": "hold", "reason": "Review", "base_revision": day2.revision},
+              author_id=team["surgeon"])
+    db.session.commit()
+    record_decision(day_id(trial, 1), decision(effect="good", next_step="end", dose_mcg=None),
+                    author_id=team["surgeon"])
+    db.session.commit()
+    assert [_day(trial, n).dose_status for n in (2, 3)] == ["cancelled", "cancelled"]

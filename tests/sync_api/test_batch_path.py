@@ -174,3 +174,27 @@ def test_the_fast_path_uses_as_many_statements_for_200_entries_as_for_10(  # typ
     assert many == few, (few, many)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Assessment)) == 213
+
+
+def test_entries_from_two_devices_still_apply_in_request_order(  # type: ignore[no-untyped-def]
+        app, client, signed_in, make_trial, mode) -> None:
+    """Two phones correct the same assessment in one push: the first in request order wins on both paths."""
+    pt = signed_in("pt")
+    trial_id = make_trial()
+    with app.app_context():
+        from server.assessments.services import record_assessment
+
+        target = record_assessment(loaded(form(trial_id)), author_id=pt, recorded_at=datetime.now(UTC),
+                                   entry_id=str(uuid.uuid4())).id
+        db.session.commit()
+
+    def fix(reason: str) -> dict[str, Any]:
+        return {**form(trial_id, grade="1"), "supersedes_id": str(target), "correction_reason": reason}
+
+    entries = [wire(pt, form(trial_id), device="phone-X"), wire(pt, fix("first, on phone Y"), device="phone-Y"),
+               wire(pt, fix("second, on phone X"), device="phone-X")]
+    response = client.post("/api/sync", json={"protocol_version": 1, "device_id": "phone-X", "entries": entries})
+    assert [r["status"] for r in response.get_json()["results"]] == ["applied", "applied", "conflict"]
+    with app.app_context():
+        kept = db.session.scalar(select(Assessment.correction_reason).where(Assessment.supersedes_id == target))
+    assert kept == "first, on phone Y"
