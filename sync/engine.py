@@ -213,7 +213,16 @@ def apply_push(
                     )
                     applied = [_apply_new(store, registry, e, d, received_at) for _, e, d in run]
             except BaseException as exc:
-                _aborted(run[0][1], run[0][0], exc)
+                # Which entry of the run failed is unknown here: name the run's range.
+                log.error(
+                    "sync batch aborted in a run of %d %s entries (indexes %d-%d, first %s): %s",
+                    len(run),
+                    run[0][1].kind,
+                    run[0][0],
+                    run[-1][0],
+                    run[0][1].id,
+                    type(exc).__name__,
+                )
                 raise
             for (index, entry, _), (result, row) in zip(run, applied, strict=True):
                 if row is not None:

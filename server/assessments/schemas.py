@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from ..web.forms import FormSchema
+from ..web.routing import MAX_ID
 from .instruments import (
     CELLS,
     INSTRUMENTS,
@@ -131,9 +132,15 @@ def _generated_fields() -> dict[str, fields.Field[Any]]:
     return out
 
 
-@lru_cache(maxsize=4096)  # keys repeat across forms; unknown keys (any string) are bounded by the size
 def _unknown_key_message(key: str) -> str | None:
     """A message for a field that looks like an instrument field but names no known item or side."""
+    # Real field names are short and repeat across forms: cache those. A long key (anything a client sends)
+    # is worked out each time, so the cache never holds more than 4096 short strings.
+    return _key_message(key) if len(key) <= 64 else _key_message.__wrapped__(key)
+
+
+@lru_cache(maxsize=4096)
+def _key_message(key: str) -> str | None:
     parts = key.split(".")
     instrument = INSTRUMENTS.get(parts[0])
     if instrument is None or key in CELLS or (len(parts) > 2 and parts[-1] in ("not_tested", "not_tested_reason")
@@ -202,7 +209,8 @@ def _items_in(data: Mapping[str, Any]) -> list[_ItemFields]:
 
 
 class _AssessmentSchemaBase(FormSchema):
-    trial_id = fields.Integer(required=True, strict=False, error_messages={
+    trial_id = fields.Integer(required=True, strict=False, validate=validate.Range(
+        1, MAX_ID, error="Unknown trial: open the form from the trial's page."), error_messages={
         "required": "Unknown trial: open the form from the trial's page.", "null": "Unknown trial.",
         "invalid": "Unknown trial: open the form from the trial's page."})
     day_number = fields.Integer(required=True, strict=False, validate=validate.Range(
@@ -210,8 +218,9 @@ class _AssessmentSchemaBase(FormSchema):
         "required": "Unknown trial day.", "null": "Unknown trial day.", "invalid": "Unknown trial day."})
     phase = fields.String(required=True, validate=validate.OneOf(list(PHASES), error="Choose baseline or post-dose."),
                           error_messages={"required": "Choose baseline or post-dose."})
-    supersedes_id = fields.Integer(load_default=None, strict=False,
-                                   error_messages={"invalid": "Unknown assessment to correct."})
+    supersedes_id = fields.Integer(load_default=None, strict=False, validate=validate.Range(
+        1, MAX_ID, error="Unknown assessment to correct."),
+        error_messages={"invalid": "Unknown assessment to correct."})
     correction_reason = fields.String(load_default=None, validate=validate.Length(
         max=500, error="Keep the reason under 500 characters."))
     notes = fields.String(load_default=None, validate=validate.Length(

@@ -12,6 +12,8 @@ from ..web.forms import FormSchema, max_length, required_messages
 from ..web.routing import MAX_ID
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES
 
+DOSE_STEPS = ("escalate", "repeat", "de_escalate")
+
 
 def _base_revision() -> fields.Integer:
     """0 for a new record, else the revision the form was opened at."""
@@ -47,8 +49,11 @@ class DecisionSchema(FormSchema, DoseChoiceMixin):
         data["parents_present"] = data.get("parents_present") == "yes"
         if not data["team_present"]:
             raise ValidationError({"team_present": ["Tick who took part in the decision."]})
-        if data.get("dose_mcg") is None and data.get("other_dose_mcg") is None:
+        if data["next_step"] not in DOSE_STEPS or (data.get("dose_mcg") is None
+                                                   and data.get("other_dose_mcg") is None):
+            # Only escalate, repeat and de-escalate name a dose: ignore the dose fields for the other steps.
             data.pop("other_dose_mcg", None)
+            data["dose_mcg"] = None
             return data
         return self.resolve(data)
 

@@ -25,8 +25,8 @@ from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES, DayDecision
+from .schemas import DOSE_STEPS
 
-DOSE_STEPS = ("escalate", "repeat", "de_escalate")
 CLOSING_STEPS = ("end", "stop")
 
 

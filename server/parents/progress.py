@@ -102,9 +102,17 @@ def _dose_sentence(name: str, day: TrialDay, dose: DoseAdministration | None, pr
     return f"A test dose of {_mcg(day.planned_dose_mcg)} is planned{when}."
 
 
+def _timing_checked(view: DayView) -> bool:
+    """The post-dose check was made after a recorded dose, in the reassessment window: only then is "after
+    the dose" what the page can tell a family (anything flagged is for the team to look at first)."""
+    return view.timing is not None and not view.timing.flagged
+
+
 def _stiffness(view: DayView | None, scale_top: Decimal) -> Stiffness | None:
     tone = view.result.tone if view else None
-    if tone is None or tone.baseline_mean is None or tone.post_mean is None:
+    if view is None or tone is None or tone.baseline_mean is None or tone.post_mean is None:
+        return None
+    if not _timing_checked(view):
         return None
     if tone.meets:
         summary = "The legs were looser after the dose: a clear change, the size the team looks for."
@@ -125,6 +133,8 @@ def _stiffness_note(view: DayView | None, day: TrialDay, today: date) -> str | N
             return "The physiotherapist checked the stiffness in the legs before the dose; the check after it is "\
                    "still to come."
         return "The physiotherapist checked the stiffness in the legs before the dose only."
+    if not _timing_checked(view):
+        return "The physiotherapist checked the stiffness in the legs; the team is looking at these checks."
     return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, make_response, request
+from flask import Flask, Response, make_response, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +18,13 @@ def _loggable_path() -> str:
     return "/p/[token]" if request.path.startswith("/p/") else request.path
 
 
+def _page(code: int, title: str, message: str) -> Response:
+    """The error page: the parents' own under /p/ (no staff scripts, no service worker, no cookie)."""
+    if request.path.startswith("/p/"):
+        return render("parents/error.html", code=code, status=code)
+    return render("errors/error.html", code=code, title=title, message=message, status=code)
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -28,7 +35,7 @@ def register_error_handlers(app: Flask) -> None:
         code = err.code or 500
         if _wants_json():
             return {"error": err.name, "message": err.description}, code
-        return render("errors/error.html", code=code, title=err.name, message=err.description, status=code)
+        return _page(code, err.name, err.description or "")
 
     @app.errorhandler(OperationalError)
     def database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
@@ -41,7 +48,7 @@ def register_error_handlers(app: Flask) -> None:
         log.warning("database busy on %s %s", request.method, _loggable_path())
         message = "The server is busy. Nothing was saved; it will be tried again in a moment."
         body = ({"error": "Service Unavailable", "message": message} if _wants_json() else
-                render("errors/error.html", code=503, title="Busy", message=message, status=503))
+                _page(503, "Busy", message))
         response = make_response(body, 503)
         response.headers["Retry-After"] = "2"
         return response
@@ -55,4 +62,4 @@ def register_error_handlers(app: Flask) -> None:
         message = "Something went wrong on the server. Nothing was saved; please try again."
         if _wants_json():
             return {"error": "Internal Server Error", "message": message}, 500
-        return render("errors/error.html", code=500, title="Server error", message=message, status=500)
+        return _page(500, "Server error", message)

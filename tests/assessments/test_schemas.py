@@ -150,3 +150,15 @@ def test_plan_schema() -> None:
     assert errors == {"items": ["Unknown item(s): mas.nose."]}
     _, errors = load_form(PlanSchema(), MultiDict([]))
     assert errors == {"items": ["Choose at least one muscle group, joint or test."]}
+
+
+def test_long_unknown_keys_are_answered_but_never_cached() -> None:
+    """The message cache holds short field names only: a client cannot fill a worker's memory with huge keys."""
+    from server.assessments.schemas import _key_message, _unknown_key_message
+
+    before = _key_message.cache_info().currsize
+    huge = "mas." + "x" * 100_000 + ".left"
+    assert _unknown_key_message(huge) is not None  # still told it is unknown
+    assert _key_message.cache_info().currsize == before
+    _unknown_key_message("mas.big_toe.left")
+    assert _key_message.cache_info().currsize <= before + 1

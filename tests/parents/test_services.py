@@ -201,3 +201,23 @@ def test_the_outcome_is_told_in_plain_words(ctx, child, outcome, words) -> None:
     db.session.commit()
     p = progress(trial, local_today())
     assert p.status == "Finished" and words in (p.outcome or "")
+
+
+@pytest.mark.parametrize("case", ["no dose recorded", "outside the window"])
+def test_no_before_and_after_is_told_unless_the_check_followed_a_recorded_dose(ctx, child, staff, case) -> None:  # type: ignore[no-untyped-def]
+    """A 'post-dose' check with no dose on record, or made too early, is for the team to look at first: the
+    family is not told the legs were looser 'after the dose'."""
+    from datetime import UTC, datetime, time
+
+    from tests.parents.conftest import assess, give
+
+    c = child("Cai", bare=True)
+    day = local_today()
+    if case == "outside the window":
+        give(c.trial_id, 1, staff, "50", time(9, 0))
+    assess(c.trial_id, 1, "baseline", "3", staff["pt"], datetime.combine(day, time(7, 0), tzinfo=UTC))
+    assess(c.trial_id, 1, "post_dose", "1", staff["pt"], datetime.combine(day, time(9, 30), tzinfo=UTC))
+    [shown] = progress(db.session.get(Trial, c.trial_id), local_today()).days
+    assert shown.stiffness is None
+    assert shown.stiffness_note == ("The physiotherapist checked the stiffness in the legs; the team is looking at "
+                                    "these checks.")

@@ -287,3 +287,24 @@ def test_a_server_error_on_a_parent_page_never_logs_the_token(app, client, monke
     assert response.status_code == 500
     assert "unhandled error on GET /p/[token]" in caplog.text
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize(("method", "path", "code"), [
+    ("GET", "/p/", 404),  # a link cut short in a text message
+    ("POST", "/p/" + "A" * 43, 405),
+    ("GET", "/p/" + "A" * 43, 500),  # a server fault (the lookup is made to fail below)
+])
+def test_errors_under_p_are_the_parents_own_pages(client, monkeypatch, method, path, code) -> None:  # type: ignore[no-untyped-def]
+    import server.parents.views as views
+
+    def broken(token: str) -> None:
+        raise RuntimeError("database went away")
+
+    if code == 500:
+        monkeypatch.setattr(views, "open_link", broken)
+    response = client.open(path, method=method)
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert 'class="parent"' in html and "<script" not in html and "sw.js" not in html
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "no-referrer"

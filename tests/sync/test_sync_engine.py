@@ -867,8 +867,8 @@ def test_batch_abort_is_logged_without_the_payload(
     first = note_entry({"text": secret})
     with pytest.raises(Boom):
         push_with(store, batched, make_entry("tally", {}), first, note_entry({"text": secret, "boom": True}))
-    # The engine cannot tell which entry of a run crashed: it names the run (by its first entry).
-    assert f"aborted at entry {first.id} (index 1, kind notes.add): Boom" in caplog.text
+    # The engine cannot tell which entry of a run crashed: it names the run's range and first entry.
+    assert f"aborted in a run of 2 notes.add entries (indexes 1-2, first {first.id}): Boom" in caplog.text
     assert secret not in caplog.text
     assert "database went away" not in caplog.text
 

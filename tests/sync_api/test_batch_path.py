@@ -198,3 +198,18 @@ def test_entries_from_two_devices_still_apply_in_request_order(  # type: ignore[
     with app.app_context():
         kept = db.session.scalar(select(Assessment.correction_reason).where(Assessment.supersedes_id == target))
     assert kept == "first, on phone Y"
+
+
+@pytest.mark.parametrize("bad", [{"trial_id": str(2**40)},
+                                 {"supersedes_id": str(2**40), "correction_reason": "Wrong side"}])
+def test_an_id_beyond_the_integer_range_is_one_rejected_entry_not_a_failed_batch(  # type: ignore[no-untyped-def]
+        app, client, signed_in, make_trial, mode, bad) -> None:
+    """PostgreSQL refuses such a number outright: the schema must, so the rest of the phone's outbox goes."""
+    pt = signed_in("pt")
+    trial_id = make_trial()
+    entries = [wire(pt, form(trial_id)), wire(pt, {**form(trial_id), **bad})]
+    response = client.post("/api/sync", json={"protocol_version": 1, "device_id": "p", "entries": entries})
+    assert response.status_code == 200
+    assert [r["status"] for r in response.get_json()["results"]] == ["applied", "rejected"]
+    field = next(iter(bad))
+    assert field in response.get_json()["results"][1]["errors"]
