@@ -21,10 +21,9 @@ from ..web.clock import local_today
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from . import bp
-from .schemas import DecisionSchema, OutcomeSchema
+from .schemas import DOSE_STEPS, DecisionSchema, OutcomeSchema
 from .services import (
     CHOICES,
-    DOSE_STEPS,
     DecisionConflict,
     DecisionError,
     decision_for,
