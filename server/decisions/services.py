@@ -100,6 +100,42 @@ def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
     return [d for d in trial.days if d.day_number > after and d.id not in given and d.dose_status != "cancelled"]
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """What the team still has to record for an open trial: day decisions, then the outcome."""
+
+    decision_days: list[TrialDay]  # days whose dose was given (or cancelled) with no decision yet, up to a
+    # decision to end or stop
+    outcome: bool  # every day is done or decided to end, and the outcome is not recorded
+
+
+def waiting_for(trials: list[Trial]) -> dict[int, Waiting]:
+    """For each open trial with something to record, what (two queries, however many trials)."""
+    days = [d for t in trials if t.is_open for d in t.days]
+    if not days:
+        return {}
+    ids = [d.id for d in days]
+    given = set(db.session.scalars(select(DoseAdministration.trial_day_id)
+                                   .where(DoseAdministration.trial_day_id.in_(ids))))
+    decided = {row.trial_day_id: row for row in db.session.scalars(
+        select(DayDecision).where(DayDecision.trial_day_id.in_(ids)))}
+    out: dict[int, Waiting] = {}
+    for trial in trials:
+        if not trial.is_open:
+            continue
+        end = next((d.day_number for d in trial.days
+                    if d.id in decided and decided[d.id].next_step in CLOSING_STEPS), None)
+        ended = end is not None
+        # After a decision to end or stop, the later (cancelled) days need no decision of their own.
+        due = [d for d in trial.days if d.id not in decided and (end is None or d.day_number < end)
+               and (d.id in given or d.dose_status == "cancelled")]  # a held dose may still be given
+        last = trial.days[-1] if trial.days else None
+        outcome = bool(given) and not due and (ended or (last is not None and last.id in decided))
+        if due or outcome:
+            out[trial.id] = Waiting(due, outcome)
+    return out
+
+
 # --- writing -----------------------------------------------------------------------------------------------------
 
 def _check_revision(current: int | None, base: int, what: str) -> None:

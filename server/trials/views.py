@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from ..auth.decorators import roles_required
 from ..auth.session import current_user
+from ..decisions.services import waiting_for
 from ..extensions import db
 from ..protocol import current_protocol
 from ..web.clock import local_today
@@ -30,8 +31,9 @@ def today():  # type: ignore[no-untyped-def]
 def index():  # type: ignore[no-untyped-def]
     status = request.args.get("status")
     statuses = (status,) if status in TRIAL_STATUSES else None
-    trials = db.session.scalars(trials_query(statuses=statuses)).all()
+    trials = list(db.session.scalars(trials_query(statuses=statuses)).all())
     return render("trials/index.html", "trials/_trial_list.html", trials=trials, chosen_status=status,
+                  waiting=waiting_for(trials),
                   statuses=TRIAL_STATUSES, day=local_today())
 
 

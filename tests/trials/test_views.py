@@ -33,3 +33,41 @@ def test_an_unknown_status_lists_everything(client, signed_in, make_trial) -> No
     response = client.get("/trials?status=bogus")
     assert response.status_code == 200
     assert f'href="/trials/{trial_id}"' in response.get_data(as_text=True)
+
+
+def test_the_list_shows_the_decisions_and_outcome_still_to_record(  # type: ignore[no-untyped-def]
+        app, client, signed_in, make_user, make_trial) -> None:
+
+    from server.decisions.services import record_decision
+    from tests.decisions.conftest import day_id, decision, give
+
+    surgeon = signed_in("surgeon")
+    nurse = make_user("nurse")
+    trial_id, untouched = make_trial(), make_trial()
+
+    def listed() -> str:
+        response = client.get("/trials")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "decision due" not in listed() and "Outcome due" not in listed()
+    with app.app_context():
+        give(trial_id, 1, nurse=nurse, surgeon=surgeon)
+        first = day_id(trial_id, 1)
+    html = listed()
+    assert f'href="/days/{first}/decision">Day 1 decision due' in html
+    assert html.count("decision due") == 1  # nothing for the trial with no dose yet
+    with app.app_context():
+        record_decision(first, decision(effect="good", next_step="end", dose_mcg=None), author_id=surgeon)
+        db.session.commit()
+    html = listed()
+    assert "decision due" not in html
+    assert f'href="/trials/{trial_id}/outcome">Outcome due' in html
+    with app.app_context():
+        from server.decisions.services import record_outcome
+
+        record_outcome(trial_id, {"outcome": "candidate", "outcome_reason": "Clear response.",
+                                  "base_revision": db.session.get(Trial, trial_id).revision}, author_id=surgeon)
+        db.session.commit()
+    assert "Outcome due" not in listed()
+    assert f"/trials/{untouched}/outcome" not in listed()  # no dose yet: nothing to record
