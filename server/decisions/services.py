@@ -11,14 +11,14 @@ Like every service these flush and never commit: the caller owns the transaction
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from ..dosing.models import DoseAdministration
-from ..dosing.services import DosingError, PlanConflict, hold_dose, set_plan
+from ..dosing.services import DosingError, PlanConflict, hold_dose, resume_dose, set_plan
 from ..extensions import db
 from ..protocol import current_protocol, format_mcg
 from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
@@ -109,8 +109,9 @@ class Waiting:
     outcome: bool  # every day is done or decided to end, and the outcome is not recorded
 
 
-def waiting_for(trials: list[Trial]) -> dict[int, Waiting]:
-    """For each open trial with something to record, what (two queries, however many trials)."""
+def waiting_for(trials: list[Trial], today: date) -> dict[int, Waiting]:
+    """For each open trial with something to record, what (two queries, however many trials). A cancelled
+    day is due once its date has come."""
     days = [d for t in trials if t.is_open for d in t.days]
     if not days:
         return {}
@@ -128,9 +129,10 @@ def waiting_for(trials: list[Trial]) -> dict[int, Waiting]:
         ended = end is not None
         # After a decision to end or stop, the later (cancelled) days need no decision of their own.
         due = [d for d in trial.days if d.id not in decided and (end is None or d.day_number < end)
-               and (d.id in given or d.dose_status == "cancelled")]  # a held dose may still be given
+               and (d.id in given or (d.dose_status == "cancelled" and d.date <= today))]  # held: may be given
         last = trial.days[-1] if trial.days else None
-        outcome = bool(given) and not due and (ended or (last is not None and last.id in decided))
+        dosed = any(d.id in given for d in trial.days)
+        outcome = dosed and not due and (ended or (last is not None and last.id in decided))
         if due or outcome:
             out[trial.id] = Waiting(due, outcome)
     return out
@@ -180,7 +182,7 @@ def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, 
             return
     elif existing is not None and existing.next_step == step and existing.next_dose_mcg == dose:
         return  # the decision's step and dose are unchanged: the hold stays as it is
-    elif not (existing is not None and existing.next_step in CLOSING_STEPS and tomorrow.dose_status == "cancelled"):
+    else:
         word = "held" if tomorrow.dose_status == "held" else "cancelled"
         raise DecisionError({"next_step": [
             f"Day {tomorrow.day_number}'s dose is {word} ({tomorrow.dose_status_reason}). Resume it on its plan "
@@ -191,8 +193,31 @@ def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, 
                                "base_revision": tomorrow.revision}, author_id=author_id)
     except DosingError as exc:
         raise DecisionError(exc.errors) from exc
-    except PlanConflict as exc:  # the day row is locked and fresh, so only if that changes
-        raise DecisionConflict(exc.message) from exc
+    except PlanConflict as exc:
+        raise DecisionConflict(f"Day {tomorrow.day_number}'s plan was changed by someone else meanwhile. Nothing "
+                               "was saved: reload the page, check that plan, then save the decision again.") from exc
+
+
+def _closing_reason(day_number: int, step: str) -> str:
+    """The reason a decision to end or stop writes on the later days it cancels (and so can recognise)."""
+    return f"Team decision on day {day_number}: " + ("no more test doses." if step == "end" else
+                                                      "trial stopped early.")
+
+
+def _undo_closing(trial: Trial, day: TrialDay, existing: DayDecision, author_id: int) -> None:
+    """The team no longer ends (or stops) on this day: resume the later days this decision cancelled, and only
+    those (a cancellation someone else made, for another reason, stays)."""
+    reason = _closing_reason(day.day_number, existing.next_step)
+    for later in trial.days:
+        if later.day_number > day.day_number and later.dose_status == "cancelled" \
+                and later.dose_status_reason == reason and dose_given(later) is None:
+            try:
+                resume_dose(later.id, {"reason": f"Team decision on day {day.day_number} revised.",
+                                       "base_revision": later.revision}, author_id=author_id)
+            except DosingError as exc:
+                raise DecisionError(exc.errors) from exc
+            except PlanConflict as exc:
+                raise DecisionConflict(exc.message) from exc
 
 
 def _cancel_later(trial: Trial, after: int, reason: str, author_id: int) -> list[TrialDay]:
@@ -218,10 +243,16 @@ def _locked_day(day_id: int) -> TrialDay | None:
 def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> DayDecision:
     """Record (or revise) a trial day's decision. `data`: effect, next_step, dose_mcg, planned_time,
     override_reason, rationale, team_present, parents_present, parents_view, base_revision (0 when new)."""
+    trial_id = db.session.scalar(select(TrialDay.trial_id).where(TrialDay.id == day_id))
+    if trial_id is None:
+        raise DecisionError({"_form": ["No such trial day."]})
+    # The trial first (FOR KEY SHARE: the outcome's FOR UPDATE waits for this decision, a dose record does not),
+    # then the day: the same order as the outcome path, so no deadlock, and the outcome sees this decision.
+    trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).with_for_update(read=True, key_share=True)
+                               .execution_options(populate_existing=True)).one()
     day = _locked_day(day_id)
     if day is None:
         raise DecisionError({"_form": ["No such trial day."]})
-    trial = day.trial
     if not trial.is_open:
         raise DecisionError({"_form": [f"This trial is {TRIAL_STATUSES[trial.status].lower()}: its day decisions "
                                        "can no longer change."]})
@@ -246,12 +277,12 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
                 errors["planned_time"] = ["Enter the time of tomorrow's dose."]
     if errors:
         raise DecisionError(errors)
+    if existing is not None and existing.next_step in CLOSING_STEPS and step != existing.next_step:
+        _undo_closing(trial, day, existing, author_id)
     if step in DOSE_STEPS and tomorrow is not None and dose is not None:
         _plan_tomorrow(tomorrow, existing, step, dose, data, author_id)
     elif step in CLOSING_STEPS:
-        reason = (f"Team decision on day {day.day_number}: "
-                  + ("no more test doses." if step == "end" else "trial stopped early."))
-        _cancel_later(trial, day.day_number, reason, author_id)
+        _cancel_later(trial, day.day_number, _closing_reason(day.day_number, step), author_id)
     fields = {"effect": data["effect"], "next_step": step, "next_dose_mcg": dose,
               "rationale": data["rationale"], "team_present": list(data["team_present"]),
               "parents_present": bool(data["parents_present"]), "parents_view": data.get("parents_view")}

@@ -21,7 +21,7 @@ from ..trials.models import TrialDay
 from ..web.types import UTCDateTime, utcnow
 
 ROUTES = {"catheter": "Intrathecal catheter", "lumbar_puncture": "Lumbar puncture"}
-PLAN_ACTIONS = {"plan": "Planned", "hold": "Held", "cancel": "Cancelled"}
+PLAN_ACTIONS = {"plan": "Planned", "hold": "Held", "cancel": "Cancelled", "resume": "Resumed"}
 DAY_STATUSES = {"planned": "Planned", "held": "Held", "cancelled": "Cancelled"}
 
 
@@ -53,7 +53,7 @@ class DoseAdministration(Audited, db.Model):  # type: ignore[name-defined]
 
 
 class DosePlanChange(Audited, db.Model):  # type: ignore[name-defined]
-    """One change to a day's plan (set, hold, cancel), or a refused edit kept as a conflict copy."""
+    """One change to a day's plan (set, hold, cancel, resume), or a refused edit kept as a conflict copy."""
 
     __tablename__ = "dose_plan_changes"
 

@@ -209,6 +209,22 @@ def hold_dose(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
     return _conflict_or_apply(day, change, apply)
 
 
+def resume_dose(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
+    """Undo a hold or cancellation, keeping the day's planned dose and time. `data`: reason, base_revision."""
+    day = _open_day(day_id, lock=True)
+    _check_plan_editable(day)
+    if day.dose_status == "planned":
+        raise DosingError({"_form": [f"The day-{day.day_number} dose is not held or cancelled."]})
+    change = DosePlanChange(trial_day_id=day.id, action="resume", base_revision=data["base_revision"],
+                            planned_dose_mcg=day.planned_dose_mcg, planned_at=day.planned_at,
+                            reason=data["reason"], author_id=author_id)
+
+    def apply() -> None:
+        day.dose_status, day.dose_status_reason = "planned", None
+
+    return _conflict_or_apply(day, change, apply)
+
+
 def record_dose(day_id: int, data: dict[str, Any], *, recorded_by_id: int,
                 now: datetime | None = None) -> DoseAdministration:
     """Record the bolus given on a trial day. `data`: given_time, dose_mcg, override_reason, route, given_by_id,

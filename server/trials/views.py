@@ -33,7 +33,7 @@ def index():  # type: ignore[no-untyped-def]
     statuses = (status,) if status in TRIAL_STATUSES else None
     trials = list(db.session.scalars(trials_query(statuses=statuses)).all())
     return render("trials/index.html", "trials/_trial_list.html", trials=trials, chosen_status=status,
-                  waiting=waiting_for(trials),
+                  waiting=waiting_for(trials, local_today()),
                   statuses=TRIAL_STATUSES, day=local_today())
 
 

@@ -315,3 +315,63 @@ def test_ending_also_cancels_a_held_day(trial, team) -> None:  # type: ignore[no
                     author_id=team["surgeon"])
     db.session.commit()
     assert [_day(trial, n).dose_status for n in (2, 3)] == ["cancelled", "cancelled"]
+
+
+def test_changing_an_end_back_to_a_dose_resumes_every_day_that_end_cancelled(trial, team) -> None:  # type: ignore[no-untyped-def]
+    record_decision(day_id(trial, 1), decision(effect="good", next_step="end", dose_mcg=None),
+                    author_id=team["surgeon"])
+    db.session.commit()
+    record_decision(day_id(trial, 1), decision(base_revision=1), author_id=team["surgeon"])
+    db.session.commit()
+    assert [(_day(trial, n).dose_status, _day(trial, n).dose_status_reason) for n in (2, 3)] == [
+        ("planned", None), ("planned", None)]
+    assert _day(trial, 2).planned_dose_mcg == Decimal("75")
+    actions = [c.action for c in db.session.scalars(select(DosePlanChange).where(
+        DosePlanChange.trial_day_id == day_id(trial, 3)).order_by(DosePlanChange.id))]
+    assert actions == ["cancel", "resume"]  # the history says what happened
+
+
+def test_changing_the_mind_never_undoes_someone_elses_cancellation(trial, team) -> None:  # type: ignore[no-untyped-def]
+    from server.dosing.services import hold_dose
+
+    day2 = _day(trial, 2)
+    hold_dose(day2.id, {"action": "cancel", "reason": "Theatre list", "base_revision": day2.revision},
+              author_id=team["surgeon"])
+    db.session.commit()
+    record_decision(day_id(trial, 1), decision(effect="good", next_step="end", dose_mcg=None),
+                    author_id=team["surgeon"])
+    db.session.commit()
+    with pytest.raises(DecisionError) as exc:
+        record_decision(day_id(trial, 1), decision(base_revision=1), author_id=team["surgeon"])
+    assert "cancelled (Theatre list)" in exc.value.errors["next_step"][0]
+    db.session.rollback()
+    assert (_day(trial, 2).dose_status, _day(trial, 2).dose_status_reason) == ("cancelled", "Theatre list")
+    assert _day(trial, 3).dose_status == "cancelled"  # nothing of the refused change was kept
+
+
+def test_waiting_for_counts_each_trials_own_doses_and_only_cancelled_days_that_have_come(  # type: ignore[no-untyped-def]
+        trial, team, make_trial) -> None:
+    from datetime import timedelta
+
+    from server.decisions.services import waiting_for
+    from server.dosing.services import hold_dose
+    from server.web.clock import local_today
+
+    db.session.rollback()
+    other = make_trial()  # no dose at all: day 1 held, then "end"
+    day1 = _day(other, 1)
+    hold_dose(day1.id, {"action": "hold", "reason": "Unwell", "base_revision": day1.revision},
+              author_id=team["surgeon"])
+    db.session.commit()
+    record_decision(day1.id, decision(effect="not_judged", next_step="end", dose_mcg=None),
+                    author_id=team["surgeon"])
+    day3 = _day(trial, 3)  # the dosed trial's day 3 cancelled ahead of time
+    hold_dose(day3.id, {"action": "cancel", "reason": "Theatre slot", "base_revision": day3.revision},
+              author_id=team["surgeon"])
+    db.session.commit()
+    trials = [db.session.get(Trial, trial), db.session.get(Trial, other)]
+    waiting = waiting_for(trials, local_today())
+    assert [d.day_number for d in waiting[trial].decision_days] == [1]  # day 3 is not due before its date
+    assert other not in waiting  # no dose in that trial: no outcome to record, whatever the other trial had
+    later = waiting_for(trials, local_today() + timedelta(days=2))
+    assert [d.day_number for d in later[trial].decision_days] == [1, 3]
