@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .decisions import bp as decisions_bp
     from .dosing import bp as dosing_bp
+    from .goals import bp as goals_bp
     from .parents import bp as parents_bp
     from .pwa import bp as pwa_bp
     from .sync_api import bp as sync_api_bp
@@ -39,8 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .web.routing import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
-    for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, parents_bp, admin_bp, pwa_bp,
-               sync_api_bp):
+    for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, goals_bp, parents_bp,
+               admin_bp, pwa_bp, sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app

@@ -5,6 +5,7 @@ from .audit.models import AuditEvent
 from .auth.models import LoginAttempt, User
 from .decisions.models import DayDecision
 from .dosing.models import DoseAdministration, DosePlanChange, Observation
+from .goals.models import Goal, GoalRating
 from .parents.models import ParentLink
 from .sync_api.models import SyncConflict, SyncLedger
 from .trials.models import Patient, Trial, TrialDay
@@ -14,6 +15,8 @@ __all__ = [
     "DayDecision",
     "DoseAdministration",
     "DosePlanChange",
+    "Goal",
+    "GoalRating",
     "LoginAttempt",
     "Observation",
     "ParentLink",

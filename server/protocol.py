@@ -61,6 +61,9 @@ class Protocol:
     # PT tone criterion (brief 3.1, 4.1, 4.2): numeric MAS mapping for means, and the responder threshold
     mas_mapping: str = "ashworth_0_4"  # a key of server.assessments.instruments.MAS_MAPPINGS
     tone_response_threshold: Decimal = Decimal("1.0")  # mean lower-limb reduction, same-day baseline vs post-dose
+    # Goal Attainment Scaling (brief 6): at most this many goals per trial; rho in the aggregate T-score formula
+    gas_max_goals: int = 5
+    gas_rho: Decimal = Decimal("0.3")
     # Nursing observations after the bolus (brief 5.4)
     monitoring: tuple[MonitoringPhase, ...] = DEFAULT_MONITORING
     # An observation taken up to this early still counts for its slot; later than this after it, it is overdue.
@@ -79,6 +82,9 @@ class Protocol:
                                   "units reassess at ~3-4 h [S9]",
         "mas_mapping": "Brief 3.1/4.2 DEFAULT: raw grade stored, averages via a configurable mapping shown beside "
                        "every mean; original 0-4 Ashworth scale [S17] with 1+ = 1.5 (UNVERIFIED); 0-5 coding [S33]",
+        "gas_rho": "Brief 6: GAS aggregate T = 50 + 10*sum(w*x)/sqrt((1-rho)*sum(w^2) + rho*(sum w)^2), "
+                   "rho = 0.3 [S48][S49]",
+        "gas_max_goals": "App DEFAULT (not in the brief): a handful of individual goals agreed with the family",
         "tone_response_threshold": "Brief 4.1/4.2 DEFAULT: responder = mean lower-limb Ashworth reduction "
                                    ">= 1.0 [S17]",
         "monitoring": "Brief 5.4 DEFAULT (UNVERIFIED: no public paediatric source for q15 min after an IT "

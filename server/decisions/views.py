@@ -15,6 +15,7 @@ from ..assessments.services import doses_for
 from ..auth.decorators import roles_required
 from ..auth.session import current_user
 from ..extensions import db
+from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..web.clock import local_today
@@ -64,7 +65,7 @@ def _me() -> int:
 def trial(trial_id: int) -> Any:
     """Every day's dose, tone result and decision, and the candidacy outcome: the team's page."""
     t = _trial(trial_id)
-    return render("decisions/trial.html", trial=t, doses=doses_for(t), results=_results_by_day(t),
+    return render("decisions/trial.html", trial=t, doses=doses_for(t), results=_results_by_day(t), gas=t_scores(t),
                   decisions=decisions_for(t), choices=CHOICES, statuses=TRIAL_STATUSES, today=local_today(),
                   fmt=fmt, signed=signed, threshold=current_protocol().tone_response_threshold)
 
@@ -77,6 +78,7 @@ def _day_page(day: TrialDay, values: Any = None, errors: dict[str, list[str]] | 
     if values is None:
         values = _decision_values(day, decision, given)
     return render("decisions/day.html", "decisions/_day_body.html", day=day, trial=day.trial, decision=decision,
+                  gas=t_scores(day.trial),
                   given=given, tomorrow=tomorrow, result=_results_by_day(day.trial).get(day.id),
                   pending=pending_later_days(day.trial, day.day_number), values=values, errors=errors or {},
                   conflict=conflict, choices=CHOICES, dose_steps=DOSE_STEPS, protocol=current_protocol(),
@@ -134,6 +136,7 @@ def _outcome_page(t: Trial, values: Any = None, errors: dict[str, list[str]] | N
     if values is None:
         values = {"outcome": t.outcome or "", "outcome_reason": t.outcome_reason or "", "base_revision": t.revision}
     return render("decisions/outcome.html", "decisions/_outcome_body.html", trial=t, doses=doses_for(t),
+                  gas=t_scores(t),
                   results=_results_by_day(t), decisions=decisions_for(t), pending=pending_later_days(t, 0),
                   values=values, errors=errors or {}, conflict=conflict, choices=CHOICES, statuses=TRIAL_STATUSES,
                   fmt=fmt, signed=signed, threshold=current_protocol().tone_response_threshold,
