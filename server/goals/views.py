@@ -13,7 +13,7 @@ from ..extensions import db
 from ..trials.models import Trial, TrialDay
 from ..web.clock import local_today
 from ..web.forms import load_form
-from ..web.htmx import redirect_to, render
+from ..web.htmx import redirect_to, render, wants_fragment
 from . import bp
 from .models import WEIGHTS
 from .schemas import DESCRIPTION_MAX, ROWS, GoalsSchema, ratings_schema
@@ -89,4 +89,6 @@ def rate(day_id: int) -> ResponseBase:
     except GoalError as exc:
         db.session.rollback()
         return _page(trial, rating_day=day.id, rating_values=request.form, rating_errors=exc.errors, status=422)
+    if wants_fragment():  # htmx: the page body again, in place (a redirect to this page and #day-N would not reload)
+        return _page(trial)
     return redirect_to(url_for("goals.page", trial_id=trial.id, _anchor=f"day-{day.day_number}"))
