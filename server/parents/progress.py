@@ -1,8 +1,8 @@
 """What a parent's page says: one child's trial in plain words, read from the other features' records.
 
 Only the child's first name and roles ("the team", "the physiotherapist") are used: never a last name, a
-hospital number, a date of birth, a bed or a staff member's name. Free text typed by staff (reasons, notes)
-is never shown either, since it may hold any of those.
+hospital number, a date of birth, a bed or a staff member's name. Free text typed by staff (reasons, notes,
+the wording of the goals) is never shown either, since it may hold any of those: goals are told as counts.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..decisions.models import DayDecision
 from ..decisions.services import decisions_for
 from ..dosing.models import DoseAdministration
 from ..dosing.schedule import local_label
+from ..goals.services import goals_for, ratings_for
 from ..protocol import format_mcg
 from ..trials.models import Trial, TrialDay
 from ..web.clock import hospital_tz
@@ -54,10 +55,11 @@ class DayStory:
     stiffness: Stiffness | None
     stiffness_note: str | None  # when there is no before/after pair to show
     plan: str | None
+    goals: str | None = None  # how the goals agreed with the family were rated that day, as counts
 
     @property
     def has_news(self) -> bool:
-        return self.dose_given or self.stiffness is not None or self.plan is not None
+        return self.dose_given or self.stiffness is not None or self.plan is not None or self.goals is not None
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,17 @@ def _plan_sentence(name: str, day: TrialDay, decision: DayDecision | None, today
     return None
 
 
+def _goals_sentence(scores: list[int], is_today: bool) -> str | None:
+    """E.g. "The goals you agreed with the team, rated today: 1 better than expected, 1 as expected." """
+    if not scores:
+        return None
+    parts = [f"{n} {words}" for n, words in (
+        (sum(1 for x in scores if x > 0), "better than expected"), (sum(1 for x in scores if x == 0), "as expected"),
+        (sum(1 for x in scores if x < 0), "less than expected")) if n]
+    when = "today" if is_today else "on this day"
+    return f"The goals you agreed with the team, rated {when}: {', '.join(parts)}."
+
+
 def _outcome_sentence(name: str, outcome: str | None) -> str | None:
     if outcome == "candidate":
         return (f"The trial is finished. The team thinks a baclofen pump could help {name}, and will talk with you "
@@ -190,6 +203,8 @@ def progress(trial: Trial, today: date) -> Progress:
     doses = doses_for(trial)
     views = {v.day.id: v for v in trial_results(trial)}
     decisions = decisions_for(trial)
+    goals = goals_for(trial.id)
+    ratings = ratings_for(goals)
     scale_top = max(default_mapping().values.values())  # the same mapping trial_results used
     decided = trial.outcome is not None
     stories: list[DayStory] = []
@@ -201,7 +216,9 @@ def progress(trial: Trial, today: date) -> Progress:
                 number=day.day_number, date=day.date, is_today=day.date == today,
                 dose=_dose_sentence(name, day, dose, previous, today), dose_given=dose is not None,
                 stiffness=_stiffness(view, scale_top), stiffness_note=_stiffness_note(view, day, today),
-                plan=_plan_sentence(name, day, decision, today, decided)))
+                plan=_plan_sentence(name, day, decision, today, decided),
+                goals=_goals_sentence([ratings[(g.id, day.id)].score for g in goals if (g.id, day.id) in ratings],
+                                      day.date == today)))
         if dose is not None:
             previous = dose.dose_mcg
     return Progress(name, _status(trial, today), fmt(scale_top, 1), list(reversed(stories)),

@@ -221,3 +221,17 @@ def test_no_before_and_after_is_told_unless_the_check_followed_a_recorded_dose(c
     assert shown.stiffness is None
     assert shown.stiffness_note == ("The physiotherapist checked the stiffness in the legs; the team is looking at "
                                     "these checks.")
+
+
+def test_the_goals_are_told_as_counts_never_in_staff_words(ctx, child, staff) -> None:  # type: ignore[no-untyped-def]
+    from server.goals.services import rate_goals, set_goals
+
+    c = child("Ada")
+    goals = set_goals(c.trial_id, [("Sits with Drzed Surgeonname at lunch", 1), ("Dresses faster", 1),
+                                   ("Stands to transfer", 2)], author_id=staff["pt"])
+    day = db.session.get(Trial, c.trial_id).days[0]
+    rate_goals(day.id, {goals[0].id: 1, goals[1].id: 0, goals[2].id: 2}, author_id=staff["pt"])
+    db.session.commit()
+    [shown] = progress(db.session.get(Trial, c.trial_id), local_today()).days
+    assert shown.goals == "The goals you agreed with the team, rated today: 2 better than expected, 1 as expected."
+    assert "Drzed" not in (shown.goals or "")
