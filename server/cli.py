@@ -106,3 +106,8 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> No
 
         add_demo_decisions()
         db.session.commit()
+
+        from .goals.demo import add_demo_goals
+
+        add_demo_goals()
+        db.session.commit()

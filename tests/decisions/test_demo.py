@@ -31,3 +31,16 @@ def test_demo_decisions_match_the_demo_doses_and_plans(app, hour: int) -> None: 
                 assert tomorrow.planned_dose_mcg == decision.next_dose_mcg, (name, number)
         # Ben's day-1 dose is yesterday's at any hour; Amira has had no dose yet.
         assert by_child == {"Ben": [1], "Chloe": [1, 2], "Daniel": [1, 2, 3]}
+
+
+def test_demo_goals_are_rated_on_the_dosed_days(app) -> None:  # type: ignore[no-untyped-def]
+    from server.goals.services import goals_for, t_scores
+
+    with app.app_context():
+        load_demo_data(DAY, datetime(2026, 11, 25, 11, 30, tzinfo=UTC))
+        trials = {t.patient.first_name: t for t in db.session.scalars(select(Trial).join(Patient))}
+        assert [len(goals_for(trials[n].id)) for n in ("Amira", "Ben", "Chloe", "Daniel")] == [0, 2, 2, 0]
+        by_day = {n: {d.day_number: t for d in trials[n].days if (t := t_scores(trials[n]).get(d.id))}
+                  for n in ("Ben", "Chloe")}
+        assert set(by_day["Ben"]) == {1} and set(by_day["Chloe"]) == {1, 2}
+        assert by_day["Chloe"][2] > by_day["Chloe"][1]  # better on day 2, as the demo tells it
