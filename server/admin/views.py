@@ -10,7 +10,7 @@ from ..auth.decorators import roles_required
 from ..auth.models import ROLE_LABELS, User
 from ..auth.schemas import StaffCreateSchema, StaffRolesSchema
 from ..auth.services import StaffError, create_staff, set_active, set_roles
-from ..auth.session import current_user
+from ..auth.session import current_user_id
 from ..extensions import db
 from ..trials.models import Patient, Trial
 from ..web.forms import load_form
@@ -75,7 +75,7 @@ def staff_roles(user_id: int):  # type: ignore[no-untyped-def]
         return render("admin/staff.html", "admin/_staff_row.html", user=user, role_labels=ROLE_LABELS,
                       users=db.session.scalars(select(User).order_by(User.username)).all(),
                       errors={user.id: errors}, status=422)
-    if user.id == current_user().id and "admin" not in data["roles"]:  # type: ignore[union-attr]
+    if user.id == current_user_id() and "admin" not in data["roles"]:
         errors = {"roles": ["You cannot remove your own admin role."]}
         return render("admin/staff.html", "admin/_staff_row.html", user=user, role_labels=ROLE_LABELS,
                       users=db.session.scalars(select(User).order_by(User.username)).all(),
@@ -92,7 +92,7 @@ def staff_roles(user_id: int):  # type: ignore[no-untyped-def]
 def staff_active(user_id: int):  # type: ignore[no-untyped-def]
     user = _user_or_404(user_id)
     make_active = request.form.get("active") == "1"
-    if user.id == current_user().id and not make_active:  # type: ignore[union-attr]
+    if user.id == current_user_id() and not make_active:
         abort(409, description="You cannot disable your own account.")
     set_active(user, make_active)
     db.session.commit()

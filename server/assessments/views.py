@@ -13,10 +13,11 @@ from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..auth.decorators import roles_required, safe_next
-from ..auth.session import DEVICE_HEADER, current_user
+from ..auth.session import DEVICE_HEADER, current_user_id
 from ..dosing.models import DoseAdministration
 from ..extensions import db
 from ..protocol import current_protocol
+from ..trials.lookup import trial_or_404
 from ..trials.models import Trial, TrialDay
 from ..web.clock import local_today
 from ..web.filters import localtime
@@ -100,10 +101,6 @@ def child_short(trial: Trial) -> str:
     return f"{trial.patient.first_name} {trial.patient.last_name[:1]}."
 
 
-def _trial_or_404(trial_id: int) -> Trial:
-    return db.session.get(Trial, trial_id) or abort(404, description="No such trial.")
-
-
 def _assessment_or_404(assessment_id: int) -> Assessment:
     return get_assessment(assessment_id) or abort(404, description="No such assessment.")
 
@@ -184,7 +181,7 @@ def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> st
 @bp.route("/trials/<int:trial_id>/days/<int:day_number>/<phase>", methods=["GET", "POST"])
 @roles_required("pt")
 def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-def]
-    trial = _trial_or_404(trial_id)
+    trial = trial_or_404(trial_id)
     phase_key = PHASE_SLUGS.get(phase) or abort(404, description="Choose baseline or post-dose.")
     day = trial_day(trial, day_number) or abort(404, description=f"This trial has no day {day_number}.")
     if request.method == "GET":
@@ -198,7 +195,7 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
     if data is None:
         return _form_page(trial, day, phase_key, request.form, errors, entry_id=entry_id, status=422)
     try:
-        saved = record_assessment(data, author_id=current_user().id, recorded_at=utcnow(),  # type: ignore[union-attr]
+        saved = record_assessment(data, author_id=current_user_id(), recorded_at=utcnow(),
                                   entry_id=entry_id, device_id=_device_id())
         db.session.commit()
     except AlreadySaved as exc:
@@ -231,7 +228,7 @@ def correct(assessment_id: int):  # type: ignore[no-untyped-def]
                           status=422)
     try:
         saved = correct_assessment(old.id, data, reason=data.get("correction_reason"),
-                                   author_id=current_user().id, recorded_at=utcnow(),  # type: ignore[union-attr]
+                                   author_id=current_user_id(), recorded_at=utcnow(),
                                    entry_id=entry_id, device_id=_device_id())
         db.session.commit()
     except AlreadySaved as exc:
@@ -304,7 +301,7 @@ def detail(assessment_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/trials/<int:trial_id>/assessments")
 @roles_required(*STAFF)
 def history(trial_id: int):  # type: ignore[no-untyped-def]
-    trial = _trial_or_404(trial_id)
+    trial = trial_or_404(trial_id)
     chains = list(all_versions(trial.id).values())
     phase_order = list(PHASES)
     chains.sort(key=lambda vs: (vs[0].trial_day.day_number, phase_order.index(vs[0].phase), assessed_at(vs[0])))
@@ -317,7 +314,7 @@ def history(trial_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/trials/<int:trial_id>/assessments/compare")
 @roles_required(*STAFF)
 def compare_view(trial_id: int):  # type: ignore[no-untyped-def]
-    trial = _trial_or_404(trial_id)
+    trial = trial_or_404(trial_id)
     protocol = current_protocol()
     mapping = MAS_MAPPINGS.get(request.args.get("mapping") or "", default_mapping())
     threshold = tone_threshold()
@@ -339,7 +336,7 @@ def _plan_page(trial: Trial, chosen: list[str], errors: dict[str, list[str]], ba
 @bp.route("/trials/<int:trial_id>/assessment-plan", methods=["GET", "POST"])
 @roles_required("pt")
 def plan(trial_id: int):  # type: ignore[no-untyped-def]
-    trial = _trial_or_404(trial_id)
+    trial = trial_or_404(trial_id)
     nxt = safe_next(request.values.get("next"))
     current = get_plan(trial.id)
     if request.method == "GET":
@@ -349,7 +346,7 @@ def plan(trial_id: int):  # type: ignore[no-untyped-def]
     if data is None:
         return _plan_page(trial, chosen, errors, current.revision if current else None, nxt, 422)
     try:
-        set_plan(trial.id, data["items"], author_id=current_user().id,  # type: ignore[union-attr]
+        set_plan(trial.id, data["items"], author_id=current_user_id(),
                  base_rev=data.get("base_rev"))
         db.session.commit()
     except PlanConflict as exc:

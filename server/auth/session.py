@@ -15,6 +15,14 @@ def current_user() -> User | None:
     return g.get("user")
 
 
+def current_user_id() -> int:
+    """The signed-in user's id, in a view that `roles_required` guards (so there is one)."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("current_user_id() needs a signed-in user: guard the view with roles_required")
+    return int(user.id)
+
+
 def sign_in(user: User) -> None:
     session.clear()
     session.permanent = True

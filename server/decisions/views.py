@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request, url_for
-from sqlalchemy import select
+from flask import Response, request, url_for
 from sqlalchemy.orm import selectinload
 
 from ..assessments.results import DayView, trial_results
 from ..assessments.scoring import fmt, signed
 from ..assessments.services import doses_for
 from ..auth.decorators import roles_required
-from ..auth.session import current_user
+from ..auth.session import current_user, current_user_id
 from ..extensions import db
 from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
+from ..trials.lookup import day_or_404, trial_or_404
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..web.clock import local_today
 from ..web.forms import load_form
@@ -41,23 +41,11 @@ STAFF = ("pt", "nurse", "surgeon", "admin")
 
 
 def _trial(trial_id: int) -> Trial:
-    trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).options(
-        selectinload(Trial.patient), selectinload(Trial.days))).first()
-    return trial or abort(404, description="No such trial.")
-
-
-def _day(day_id: int) -> TrialDay:
-    return db.session.get(TrialDay, day_id) or abort(404, description="No such trial day.")
+    return trial_or_404(trial_id, options=[selectinload(Trial.patient), selectinload(Trial.days)])
 
 
 def _results_by_day(trial: Trial) -> dict[int, DayView]:
     return {view.day.id: view for view in trial_results(trial)}
-
-
-def _me() -> int:
-    user = current_user()
-    assert user is not None  # roles_required ran first
-    return int(user.id)
 
 
 @bp.get("/trials/<int:trial_id>/decisions")
@@ -107,18 +95,18 @@ def _typed(form: Any) -> dict[str, Any]:
 @bp.get("/days/<int:day_id>/decision")
 @roles_required(*STAFF)
 def day(day_id: int) -> Any:
-    return _day_page(_day(day_id))
+    return _day_page(day_or_404(day_id))
 
 
 @bp.post("/days/<int:day_id>/decision")
 @roles_required("surgeon")
 def day_save(day_id: int) -> Any:
-    d = _day(day_id)
+    d = day_or_404(day_id)
     data, errors = load_form(DecisionSchema(), request.form)
     if data is None:
         return _day_page(d, _typed(request.form), errors, status=422)
     try:
-        record_decision(d.id, data, author_id=_me())
+        record_decision(d.id, data, author_id=current_user_id())
         db.session.commit()
     except DecisionError as exc:
         db.session.rollback()
@@ -158,7 +146,7 @@ def outcome_save(trial_id: int) -> Any:
     if data is None:
         return _outcome_page(t, request.form.to_dict(), errors, status=422)
     try:
-        record_outcome(t.id, data, author_id=_me())
+        record_outcome(t.id, data, author_id=current_user_id())
         db.session.commit()
     except DecisionError as exc:
         db.session.rollback()

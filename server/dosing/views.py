@@ -11,9 +11,10 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..auth.decorators import roles_required
-from ..auth.session import current_user
+from ..auth.session import current_user_id
 from ..extensions import db
 from ..protocol import current_protocol, format_mcg
+from ..trials.lookup import day_or_404
 from ..trials.models import TrialDay
 from ..web.clock import hospital_tz, local_now, local_today
 from ..web.forms import load_form
@@ -49,16 +50,6 @@ def hm(value: datetime | None) -> str:
 @bp.app_context_processor
 def _dosing_globals() -> dict[str, Any]:
     return {"status_labels": schedule.STATUS_LABELS}
-
-
-def _me() -> int:
-    user = current_user()
-    assert user is not None  # roles_required has run
-    return user.id
-
-
-def _day(day_id: int) -> TrialDay:
-    return db.session.get(TrialDay, day_id) or abort(404, description="No such trial day.")
 
 
 # --- nurse: the ward ----------------------------------------------------------------------------------------------
@@ -124,7 +115,7 @@ def _change_plan(day: TrialDay, schema: Any, change: Any, form: str) -> Response
         shown: dict[str, Any] = {f"{form}_values": request.form, f"{form}_errors": errors}
         return _plan_page(day, **shown, status=422)
     try:
-        change(day.id, data, author_id=_me())
+        change(day.id, data, author_id=current_user_id())
         db.session.commit()
     except DosingError as exc:
         db.session.rollback()
@@ -140,7 +131,7 @@ def _change_plan(day: TrialDay, schema: Any, change: Any, form: str) -> Response
 @bp.route("/days/<int:day_id>/plan", methods=["GET", "POST"])
 @roles_required("surgeon")
 def plan(day_id: int):  # type: ignore[no-untyped-def]
-    day = _day(day_id)
+    day = day_or_404(day_id)
     if request.method == "GET":
         return _plan_page(day)
     return _change_plan(day, PlanSchema(), set_plan, "plan")
@@ -149,7 +140,7 @@ def plan(day_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/days/<int:day_id>/hold")
 @roles_required("surgeon")
 def hold(day_id: int):  # type: ignore[no-untyped-def]
-    return _change_plan(_day(day_id), HoldSchema(), hold_dose, "hold")
+    return _change_plan(day_or_404(day_id), HoldSchema(), hold_dose, "hold")
 
 
 def _dose_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status: int = 200) -> Response:
@@ -166,19 +157,19 @@ def _dose_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status:
 @bp.route("/days/<int:day_id>/dose", methods=["GET", "POST"])
 @roles_required("surgeon")
 def record(day_id: int):  # type: ignore[no-untyped-def]
-    day = _day(day_id)
+    day = day_or_404(day_id)
     if request.method == "GET":
         now = local_now()
         given_time = now.strftime("%H:%M") if day.date == now.date() else (
             hm(day.planned_at)[:5] if day.planned_at else "")
         defaults = {"given_time": given_time, "dose_mcg": _dose_value(day.planned_dose_mcg), "route": "catheter",
-                    "given_by_id": _me()}
+                    "given_by_id": current_user_id()}
         return _dose_form(day, defaults, {})
     data, errors = load_form(DoseSchema(), request.form)
     if data is None:
         return _dose_form(day, request.form, errors, 422)
     try:
-        record_dose(day.id, data, recorded_by_id=_me())
+        record_dose(day.id, data, recorded_by_id=current_user_id())
         db.session.commit()
     except DosingError as exc:
         db.session.rollback()
@@ -210,7 +201,7 @@ def _observation_form(day: TrialDay, values: Any, errors: dict[str, list[str]], 
 @roles_required("nurse")
 def observe(day_id: int):  # type: ignore[no-untyped-def]
     """Plain-POST path of the outbox-ready form (kind "dosing.observe"; the replay is offline.handle_observe)."""
-    day = _day(day_id)
+    day = day_or_404(day_id)
     if request.method == "GET":
         return _observation_form(day, {}, {})
     data, errors = load_form(ObservationSchema(), request.form)
@@ -219,7 +210,7 @@ def observe(day_id: int):  # type: ignore[no-untyped-def]
     if data is None:
         return _observation_form(day, request.form, errors, 422)
     try:
-        obs = record_observation(data, author_id=_me(), entry_id=data.get("entry_id") or str(uuid.uuid4()),
+        obs = record_observation(data, author_id=current_user_id(), entry_id=data.get("entry_id") or str(uuid.uuid4()),
                                  device_id=(request.headers.get("X-Device-Id") or "")[:64] or None)
         db.session.commit()
     except DosingError as exc:

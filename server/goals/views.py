@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request, url_for
+from flask import Response, request, url_for
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..auth.decorators import roles_required
-from ..auth.session import current_user
+from ..auth.session import current_user, current_user_id
 from ..extensions import db
-from ..trials.models import Trial, TrialDay
+from ..trials.lookup import day_or_404, trial_or_404
+from ..trials.models import Trial
 from ..web.clock import local_today
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render, wants_fragment
@@ -22,16 +23,6 @@ from .services import GoalError, goals_for, rate_goals, ratings_for, set_goals, 
 
 STAFF = ("pt", "nurse", "surgeon", "admin")
 EDITORS = ("pt", "surgeon")
-
-
-def _trial(trial_id: int) -> Trial:
-    return db.session.get(Trial, trial_id) or abort(404, description="No such trial.")
-
-
-def _me() -> int:
-    user = current_user()
-    assert user is not None  # roles_required has run
-    return int(user.id)
 
 
 def _page(trial: Trial, *, values: Any = None, errors: dict[str, list[str]] | None = None,
@@ -55,18 +46,18 @@ def _page(trial: Trial, *, values: Any = None, errors: dict[str, list[str]] | No
 @bp.get("/trials/<int:trial_id>/goals")
 @roles_required(*STAFF)
 def page(trial_id: int) -> Response:
-    return _page(_trial(trial_id))
+    return _page(trial_or_404(trial_id))
 
 
 @bp.post("/trials/<int:trial_id>/goals")
 @roles_required(*EDITORS)
 def save(trial_id: int) -> ResponseBase:
-    trial = _trial(trial_id)
+    trial = trial_or_404(trial_id)
     data, errors = load_form(GoalsSchema(), request.form)
     if data is None:
         return _page(trial, values=request.form, errors=errors, status=422)
     try:
-        set_goals(trial.id, data["goals"], author_id=_me())
+        set_goals(trial.id, data["goals"], author_id=current_user_id())
         db.session.commit()
     except GoalError as exc:
         db.session.rollback()
@@ -77,14 +68,14 @@ def save(trial_id: int) -> ResponseBase:
 @bp.post("/days/<int:day_id>/goal-ratings")
 @roles_required(*EDITORS)
 def rate(day_id: int) -> ResponseBase:
-    day = db.session.get(TrialDay, day_id) or abort(404, description="No such trial day.")
+    day = day_or_404(day_id)
     trial = day.trial
     goals = goals_for(trial.id)
     data, errors = load_form(ratings_schema([g.id for g in goals]), request.form)
     if data is None:
         return _page(trial, rating_day=day.id, rating_values=request.form, rating_errors=errors, status=422)
     try:
-        rate_goals(day.id, data["scores"], author_id=_me())
+        rate_goals(day.id, data["scores"], author_id=current_user_id())
         db.session.commit()
     except GoalError as exc:
         db.session.rollback()

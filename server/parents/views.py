@@ -15,8 +15,9 @@ from flask import Response, abort, request, url_for
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..auth.decorators import roles_required
-from ..auth.session import current_user
+from ..auth.session import current_user_id
 from ..extensions import db
+from ..trials.lookup import trial_or_404
 from ..trials.models import Trial
 from ..web.clock import local_today
 from ..web.forms import load_form
@@ -58,16 +59,6 @@ def parent_link_panel(trial: Trial) -> Panel:
     return Panel(trial, links_for(trial.id))
 
 
-def _trial(trial_id: int) -> Trial:
-    return db.session.get(Trial, trial_id) or abort(404, description="No such trial.")
-
-
-def _me() -> int:
-    user = current_user()
-    assert user is not None  # roles_required has run
-    return int(user.id)
-
-
 def _panel(panel: Panel, status: int = 200) -> Response:
     response = render("parents/links.html", "parents/_links.html", panel=panel, trial=panel.trial, status=status)
     if panel.created is not None:
@@ -78,19 +69,19 @@ def _panel(panel: Panel, status: int = 200) -> Response:
 @bp.get("/trials/<int:trial_id>/parent-links")
 @roles_required(*MANAGERS)
 def links(trial_id: int) -> Response:
-    trial = _trial(trial_id)
+    trial = trial_or_404(trial_id)
     return _panel(Panel(trial, links_for(trial.id)))
 
 
 @bp.post("/trials/<int:trial_id>/parent-links")
 @roles_required(*MANAGERS)
 def create(trial_id: int) -> Response:
-    trial = _trial(trial_id)
+    trial = trial_or_404(trial_id)
     data, errors = load_form(ParentLinkSchema(), request.form)
     if data is None:
         return _panel(Panel(trial, links_for(trial.id), request.form, errors), status=422)
     try:
-        new = create_link(trial.id, data, author_id=_me())
+        new = create_link(trial.id, data, author_id=current_user_id())
         db.session.commit()
     except ParentLinkError as exc:
         db.session.rollback()
@@ -103,8 +94,8 @@ def create(trial_id: int) -> Response:
 @roles_required(*MANAGERS)
 def revoke(trial_id: int, link_id: int) -> ResponseBase:
     """Plain form: back to the trial page (303). htmx: the section again, with a notice."""
-    trial = _trial(trial_id)
-    link = revoke_link(trial.id, link_id, author_id=_me())
+    trial = trial_or_404(trial_id)
+    link = revoke_link(trial.id, link_id, author_id=current_user_id())
     if link is None:
         abort(404, description="This trial has no such parent link.")
     db.session.commit()

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import request, url_for
 from sqlalchemy import select
 
 from ..auth.decorators import roles_required
-from ..auth.session import current_user
+from ..auth.session import current_user_id
 from ..decisions.services import waiting_for
 from ..extensions import db
 from ..protocol import current_protocol
@@ -12,7 +12,8 @@ from ..web.clock import local_today
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from . import bp
-from .models import OUTCOMES, TONE_TYPES, TRIAL_STATUSES, Patient, Trial
+from .lookup import trial_or_404
+from .models import OUTCOMES, TONE_TYPES, TRIAL_STATUSES, Patient
 from .schemas import PatientSchema, TrialSchema
 from .services import TrialError, active_trials_on, create_patient, create_trial, trials_query
 
@@ -40,7 +41,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/trials/<int:trial_id>")
 @roles_required(*STAFF)
 def detail(trial_id: int):  # type: ignore[no-untyped-def]
-    trial = db.session.get(Trial, trial_id) or abort(404, description="No such trial.")
+    trial = trial_or_404(trial_id)
     return render("trials/detail.html", trial=trial, day=local_today(), statuses=TRIAL_STATUSES,
                   outcomes=OUTCOMES, tone_types=TONE_TYPES)
 
@@ -92,7 +93,7 @@ def trial_new():  # type: ignore[no-untyped-def]
     if data is None:
         return _trial_form(request.form, errors, 422)
     try:
-        trial = create_trial(data, created_by_id=current_user().id)  # type: ignore[union-attr]
+        trial = create_trial(data, created_by_id=current_user_id())
         db.session.commit()
     except TrialError as exc:
         return _trial_form(request.form, exc.errors, 422)
