@@ -202,32 +202,26 @@ def _dose_history(world: World, trial: Any, day_today: int, small: bool, *, nurs
     slots = [m for m, _ in observation_offsets(current_protocol())]
     doses = ["25", "50", "75"] if small else ["50", "75", "100"]
     last_day = day_today if (trial.id % 2 == 0 and local_now().time() >= dtime(9, 30)) else day_today - 1
+    def plan(day: Any) -> None:
+        set_plan(
+            day.id,
+            {
+                "dose_mcg": Decimal(doses[day.day_number - 1]),
+                "planned_time": dtime(9, 0),
+                "base_revision": day.revision,
+                "override_reason": None,
+            },
+            author_id=surgeon,
+        )
+
     try:
         for day in sorted(trial.days, key=lambda d: d.day_number):
             if day.day_number > last_day:
                 if day.day_number == day_today and day.day_number > 1:  # today's dose, planned
-                    set_plan(
-                        day.id,
-                        {
-                            "dose_mcg": Decimal(doses[day.day_number - 1]),
-                            "planned_time": dtime(9, 0),
-                            "base_revision": day.revision,
-                            "override_reason": None,
-                        },
-                        author_id=surgeon,
-                    )
+                    plan(day)
                 break
             if day.day_number > 1:
-                set_plan(
-                    day.id,
-                    {
-                        "dose_mcg": Decimal(doses[day.day_number - 1]),
-                        "planned_time": dtime(9, 0),
-                        "base_revision": day.revision,
-                        "override_reason": None,
-                    },
-                    author_id=surgeon,
-                )
+                plan(day)
             record_dose(
                 day.id,
                 {
@@ -457,3 +451,23 @@ def client_sign_in(client: Any, username: str, password: str = BENCH_PASSWORD) -
 
 def monotonic_ms() -> float:
     return time.perf_counter() * 1000
+
+
+def chromium_settings() -> tuple[list[str], dict[str, Any]]:
+    """The browser tests' Chromium arguments and phone context (so the benches measure the same browser)."""
+    try:
+        from e2e.conftest import CHROMIUM_ARGS, PHONE
+
+        return list(CHROMIUM_ARGS), dict(PHONE)
+    except ImportError:  # pragma: no cover - the e2e suite's settings, copied
+        return (
+            [
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-gpu",
+                "--no-first-run",
+            ],
+            {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+        )

@@ -31,32 +31,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Failures, Row, machine, print_table
+from bench._common import Failures, Row, chromium_settings, machine, print_table
 from e2e.server import LiveServer, free_port
 from tests.dbutil import create_database
 
 BUDGET_KB = 60
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DEMO_PASSWORD = "demo-pass"
-
-
-def _chromium_settings() -> tuple[list[str], dict[str, Any]]:
-    try:
-        from e2e.conftest import CHROMIUM_ARGS, PHONE
-
-        return list(CHROMIUM_ARGS), dict(PHONE)
-    except ImportError:  # pragma: no cover - the e2e suite's settings, copied
-        return (
-            [
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-gpu",
-                "--no-first-run",
-            ],
-            {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
-        )
 
 
 # ---- a byte-counting HTTP/1.1 proxy ------------------------------------------------------------------------
@@ -278,7 +259,7 @@ def visit(
     label: str,
     verbose: bool,
 ) -> list[Row]:
-    _, phone = _chromium_settings()
+    _, phone = chromium_settings()
     proxy = CountingProxy(server_port, accept_encoding)
     ctx = browser.new_context(base_url=f"http://127.0.0.1:{proxy.port}", service_workers="allow", **phone)
     try:
@@ -409,7 +390,7 @@ def main() -> None:
             engine.dispose()
             path = f"/trials/{trial_id}/days/1/baseline"
             server.start()
-            args, _ = _chromium_settings()
+            args, _ = chromium_settings()
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
                 try:

@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Failures, Row, assessment_payload, machine, print_table
+from bench._common import Failures, Row, assessment_payload, chromium_settings, machine, print_table
 from e2e.server import LiveServer
 from tests.dbutil import create_database
 
@@ -65,25 +65,6 @@ ENQUEUE = """async ([entries]) => {
 
 SUMMARY = """() => window.ITB.outboxSummary().then(s => ({pending: s.pending, attention: s.attention,
   phase: s.state.phase, sent: s.entries.filter(e => e.status === "sent").length}))"""
-
-
-def _chromium_settings() -> tuple[list[str], dict[str, Any]]:
-    try:
-        from e2e.conftest import CHROMIUM_ARGS, PHONE
-
-        return list(CHROMIUM_ARGS), dict(PHONE)
-    except ImportError:  # pragma: no cover - the e2e suite's settings, copied
-        return (
-            [
-                "--no-sandbox",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-gpu",
-                "--no-first-run",
-            ],
-            {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
-        )
 
 
 def _poll(page: Any, js: str, arg: Any = None, timeout: float = 30.0, every: float = 0.05) -> Any:
@@ -135,7 +116,7 @@ def main() -> None:
                 "SELECT count(*), count(DISTINCT entry_id) FROM assessments WHERE entry_id IN :ids"
             ).bindparams(bindparam("ids", expanding=True))
             server.start()
-            args, phone = _chromium_settings()
+            args, phone = chromium_settings()
             rng = random.Random(5)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
