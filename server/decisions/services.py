@@ -11,7 +11,7 @@ Like every service these flush and never commit: the caller owns the transaction
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -104,22 +104,34 @@ def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
 class Waiting:
     """What the team still has to record for an open trial: day decisions, then the outcome."""
 
-    decision_days: list[TrialDay]  # days whose dose was given (or cancelled) with no decision yet, up to a
+    decision_days: list[TrialDay]  # days ready to judge (see waiting_for) with no decision yet, up to a
     # decision to end or stop
     outcome: bool  # every day is done or decided to end, and the outcome is not recorded
 
 
-def waiting_for(trials: list[Trial], today: date) -> dict[int, Waiting]:
-    """For each open trial with something to record, what (two queries, however many trials). A cancelled
-    day is due once its date has come."""
+def waiting_for(trials: list[Trial], now: datetime) -> dict[int, Waiting]:
+    """For each open trial with something to record, what (two queries, however many trials).
+
+    A day with a dose given is due once the PT's reassessment window has opened (the team judges the dose
+    at its peak, not as it is given); a cancelled day once its date has come; a held one not yet (its dose
+    may still be given)."""
     days = [d for t in trials if t.is_open for d in t.days]
     if not days:
         return {}
     ids = [d.id for d in days]
-    given = set(db.session.scalars(select(DoseAdministration.trial_day_id)
-                                   .where(DoseAdministration.trial_day_id.in_(ids))))
+    given_at = {day_id: at for day_id, at in db.session.execute(
+        select(DoseAdministration.trial_day_id, DoseAdministration.given_at)
+        .where(DoseAdministration.trial_day_id.in_(ids))).all()}
     decided = {row.trial_day_id: row for row in db.session.scalars(
         select(DayDecision).where(DayDecision.trial_day_id.in_(ids)))}
+    judge_after = timedelta(minutes=current_protocol().reassess_window_from_minutes)
+    today = now.astimezone(hospital_tz()).date()
+
+    def ready(day: TrialDay) -> bool:
+        if day.id in given_at:
+            return given_at[day.id] + judge_after <= now
+        return day.dose_status == "cancelled" and day.date <= today
+
     out: dict[int, Waiting] = {}
     for trial in trials:
         if not trial.is_open:
@@ -128,10 +140,9 @@ def waiting_for(trials: list[Trial], today: date) -> dict[int, Waiting]:
                     if d.id in decided and decided[d.id].next_step in CLOSING_STEPS), None)
         ended = end is not None
         # After a decision to end or stop, the later (cancelled) days need no decision of their own.
-        due = [d for d in trial.days if d.id not in decided and (end is None or d.day_number < end)
-               and (d.id in given or (d.dose_status == "cancelled" and d.date <= today))]  # held: may be given
+        due = [d for d in trial.days if d.id not in decided and (end is None or d.day_number < end) and ready(d)]
         last = trial.days[-1] if trial.days else None
-        dosed = any(d.id in given for d in trial.days)
+        dosed = any(d.id in given_at for d in trial.days)
         outcome = dosed and not due and (ended or (last is not None and last.id in decided))
         if due or outcome:
             out[trial.id] = Waiting(due, outcome)

@@ -11,6 +11,7 @@ from ..protocol import current_protocol
 from ..web.clock import local_today
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
+from ..web.types import utcnow
 from . import bp
 from .lookup import trial_or_404
 from .models import OUTCOMES, TONE_TYPES, TRIAL_STATUSES, Patient
@@ -34,7 +35,7 @@ def index():  # type: ignore[no-untyped-def]
     statuses = (status,) if status in TRIAL_STATUSES else None
     trials = list(db.session.scalars(trials_query(statuses=statuses)).all())
     return render("trials/index.html", "trials/_trial_list.html", trials=trials, chosen_status=status,
-                  waiting=waiting_for(trials, local_today()),
+                  waiting=waiting_for(trials, utcnow()),
                   statuses=TRIAL_STATUSES, day=local_today())
 
 

@@ -38,12 +38,17 @@ def test_an_unknown_status_lists_everything(client, signed_in, make_trial) -> No
 def test_the_list_shows_the_decisions_and_outcome_still_to_record(  # type: ignore[no-untyped-def]
         app, client, signed_in, make_user, make_trial) -> None:
 
+    from datetime import timedelta
+
     from server.decisions.services import record_decision
+    from server.web.clock import local_today
     from tests.decisions.conftest import day_id, decision, give
 
     surgeon = signed_in("surgeon")
     nurse = make_user("nurse")
-    trial_id, untouched = make_trial(), make_trial()
+    with app.app_context():
+        yesterday = local_today() - timedelta(days=1)  # so day 1's reassessment window has opened, at any hour
+    trial_id, untouched = make_trial(start_date=yesterday), make_trial()
 
     def listed() -> str:
         response = client.get("/trials")
