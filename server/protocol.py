@@ -46,6 +46,8 @@ class Protocol:
     allowed_bolus_mcg: tuple[Decimal, ...] = tuple(Decimal(v) for v in ("12.5", "25", "50", "75", "100"))
     ceiling_mcg: Decimal = Decimal("100")
     override_role: str = "surgeon"  # only a neurosurgeon may go above the ceiling, and must give a reason
+    # No bolus above this on any path, whatever the override (hospital default: needs clinical sign-off).
+    absolute_max_mcg: Decimal = Decimal("150")
     min_interval_hours: int = 24
     concentration_mcg_per_ml: Decimal = Decimal("50")
     day1_default_mcg: Decimal = Decimal("50")
@@ -69,10 +71,23 @@ class Protocol:
     # An observation taken up to this early still counts for its slot; later than this after it, it is overdue.
     obs_early_minutes: int = 5
     obs_overdue_after_minutes: int = 5
+    # A final observation left undone keeps the child on the ward this long after its time, whatever the
+    # trial's status; then the monitoring after that dose has ended.
+    monitoring_overdue_shown_hours: int = 12
+    # While an overdose sign is open (not yet recorded as acted on), observations are due this often.
+    escalation_obs_every_minutes: int = 15
+    # A reason that must be "at least a sentence" (ceiling override, dose correction, acted-on record, an
+    # outcome recorded with evidence missing): this many characters and words, at least.
+    reason_min_chars: int = 20
+    reason_min_words: int = 4
     sources: dict[str, str] = field(default_factory=lambda: {
         "allowed_bolus_mcg": "Brief 1.5 DEFAULT; label 50/75/100 mcg [S3][S5]; 12.5-25 mcg [S16][S19]",
         "ceiling_mcg": "Brief 1.5 DEFAULT: no response at 100 mcg means not a candidate [S1][S3]",
-        "override_role": "Brief 1.5 DEFAULT: above the ceiling only by a neurosurgeon, with a reason",
+        "override_role": "Brief 1.5 DEFAULT: above the ceiling only by a neurosurgeon, with a reason and an "
+                         "explicit confirmation showing mcg, mL and mcg/kg",
+        "absolute_max_mcg": "Brief 1.5 DEFAULT (hospital default, needs clinical sign-off): no public source sets "
+                            "an absolute maximum for a screening bolus; 150 mcg is 1.5 x the label's last "
+                            "screening step (100 mcg [S1][S3])",
         "min_interval_hours": "Brief 1.5 DEFAULT: one bolus per calendar day, ≥ 24 h after the previous one "
                               "[S3][S18]",
         "concentration_mcg_per_ml": "Brief 1.5: 50 mcg/mL, 1 mL per 50 mcg, for the nurse's double-check [S29]",
@@ -92,11 +107,38 @@ class Protocol:
                       "4-hourly; 4-hourly checks stop at 24 h, when the next bolus may be given (app DEFAULT)",
         "obs_tolerance": "App DEFAULT (not in the brief): an observation up to 5 min early counts for its "
                          "slot; one not taken 5 min after its time is overdue",
+        "monitoring_overdue_shown_hours": "App DEFAULT (not in the brief): the ward keeps a child whose final "
+                                          "check is overdue for 12 h after it, also once the trial is closed",
+        "escalation_obs_every_minutes": "Brief 5.1/5.3 escalation; q15 min until reviewed is an app DEFAULT "
+                                        "(brief 5.4 gives the routine schedule only; needs sign-off)",
+        "reason_min_chars": "App DEFAULT (not in the brief): a reason of at least a sentence, 20 characters "
+                            "and 4 words",
     })
 
     def volume_ml(self, dose_mcg: Decimal) -> Decimal:
         """The volume to draw up at the configured concentration, to 0.01 mL."""
         return (Decimal(dose_mcg) / self.concentration_mcg_per_ml).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def above_absolute_max(self, dose_mcg: Decimal) -> str | None:
+        """The message for a bolus above the absolute maximum (no override passes it), else None. The schemas
+        (at the edge) and dosing.services.dose_errors (on every path) both use it."""
+        if Decimal(dose_mcg) <= self.absolute_max_mcg:
+            return None
+        return (f"{format_mcg(Decimal(dose_mcg))} mcg is above the absolute maximum of "
+                f"{format_mcg(self.absolute_max_mcg)} mcg per bolus: no override allows it. Enter a dose up to "
+                f"{format_mcg(self.absolute_max_mcg)} mcg.")
+
+    def mcg_per_kg(self, dose_mcg: Decimal, weight_kg: Decimal) -> Decimal:
+        """The dose per kilogram of body weight, to 0.01 mcg/kg."""
+        return (Decimal(dose_mcg) / Decimal(weight_kg)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def is_full_reason(self, text: str | None) -> bool:
+        """At least a sentence: `reason_min_chars` characters and `reason_min_words` words."""
+        words = [w for w in (text or "").split() if any(c.isalnum() for c in w)]
+        return len((text or "").strip()) >= self.reason_min_chars and len(words) >= self.reason_min_words
+
+    def reason_rule(self) -> str:
+        return f"at least a sentence ({self.reason_min_chars} characters and {self.reason_min_words} words)"
 
     def monitoring_summary(self) -> str:
         return ", ".join(p.describe() for p in self.monitoring)

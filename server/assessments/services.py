@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..dosing.models import DoseAdministration
+from ..dosing.models import DoseAdministration, current_given
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
@@ -82,14 +82,17 @@ def trial_day(trial: Trial, day_number: int) -> TrialDay | None:
 
 
 def dose_for(day: TrialDay) -> DoseAdministration | None:
-    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id))
+    """The dose given on the day, as last corrected (dosing's records are append-only)."""
+    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id,
+                                                              current_given()))
 
 
 def doses_for(trial: Trial) -> dict[int, DoseAdministration]:
     ids = [d.id for d in trial.days]
     if not ids:
         return {}
-    rows = db.session.scalars(select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids))).all()
+    rows = db.session.scalars(select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids),
+                                                               current_given())).all()
     return {row.trial_day_id: row for row in rows}
 
 
@@ -319,7 +322,7 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
             planned.add(trial.id)
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
     dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
-        DoseAdministration.trial_day_id.in_(post_dose_days)))) if post_dose_days else set()
+        DoseAdministration.trial_day_id.in_(post_dose_days), current_given()))) if post_dose_days else set()
     received_at = utcnow()
     for n, item, trial, day in accepted:
         data = item.data

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate
 
-from ..dosing.schemas import DoseChoiceMixin, dose_field
+from ..dosing.schemas import DoseChoiceMixin, dose_field, override_confirm_field
 from ..trials.models import OUTCOMES
 from ..web.forms import FormSchema, max_length, required_messages
 from ..web.routing import MAX_ID
@@ -34,6 +34,7 @@ class DecisionSchema(FormSchema, DoseChoiceMixin):
     dose_mcg = fields.String(load_default=None)  # needed for escalate / repeat / de-escalate only
     other_dose_mcg = dose_field(required=False)
     override_reason = fields.String(load_default=None, validate=max_length(1000))
+    override_confirm = override_confirm_field()
     planned_time = fields.Time(load_default=None, error_messages={"invalid": "Enter a time as HH:MM."})
     rationale = fields.String(required=True, validate=max_length(2000),
                               error_messages=required_messages("Say why: the team's reasons, in a sentence or two."))

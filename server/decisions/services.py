@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..dosing.models import DoseAdministration
-from ..dosing.services import DosingError, PlanConflict, hold_dose, resume_dose, set_plan
+from ..dosing.models import DoseAdministration, current_given
+from ..dosing.services import DosingError, PlanConflict, hold_dose, interval_errors, resume_dose, set_plan
 from ..extensions import db
 from ..protocol import current_protocol, format_mcg
 from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
@@ -66,7 +66,9 @@ def next_day(day: TrialDay) -> TrialDay | None:
 
 
 def dose_given(day: TrialDay) -> DoseAdministration | None:
-    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id))
+    """The day's dose as last corrected (None if none, or entered in error)."""
+    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id,
+                                                              current_given()))
 
 
 def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
@@ -96,7 +98,7 @@ def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
     """Days after day `after` whose dose is not given and not cancelled (planned or held): what ending the
     test doses, stopping, or closing the trial cancels."""
     given = {d.trial_day_id for d in db.session.scalars(select(DoseAdministration).where(
-        DoseAdministration.trial_day_id.in_([d.id for d in trial.days])))} if trial.days else set()
+        DoseAdministration.trial_day_id.in_([d.id for d in trial.days]), current_given()))} if trial.days else set()
     return [d for d in trial.days if d.day_number > after and d.id not in given and d.dose_status != "cancelled"]
 
 
@@ -121,7 +123,7 @@ def waiting_for(trials: list[Trial], now: datetime) -> dict[int, Waiting]:
     ids = [d.id for d in days]
     given_at = {day_id: at for day_id, at in db.session.execute(
         select(DoseAdministration.trial_day_id, DoseAdministration.given_at)
-        .where(DoseAdministration.trial_day_id.in_(ids))).all()}
+        .where(DoseAdministration.trial_day_id.in_(ids), current_given())).all()}
     decided = {row.trial_day_id: row for row in db.session.scalars(
         select(DayDecision).where(DayDecision.trial_day_id.in_(ids)))}
     judge_after = timedelta(minutes=current_protocol().reassess_window_from_minutes)
@@ -187,9 +189,16 @@ def _plan_matches(tomorrow: TrialDay, dose: Decimal, at: time) -> bool:
 def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, dose: Decimal,
                    data: dict[str, Any], author_id: int) -> None:
     """Set tomorrow's dose through the dosing service, unless it already says so. A hold or cancellation is
-    never lifted as a side effect: only the one this decision made itself (by ending or stopping) is."""
+    never lifted as a side effect: only the one this decision made itself (by ending or stopping) is. Even a
+    plan left as it was goes through the dosing service's 24-hour rule (a dose given late today may put
+    tomorrow's unchanged time under 24 h): refused with the message beside the time, never kept silently."""
     if tomorrow.dose_status == "planned":
         if _plan_matches(tomorrow, dose, data["planned_time"]):
+            if dose_given(tomorrow) is None and tomorrow.planned_at is not None:
+                errors = interval_errors(tomorrow.trial_id, tomorrow.id, tomorrow.planned_at, current_protocol(),
+                                         "planned_time")
+                if errors:
+                    raise DecisionError(errors)
             return
     elif existing is not None and existing.next_step == step and existing.next_dose_mcg == dose:
         return  # the decision's step and dose are unchanged: the hold stays as it is
@@ -201,6 +210,8 @@ def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, 
     try:
         set_plan(tomorrow.id, {"dose_mcg": dose, "planned_time": data["planned_time"],
                                "override_reason": data.get("override_reason"),
+                               "override_confirm": data.get("override_confirm"),
+                               "dose_field": data.get("dose_field"),
                                "base_revision": tomorrow.revision}, author_id=author_id)
     except DosingError as exc:
         raise DecisionError(exc.errors) from exc
@@ -323,7 +334,8 @@ def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Tr
     if trial is None:
         raise DecisionError({"_form": ["No such trial."]})
     _check_revision(trial.revision, data["base_revision"], "outcome")
-    if not db.session.scalar(select(DoseAdministration.id).join(TrialDay).where(TrialDay.trial_id == trial.id)):
+    if not db.session.scalar(select(DoseAdministration.id).join(TrialDay).where(TrialDay.trial_id == trial.id,
+                                                                                current_given())):
         raise DecisionError({"_form": ["No test dose has been given in this trial yet: there is nothing to judge."]})
     if trial.status == "planned":
         raise DecisionError({"_form": ["This trial has not started."]})

@@ -22,7 +22,7 @@ from ..protocol import current_protocol
 from ..trials.models import Patient, Trial, TrialDay
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
-from .models import DoseAdministration
+from .models import DoseAdministration, current_given
 from .schedule import observation_offsets
 from .services import _add_dose, hold_dose, record_dose, record_observation, set_plan
 
@@ -120,4 +120,5 @@ def add_demo_dosing(today: date | None = None, now: datetime | None = None) -> N
 
 
 def has_dose(day: TrialDay) -> bool:
-    return db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id)) is not None
+    return db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id,
+                                                                 current_given())) is not None

@@ -11,8 +11,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, exists
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from ..audit.tracking import Audited
 from ..auth.models import User
@@ -23,15 +23,25 @@ from ..web.types import UTCDateTime, utcnow
 ROUTES = {"catheter": "Intrathecal catheter", "lumbar_puncture": "Lumbar puncture"}
 PLAN_ACTIONS = {"plan": "Planned", "hold": "Held", "cancel": "Cancelled", "resume": "Resumed"}
 DAY_STATUSES = {"planned": "Planned", "held": "Held", "cancelled": "Cancelled"}
+DOSE_RECORD_STATUSES = {"given": "Given", "entered_in_error": "Entered in error"}
 
 
 class DoseAdministration(Audited, db.Model):  # type: ignore[name-defined]
-    """The bolus actually given on a trial day (at most one per day)."""
+    """One version of the record of the bolus given on a trial day. Append-only, like assessments: a
+    correction (time, amount, checker) or "entered in error" is a new version that supersedes this one, with
+    a reason; this row is never updated. A day's versions form one chain (`version` 1, 2, ...): the latest
+    is the day's record, and the day has a dose given when that latest version says "given"
+    (`current_given()`)."""
 
     __tablename__ = "dose_administrations"
+    __table_args__ = (UniqueConstraint("trial_day_id", "version", name="dose_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), unique=True)
+    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("dose_administrations.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="given", server_default="given")
+    correction_reason: Mapped[str | None] = mapped_column(Text)  # why this version replaces the one before
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     dose_mcg: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     volume_ml: Mapped[Decimal] = mapped_column(Numeric(6, 2))
@@ -46,10 +56,26 @@ class DoseAdministration(Audited, db.Model):  # type: ignore[name-defined]
     trial_day: Mapped[TrialDay] = relationship()
     given_by: Mapped[User] = relationship(foreign_keys=[given_by_id])
     checked_by: Mapped[User] = relationship(foreign_keys=[checked_by_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
 
     @property
     def route_label(self) -> str:
         return ROUTES.get(self.route, self.route)
+
+    @property
+    def is_given(self) -> bool:
+        return self.status == "given"
+
+    @property
+    def is_correction(self) -> bool:
+        return self.supersedes_id is not None
+
+
+def current_given() -> ColumnElement[bool]:
+    """WHERE clause: the latest version of a day's dose record, when it says the dose was given. Every read of
+    "the dose given on a day" uses this, so a correction or an entry in error shows everywhere at once."""
+    newer = aliased(DoseAdministration)
+    return (DoseAdministration.status == "given") & ~exists().where(newer.supersedes_id == DoseAdministration.id)
 
 
 class DosePlanChange(Audited, db.Model):  # type: ignore[name-defined]

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from ..protocol import current_protocol
 from ..web.forms import FormSchema, max_length, required_messages
 from ..web.routing import MAX_ID  # an INTEGER column: a larger number is nobody (and would overflow the driver)
 from .models import ROUTES
@@ -37,8 +38,16 @@ def dose_field(required: bool = True) -> fields.Decimal:
                         "special": "Enter the dose as a number of mcg."})
 
 
+def override_confirm_field() -> fields.Decimal:
+    """The override's explicit confirmation: a checkbox whose value is the dose (in mcg) it confirms, shown with
+    its mL and mcg/kg. The service accepts an override only when this equals the dose."""
+    return fields.Decimal(load_default=None, places=1, allow_nan=False, error_messages={
+        "invalid": "Tick the box to confirm the dose.", "special": "Tick the box to confirm the dose."})
+
+
 class DoseChoiceMixin:
-    """`dose_mcg` is one of the listed values, or "other" with `other_dose_mcg` (a neurosurgeon's override)."""
+    """`dose_mcg` is one of the listed values, or "other" with `other_dose_mcg` (a neurosurgeon's override).
+    `dose_field` in the result names the field the number came from (for messages beside it)."""
 
     @staticmethod
     def resolve(data: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +56,11 @@ class DoseChoiceMixin:
         if choice == "other":
             if other is None:
                 raise ValidationError({"other_dose_mcg": ["Enter the dose in mcg."]})
+            too_high = current_protocol().above_absolute_max(other)
+            if too_high:
+                raise ValidationError({"other_dose_mcg": [too_high]})
             data["dose_mcg"] = other
+            data["dose_field"] = "other_dose_mcg"
         elif choice is None:
             raise ValidationError({"dose_mcg": ["Choose the dose."]})
         else:
@@ -58,7 +71,11 @@ class DoseChoiceMixin:
             # Decimal() also reads "NaN", "Infinity" and "1e999": none is a dose (nor fits the column).
             if dose is None or not dose.is_finite() or not MIN_DOSE <= dose <= MAX_DOSE:
                 raise ValidationError({"dose_mcg": ["Choose one of the listed doses."]})
+            too_high = current_protocol().above_absolute_max(dose)
+            if too_high:
+                raise ValidationError({"dose_mcg": [too_high]})
             data["dose_mcg"] = dose
+            data["dose_field"] = "dose_mcg"
         return data
 
 
@@ -68,6 +85,7 @@ class PlanSchema(FormSchema, DoseChoiceMixin):
     planned_time = fields.Time(required=True, error_messages={
         **required_messages("Enter the planned time."), "invalid": "Enter a time as HH:MM."})
     override_reason = fields.String(load_default=None, validate=max_length(1000))
+    override_confirm = override_confirm_field()
     base_revision = _revision()
 
     @post_load
@@ -89,6 +107,7 @@ class DoseSchema(FormSchema, DoseChoiceMixin):
     dose_mcg = fields.String(required=True, error_messages=required_messages("Choose the dose given."))
     other_dose_mcg = dose_field(required=False)
     override_reason = fields.String(load_default=None, validate=max_length(1000))
+    override_confirm = override_confirm_field()
     route = fields.String(required=True, validate=validate.OneOf(list(ROUTES), error="Choose the route."),
                           error_messages=required_messages("Choose the route."))
     given_by_id = _id("Choose who gave the dose.")
@@ -97,6 +116,38 @@ class DoseSchema(FormSchema, DoseChoiceMixin):
     @post_load
     def _dose(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         return self.resolve(data)
+
+
+class AmendSchema(FormSchema, DoseChoiceMixin):
+    """A correction of a recorded dose: time, amount, double-checker, and why."""
+
+    given_time = fields.Time(required=True, error_messages={
+        **required_messages("Enter the time the dose was given."), "invalid": "Enter a time as HH:MM."})
+    dose_mcg = fields.String(required=True, error_messages=required_messages("Choose the dose given."))
+    other_dose_mcg = dose_field(required=False)
+    override_reason = fields.String(load_default=None, validate=max_length(1000))
+    override_confirm = override_confirm_field()
+    checked_by_id = _id("Choose who double-checked the dose.")
+    reason = fields.String(required=True, validate=max_length(1000),
+                           error_messages=required_messages("Give the reason for the correction."))
+    base_version = fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error=(
+        "Reload the page.")), error_messages={**required_messages("Reload the page."), "invalid": "Reload the page."})
+
+    @post_load
+    def _dose(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return self.resolve(data)
+
+
+class VoidSchema(FormSchema):
+    """Marking a recorded dose entered in error: why, and an explicit confirmation."""
+
+    reason = fields.String(required=True, validate=max_length(1000), error_messages=required_messages(
+        "Give the reason for marking it entered in error."))
+    confirm = fields.String(required=True, validate=validate.Equal("yes", error=(
+        "Tick the box to confirm that this dose record was entered in error.")), error_messages=required_messages(
+        "Tick the box to confirm that this dose record was entered in error."))
+    base_version = fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error=(
+        "Reload the page.")), error_messages={**required_messages("Reload the page."), "invalid": "Reload the page."})
 
 
 def _int(name: str, low: int, high: int, unit: str = "") -> fields.Integer:

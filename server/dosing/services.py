@@ -25,7 +25,7 @@ from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from . import schedule
-from .models import DoseAdministration, DosePlanChange, Observation
+from .models import DoseAdministration, DosePlanChange, Observation, current_given
 from .vitals import Flag, age_in_months, assess
 
 CLINICAL_ROLES = ("nurse", "surgeon")
@@ -60,20 +60,44 @@ def _fmt_list(values: tuple[Decimal, ...]) -> str:
     return ", ".join(text[:-1]) + " or " + text[-1] if len(text) > 1 else "".join(text)
 
 
-def dose_errors(dose: Decimal, override_reason: str | None, author: User | None,
-                protocol: Protocol) -> dict[str, list[str]]:
-    """The protocol's rule for one bolus: an allowed value, and above the ceiling only by a neurosurgeon's
-    override with a reason."""
+def describe_dose(dose: Decimal, protocol: Protocol, weight_kg: Decimal | None) -> str:
+    """"125 mcg = 2.50 mL = 5.21 mcg/kg (24.0 kg)": what a neurosurgeon confirms for an override."""
+    text = f"{format_mcg(dose)} mcg = {protocol.volume_ml(dose):.2f} mL"
+    if weight_kg:
+        text += f" = {protocol.mcg_per_kg(dose, weight_kg):.2f} mcg/kg ({weight_kg} kg)"
+    return text
+
+
+def dose_errors(dose: Decimal, *, override_reason: str | None, confirmed_mcg: Decimal | None, author: User | None,
+                protocol: Protocol, weight_kg: Decimal | None = None,
+                field_name: str = "dose_mcg") -> dict[str, list[str]]:
+    """THE bounds of one bolus, on every path that sets a dose (plan, dose record, its correction, a day
+    decision's next dose, the demo loader; no sync kind sets a dose): an allowed value; above the ceiling only
+    by a neurosurgeon, with a reason of at least a sentence and an explicit confirmation of the dose in mcg,
+    mL and mcg/kg (`confirmed_mcg` must be the dose itself); never above the absolute maximum.
+    `field_name` is the form field the number was typed in (messages about the number go beside it)."""
+    if not dose.is_finite() or dose <= 0:
+        return {field_name: ["Enter the dose as a number of mcg."]}
+    too_high = protocol.above_absolute_max(dose)
+    if too_high:
+        return {field_name: [too_high]}
     ceiling = protocol.ceiling_mcg
     if dose > ceiling:
         errors: dict[str, list[str]] = {}
         if author is None or not author.has_role(protocol.override_role):
             errors["dose_mcg"] = [f"{format_mcg(dose)} mcg is above the {format_mcg(ceiling)} mcg ceiling: only a "
                                   "neurosurgeon may override the ceiling, with a reason."]
-        elif not override_reason:
+            return errors
+        if not (override_reason or "").strip():
             errors["dose_mcg"] = [f"{format_mcg(dose)} mcg is above the {format_mcg(ceiling)} mcg ceiling: give "
                                   "the reason for the override, or choose a dose up to the ceiling."]
             errors["override_reason"] = [f"Give the reason for going above {format_mcg(ceiling)} mcg."]
+        elif not protocol.is_full_reason(override_reason):
+            errors["override_reason"] = [f"Give the reason for going above {format_mcg(ceiling)} mcg in "
+                                         f"{protocol.reason_rule()}."]
+        if confirmed_mcg is None or confirmed_mcg != dose:
+            errors["override_confirm"] = [f"Check and confirm the override: {describe_dose(dose, protocol, weight_kg)}"
+                                          "."]
         return errors
     if dose not in protocol.allowed_bolus_mcg:
         return {"dose_mcg": [f"{format_mcg(dose)} mcg is not an allowed bolus: choose "
@@ -81,8 +105,17 @@ def dose_errors(dose: Decimal, override_reason: str | None, author: User | None,
     return {}
 
 
+def _bounds(dose: Decimal, data: dict[str, Any], author: User | None, day: TrialDay,
+            protocol: Protocol) -> dict[str, list[str]]:
+    """`dose_errors` for a form's data (the override fields, and which field the number was typed in)."""
+    return dose_errors(dose, override_reason=data.get("override_reason"), confirmed_mcg=data.get("override_confirm"),
+                       author=author, protocol=protocol, weight_kg=day.trial.patient.weight_kg,
+                       field_name=data.get("dose_field") or "dose_mcg")
+
+
 def _open_day(day_id: int, *, lock: bool = False) -> TrialDay:
-    stmt = select(TrialDay).where(TrialDay.id == day_id).options(selectinload(TrialDay.trial))
+    stmt = select(TrialDay).where(TrialDay.id == day_id).options(
+        selectinload(TrialDay.trial).selectinload(Trial.patient))
     if lock:  # FOR UPDATE, and overwrite a copy the session already holds: the revision check needs the fresh one
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     day = db.session.scalars(stmt).first()
@@ -104,13 +137,16 @@ def _duration(delta: timedelta) -> str:
     return f"{h} h {m:02d} min" if m else f"{h} h"
 
 
-def _interval_errors(trial_id: int, day_id: int, at: datetime, protocol: Protocol,
-                     field_name: str) -> dict[str, list[str]]:
-    """A bolus (given or planned) closer than the minimum interval to a bolus given on another day."""
+def interval_errors(trial_id: int, day_id: int, at: datetime, protocol: Protocol,
+                    field_name: str) -> dict[str, list[str]]:
+    """THE 24-hour rule, on every path that sets or moves a dose (plan, dose record, its correction, a day
+    decision's next dose, the demo loader): a bolus, given or planned, closer than the minimum interval to a
+    bolus given on another day of the trial is refused."""
     minimum = timedelta(hours=protocol.min_interval_hours)
     rows = db.session.execute(
         select(DoseAdministration.given_at, TrialDay.day_number).join(TrialDay)
-        .where(TrialDay.trial_id == trial_id, TrialDay.id != day_id)).all()
+        .where(TrialDay.trial_id == trial_id, TrialDay.id != day_id, current_given())
+        .order_by(DoseAdministration.given_at)).all()
     tz = hospital_tz()
     for given_at, number in rows:
         gap = abs(at - given_at)
@@ -138,15 +174,35 @@ def earliest_next_bolus(day: TrialDay, protocol: Protocol | None = None) -> date
     protocol = protocol or current_protocol()
     last = db.session.scalar(
         select(DoseAdministration.given_at).join(TrialDay)
-        .where(TrialDay.trial_id == day.trial_id, TrialDay.day_number < day.day_number)
+        .where(TrialDay.trial_id == day.trial_id, TrialDay.day_number < day.day_number, current_given())
         .order_by(DoseAdministration.given_at.desc()).limit(1))
     return last + timedelta(hours=protocol.min_interval_hours) if last is not None else None
 
 
 # --- writes ------------------------------------------------------------------------------------------------------
 
+def current_dose(day_id: int) -> DoseAdministration | None:
+    """The dose given on a trial day, as last corrected (None if none, or if its record was entered in error)."""
+    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day_id,
+                                                              current_given()))
+
+
+def current_doses(day_ids: list[int]) -> dict[int, DoseAdministration]:
+    """`current_dose` for many days at once, by trial day id (one query)."""
+    if not day_ids:
+        return {}
+    return {d.trial_day_id: d for d in db.session.scalars(
+        select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(day_ids), current_given()))}
+
+
+def _latest_record(day_id: int) -> DoseAdministration | None:
+    """The newest version of a day's dose record, whatever it says (given or entered in error)."""
+    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day_id)
+                             .order_by(DoseAdministration.version.desc()).limit(1))
+
+
 def _check_plan_editable(day: TrialDay) -> None:
-    if db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id)):
+    if current_dose(day.id) is not None:
         raise DosingError({"_form": [f"The day-{day.day_number} dose has been given: its plan can no longer "
                                      "change."]})
 
@@ -168,7 +224,7 @@ def _conflict_or_apply(day: TrialDay, change: DosePlanChange, apply: Any) -> Tri
 
 def set_plan(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
     """Plan (or re-plan, or resume after a hold) a day's bolus: dose and time. `data`: dose_mcg, planned_time,
-    base_revision, override_reason."""
+    base_revision, override_reason, override_confirm (the dose confirmed, for an override)."""
     protocol = current_protocol()
     day = _open_day(day_id, lock=True)
     _check_plan_editable(day)
@@ -176,9 +232,9 @@ def set_plan(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDay:
     dose: Decimal = data["dose_mcg"]
     override = (data.get("override_reason") or None) if dose > protocol.ceiling_mcg else None
     planned_at, errors = _wall_clock(day.date, data["planned_time"], "planned_time")
-    errors |= dose_errors(dose, data.get("override_reason"), author, protocol)
+    errors |= _bounds(dose, data, author, day, protocol)
     if planned_at is not None:
-        errors |= _interval_errors(day.trial_id, day.id, planned_at, protocol, "planned_time")
+        errors |= interval_errors(day.trial_id, day.id, planned_at, protocol, "planned_time")
     if errors:
         raise DosingError(errors)
     change = DosePlanChange(trial_day_id=day.id, action="plan", base_revision=data["base_revision"],
@@ -225,53 +281,166 @@ def resume_dose(day_id: int, data: dict[str, Any], *, author_id: int) -> TrialDa
     return _conflict_or_apply(day, change, apply)
 
 
+def _people_errors(given_by_id: int, checked_by_id: int) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    giver, checker = _user(given_by_id), _user(checked_by_id)
+    for key, person, what in (("given_by_id", giver, "gave the dose"), ("checked_by_id", checker, "checked it")):
+        if person is None or not person.active or not person.has_role(*CLINICAL_ROLES):
+            errors[key] = [f"Choose the nurse or neurosurgeon who {what}."]
+    if giver is not None and checked_by_id == given_by_id:
+        errors["checked_by_id"] = ["The double-check must be done by a second person, not the one who gave "
+                                   "the dose."]
+    return errors
+
+
+def _given_at(day: TrialDay, at: time, now: datetime, protocol: Protocol) -> tuple[datetime | None,
+                                                                                  dict[str, list[str]]]:
+    """The time a dose was given on `day`: a real hospital wall-clock time, not in the future, and at least
+    the minimum interval from the doses given on the trial's other days."""
+    given_at, errors = _wall_clock(day.date, at, "given_time")
+    if given_at is not None and given_at > now + FUTURE_SLACK:
+        errors["given_time"] = ["The time given cannot be in the future."]
+    if given_at is not None and "given_time" not in errors:
+        errors |= interval_errors(day.trial_id, day.id, given_at, protocol, "given_time")
+    return given_at, errors
+
+
 def record_dose(day_id: int, data: dict[str, Any], *, recorded_by_id: int,
                 now: datetime | None = None) -> DoseAdministration:
-    """Record the bolus given on a trial day. `data`: given_time, dose_mcg, override_reason, route, given_by_id,
-    checked_by_id. Refuses (writing nothing) anything the protocol does not allow."""
+    """Record the bolus given on a trial day. `data`: given_time, dose_mcg, override_reason, override_confirm,
+    route, given_by_id, checked_by_id. Refuses (writing nothing) anything the protocol does not allow."""
     protocol = current_protocol()
     now = now or utcnow()
     day = _open_day(day_id, lock=True)
-    if db.session.scalar(select(DoseAdministration.id).where(DoseAdministration.trial_day_id == day.id)):
+    if current_dose(day.id) is not None:
         raise DosingError({"_form": [f"A dose is already recorded for day {day.day_number}."]})
     if day.dose_status != "planned":
         raise DosingError({"_form": [f"The day-{day.day_number} dose is {day.dose_status} "
                                      f"({day.dose_status_reason}). Set the plan again before recording a dose."]})
-    given_at, errors = _wall_clock(day.date, data["given_time"], "given_time")
-    if given_at is not None and given_at > now + FUTURE_SLACK:
-        errors["given_time"] = ["The time given cannot be in the future."]
+    given_at, errors = _given_at(day, data["given_time"], now, protocol)
     dose: Decimal = data["dose_mcg"]
     recorder = _user(recorded_by_id)
-    errors |= dose_errors(dose, data.get("override_reason"), recorder, protocol)
-    giver, checker = _user(data["given_by_id"]), _user(data["checked_by_id"])
-    for key, person, what in (("given_by_id", giver, "gave the dose"), ("checked_by_id", checker, "checked it")):
-        if person is None or not person.active or not person.has_role(*CLINICAL_ROLES):
-            errors[key] = [f"Choose the nurse or neurosurgeon who {what}."]
-    if giver is not None and data["checked_by_id"] == data["given_by_id"]:
-        errors["checked_by_id"] = ["The double-check must be done by a second person, not the one who gave "
-                                   "the dose."]
-    if given_at is not None and "given_time" not in errors:
-        errors |= _interval_errors(day.trial_id, day.id, given_at, protocol, "given_time")
+    errors |= _bounds(dose, data, recorder, day, protocol)
+    errors |= _people_errors(data["given_by_id"], data["checked_by_id"])
     if errors or given_at is None:
         raise DosingError(errors)
     return _add_dose(day, given_at=given_at, dose=dose, route=data["route"], given_by_id=data["given_by_id"],
                      checked_by_id=data["checked_by_id"], recorded_by_id=recorded_by_id,
                      override_reason=(data.get("override_reason") if dose > protocol.ceiling_mcg else None),
-                     protocol=protocol)
+                     override_confirm=data.get("override_confirm"), protocol=protocol)
 
 
 def _add_dose(day: TrialDay, *, given_at: datetime, dose: Decimal, route: str, given_by_id: int,
               checked_by_id: int, recorded_by_id: int | None, override_reason: str | None,
-              protocol: Protocol) -> DoseAdministration:
+              protocol: Protocol, override_confirm: Decimal | None = None, status: str = "given",
+              correction_reason: str | None = None) -> DoseAdministration:
+    """The one insert of a dose record (a new record, or a new version of one). Whoever calls it, the bounds
+    and the 24-hour rule are checked again here, so no path (form, correction, CLI, demo) writes a dose
+    outside them."""
+    if status == "given":
+        recorder = _user(recorded_by_id)
+        errors = dose_errors(dose, override_reason=override_reason, confirmed_mcg=override_confirm,
+                             author=recorder, protocol=protocol, weight_kg=day.trial.patient.weight_kg)
+        errors |= interval_errors(day.trial_id, day.id, given_at, protocol, "given_time")
+        if errors:
+            raise DosingError(errors)
+    latest = _latest_record(day.id)
     record = DoseAdministration(
         trial_day_id=day.id, given_at=given_at, dose_mcg=dose, volume_ml=protocol.volume_ml(dose),
         concentration_mcg_per_ml=protocol.concentration_mcg_per_ml, route=route, given_by_id=given_by_id,
-        checked_by_id=checked_by_id, override_reason=override_reason, recorded_by_id=recorded_by_id)
+        checked_by_id=checked_by_id, override_reason=override_reason, recorded_by_id=recorded_by_id,
+        version=(latest.version + 1) if latest else 1, supersedes_id=latest.id if latest else None,
+        status=status, correction_reason=correction_reason)
     db.session.add(record)
     if day.trial.status == "planned":
         day.trial.status = "active"
     db.session.flush()
     return record
+
+
+class DoseConflict(DosingError):
+    """The record being corrected is no longer the latest version (someone corrected it meanwhile)."""
+
+
+def _correctable(dose_id: int, base_version: int, author_id: int, *, closing_ok: bool) -> tuple[
+        DoseAdministration, TrialDay]:
+    """The current dose record `dose_id`, its day locked; refused unless a neurosurgeon corrects the latest
+    version, and (unless `closing_ok`) the trial is still open."""
+    record = db.session.get(DoseAdministration, dose_id)
+    if record is None:
+        raise DosingError({"_form": ["No such dose record."]})
+    day = db.session.scalars(select(TrialDay).where(TrialDay.id == record.trial_day_id).with_for_update()
+                             .execution_options(populate_existing=True)
+                             .options(selectinload(TrialDay.trial).selectinload(Trial.patient))).one()
+    author = _user(author_id)
+    if author is None or not author.has_role("surgeon"):
+        raise DosingError({"_form": ["Only a neurosurgeon may correct a recorded dose."]})
+    latest = _latest_record(day.id)
+    if latest is None or latest.id != record.id or latest.version != base_version:
+        raise DoseConflict({"_form": [
+            f"This dose record was changed meanwhile (now version {latest.version if latest else '?'}): "
+            "nothing was saved. Check the record as it is now, then correct it again if it still needs it."]})
+    if not record.is_given:
+        raise DosingError({"_form": ["This dose record is already marked entered in error."]})
+    if not closing_ok and not day.trial.is_open:
+        raise DosingError({"_form": [f"This trial is {TRIAL_STATUSES[day.trial.status].lower()}: a recorded "
+                                     "dose can no longer be changed (it can still be marked entered in error)."]})
+    return record, day
+
+
+def amend_dose(dose_id: int, data: dict[str, Any], *, author_id: int, now: datetime | None = None
+               ) -> DoseAdministration:
+    """Correct a recorded dose: its time, amount or double-checker, with the reason. The record is append-only:
+    a new version supersedes the old one, which stays (and the audit log shows both). The same bounds and
+    24-hour rule as a new record apply; monitoring follows the corrected time. `data`: given_time, dose_mcg,
+    override_reason, override_confirm, checked_by_id, reason, base_version."""
+    protocol = current_protocol()
+    now = now or utcnow()
+    old, day = _correctable(dose_id, data["base_version"], author_id, closing_ok=False)
+    given_at, errors = _given_at(day, data["given_time"], now, protocol)
+    dose: Decimal = data["dose_mcg"]
+    errors |= _bounds(dose, data, _user(author_id), day, protocol)
+    errors |= _people_errors(old.given_by_id, data["checked_by_id"])
+    errors |= _reason_errors(data.get("reason"), "reason", "the correction", protocol)
+    if not errors and given_at is not None and (given_at, dose, data["checked_by_id"]) == (
+            old.given_at, old.dose_mcg, old.checked_by_id):
+        errors["_form"] = ["Nothing changed: correct the time, the dose or who double-checked it."]
+    if errors or given_at is None:
+        raise DosingError(errors)
+    return _add_dose(day, given_at=given_at, dose=dose, route=old.route, given_by_id=old.given_by_id,
+                     checked_by_id=data["checked_by_id"], recorded_by_id=author_id,
+                     override_reason=(data.get("override_reason") if dose > protocol.ceiling_mcg else None),
+                     override_confirm=data.get("override_confirm"), protocol=protocol,
+                     correction_reason=data["reason"].strip())
+
+
+def void_dose(dose_id: int, data: dict[str, Any], *, author_id: int) -> DoseAdministration:
+    """Mark a recorded dose entered in error (it was not given, or not to this child or on this day), with the
+    reason: a new version that says so supersedes it; the old version stays. `data`: reason, base_version."""
+    protocol = current_protocol()
+    old, day = _correctable(dose_id, data["base_version"], author_id, closing_ok=True)
+    errors = _reason_errors(data.get("reason"), "reason", "marking it entered in error", protocol)
+    if errors:
+        raise DosingError(errors)
+    return _add_dose(day, given_at=old.given_at, dose=old.dose_mcg, route=old.route, given_by_id=old.given_by_id,
+                     checked_by_id=old.checked_by_id, recorded_by_id=author_id, override_reason=old.override_reason,
+                     protocol=protocol, status="entered_in_error", correction_reason=data["reason"].strip())
+
+
+def _reason_errors(text: str | None, field_name: str, what: str, protocol: Protocol) -> dict[str, list[str]]:
+    if not (text or "").strip():
+        return {field_name: [f"Give the reason for {what}."]}
+    if not protocol.is_full_reason(text):
+        return {field_name: [f"Give the reason for {what} in {protocol.reason_rule()}."]}
+    return {}
+
+
+def dose_history(day_id: int) -> list[DoseAdministration]:
+    """Every version of a day's dose record, oldest first (the original, then each correction)."""
+    return list(db.session.scalars(select(DoseAdministration).where(DoseAdministration.trial_day_id == day_id)
+                                   .options(selectinload(DoseAdministration.checked_by),
+                                            selectinload(DoseAdministration.recorded_by))
+                                   .order_by(DoseAdministration.version)))
 
 
 def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, recorded_at: datetime | None = None,
@@ -378,8 +547,7 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
     doses: dict[int, DoseAdministration] = {}
     obs_times: dict[int, list[Observation]] = defaultdict(list)
     if day_ids:
-        doses = {d.trial_day_id: d for d in db.session.scalars(
-            select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(day_ids)))}
+        doses = current_doses(day_ids)
         for o in db.session.scalars(select(Observation).where(Observation.trial_day_id.in_(day_ids))
                                     .order_by(Observation.taken_at)):
             obs_times[o.trial_day_id].append(o)
@@ -465,7 +633,7 @@ def day_monitoring(day_id: int, now: datetime | None = None) -> DayMonitoring | 
         selectinload(TrialDay.trial).selectinload(Trial.patient))).first()
     if day is None:
         return None
-    dose = db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id))
+    dose = current_dose(day.id)
     observations = db.session.scalars(select(Observation).where(Observation.trial_day_id == day.id)
                                       .options(selectinload(Observation.author))
                                       .order_by(Observation.taken_at, Observation.id)).all()
@@ -482,8 +650,14 @@ def day_monitoring(day_id: int, now: datetime | None = None) -> DayMonitoring | 
 @dataclass
 class TrialDosing:
     trial: Trial
-    doses: dict[int, DoseAdministration]
+    doses: dict[int, DoseAdministration]  # the dose given each day, as last corrected
     changes: dict[int, list[DosePlanChange]]
+    records: dict[int, list[DoseAdministration]] = field(default_factory=dict)  # every version, oldest first
+    too_soon: dict[int, datetime] = field(default_factory=dict)  # planned under 24 h after a dose: not before
+
+    def latest(self, day_id: int) -> DoseAdministration | None:
+        versions = self.records.get(day_id)
+        return versions[-1] if versions else None
 
 
 def trial_dosing(trial_id: int) -> TrialDosing | None:
@@ -492,15 +666,39 @@ def trial_dosing(trial_id: int) -> TrialDosing | None:
     if trial is None:
         return None
     ids = [d.id for d in trial.days]
-    doses = {d.trial_day_id: d for d in db.session.scalars(
-        select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids))
-        .options(selectinload(DoseAdministration.given_by), selectinload(DoseAdministration.checked_by)))}
+    records: dict[int, list[DoseAdministration]] = defaultdict(list)
+    for r in db.session.scalars(
+            select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids))
+            .options(selectinload(DoseAdministration.given_by), selectinload(DoseAdministration.checked_by),
+                     selectinload(DoseAdministration.recorded_by))
+            .order_by(DoseAdministration.trial_day_id, DoseAdministration.version)):
+        records[r.trial_day_id].append(r)
+    doses = {day_id: versions[-1] for day_id, versions in records.items() if versions[-1].is_given}
     changes: dict[int, list[DosePlanChange]] = defaultdict(list)
     for c in db.session.scalars(select(DosePlanChange).where(DosePlanChange.trial_day_id.in_(ids))
                                 .options(selectinload(DosePlanChange.author))
                                 .order_by(DosePlanChange.created_at, DosePlanChange.id)):
         changes[c.trial_day_id].append(c)
-    return TrialDosing(trial=trial, doses=doses, changes=changes)
+    return TrialDosing(trial=trial, doses=doses, changes=changes, records=dict(records),
+                       too_soon=plans_too_soon(trial, doses))
+
+
+def plans_too_soon(trial: Trial, doses: dict[int, DoseAdministration],
+                   protocol: Protocol | None = None) -> dict[int, datetime]:
+    """Days whose dose is planned (not given) under the minimum interval after a dose given on an earlier day,
+    e.g. day 2 still at 09:00 after a day-1 dose given at 14:20: day id -> the earliest time it may be given.
+    Shown wherever the plan is (dosing, plan, decision and ward pages), so the 24-hour rule is never silent."""
+    protocol = protocol or current_protocol()
+    minimum = timedelta(hours=protocol.min_interval_hours)
+    out: dict[int, datetime] = {}
+    for day in trial.days:
+        if day.id in doses or day.planned_at is None or day.dose_status != "planned":
+            continue
+        earlier = [d.given_at for other in trial.days if other.day_number < day.day_number
+                   and (d := doses.get(other.id)) is not None]
+        if earlier and day.planned_at < max(earlier) + minimum:
+            out[day.id] = max(earlier) + minimum
+    return out
 
 
 def clinical_staff() -> list[User]:

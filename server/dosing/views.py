@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, request, url_for
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as ResponseBase
 
@@ -14,26 +17,31 @@ from ..auth.decorators import roles_required
 from ..auth.session import current_user_id
 from ..extensions import db
 from ..protocol import current_protocol, format_mcg
-from ..trials.lookup import day_or_404
-from ..trials.models import TrialDay
+from ..trials.lookup import day_or_404, trial_or_404
+from ..trials.models import Trial, TrialDay
 from ..web.clock import hospital_tz, local_now, local_today
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from ..web.types import utcnow
 from . import bp, schedule, vitals
-from .models import DAY_STATUSES, PLAN_ACTIONS, ROUTES
-from .schemas import DoseSchema, HoldSchema, ObservationSchema, PlanSchema
+from .models import DAY_STATUSES, PLAN_ACTIONS, ROUTES, DoseAdministration
+from .schemas import AmendSchema, DoseSchema, HoldSchema, ObservationSchema, PlanSchema, VoidSchema
 from .services import (
+    DoseConflict,
     DosingError,
     PlanConflict,
+    amend_dose,
     clinical_staff,
     day_monitoring,
+    describe_dose,
+    dose_history,
     earliest_next_bolus,
     hold_dose,
     record_dose,
     record_observation,
     set_plan,
     trial_dosing,
+    void_dose,
     ward_schedule,
 )
 
@@ -47,9 +55,50 @@ def hm(value: datetime | None) -> str:
     return schedule.local_label(value, hospital_tz()) if value is not None else ""
 
 
+@dataclass(frozen=True)
+class OverridePreview:
+    dose: Decimal | None = None  # a dose above the ceiling, within the absolute maximum: to confirm
+    text: str = ""  # "125 mcg = 2.50 mL = 5.21 mcg/kg (24.0 kg)"
+    confirmed: bool = False  # the form already confirms this very dose
+    message: str = ""  # why there is nothing to confirm (e.g. above the absolute maximum)
+
+
+@bp.app_template_global("override_preview")
+def override_preview(values: Any, weight_kg: Decimal | None) -> OverridePreview:
+    """What the override's confirmation shows for the values typed so far (see _override_confirm.html)."""
+    protocol = current_protocol()
+    if (values.get("dose_mcg") or "other") != "other":
+        return OverridePreview()
+    try:
+        dose = Decimal(str(values.get("other_dose_mcg") or "").strip())
+    except ArithmeticError:
+        return OverridePreview()
+    if not dose.is_finite() or dose <= protocol.ceiling_mcg:
+        return OverridePreview()
+    too_high = protocol.above_absolute_max(dose)
+    if too_high:
+        return OverridePreview(message=too_high)
+    dose = dose.quantize(Decimal("0.1"))
+    try:
+        confirmed = Decimal(str(values.get("override_confirm") or "").strip()) == dose
+    except ArithmeticError:
+        confirmed = False
+    return OverridePreview(dose=dose, text=describe_dose(dose, protocol, weight_kg), confirmed=confirmed)
+
+
 @bp.app_context_processor
 def _dosing_globals() -> dict[str, Any]:
     return {"status_labels": schedule.STATUS_LABELS}
+
+
+@bp.get("/trials/<int:trial_id>/override-check")
+@roles_required("surgeon")
+def override_check(trial_id: int):  # type: ignore[no-untyped-def]
+    """The override's confirmation for the dose typed so far (htmx, as the surgeon types)."""
+    t = trial_or_404(trial_id, options=[selectinload(Trial.patient)])
+    values = {"dose_mcg": "other", "other_dose_mcg": request.args.get("other_dose_mcg", "")[:20]}
+    return render("dosing/_override_confirm.html", values=values, errors={}, weight=t.patient.weight_kg,
+                  protocol=current_protocol())
 
 
 # --- nurse: the ward ----------------------------------------------------------------------------------------------
@@ -174,6 +223,76 @@ def record(day_id: int):  # type: ignore[no-untyped-def]
     except DosingError as exc:
         db.session.rollback()
         return _dose_form(day, request.form, exc.errors, 422)
+    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+
+
+# --- surgeon: correct a recorded dose (append-only) ----------------------------------------------------------------
+
+def _correct_page(record: DoseAdministration, *, amend_values: Any = None, amend_errors: dict | None = None,  # type: ignore[type-arg]
+                  void_values: Any = None, void_errors: dict | None = None, status: int = 200) -> Response:  # type: ignore[type-arg]
+    day = record.trial_day
+    view = trial_dosing(day.trial_id)
+    assert view is not None
+    if amend_values is None:
+        amend_values = {"given_time": hm(record.given_at)[:5], "checked_by_id": record.checked_by_id,
+                        "base_version": record.version}
+        amend_values |= ({"dose_mcg": _dose_value(record.dose_mcg)} if record.dose_mcg in
+                         current_protocol().allowed_bolus_mcg else
+                         {"dose_mcg": "other", "other_dose_mcg": _dose_value(record.dose_mcg),
+                          "override_reason": record.override_reason or ""})
+    return render("dosing/correct.html", "dosing/_correct_body.html", record=record, day=day, view=view,
+                  history=dose_history(day.id), amend_values=amend_values, amend_errors=amend_errors or {},
+                  void_values=void_values or {"base_version": record.version}, void_errors=void_errors or {},
+                  staff=clinical_staff(), protocol=current_protocol(), status=status)
+
+
+def _record_or_404(dose_id: int) -> DoseAdministration:
+    return db.get_or_404(DoseAdministration, dose_id, description="No such dose record.")
+
+
+@bp.get("/doses/<int:dose_id>/correct")
+@roles_required("surgeon")
+def correct(dose_id: int):  # type: ignore[no-untyped-def]
+    return _correct_page(_record_or_404(dose_id))
+
+
+@bp.post("/doses/<int:dose_id>/amend")
+@roles_required("surgeon")
+def amend(dose_id: int):  # type: ignore[no-untyped-def]
+    record = _record_or_404(dose_id)
+    data, errors = load_form(AmendSchema(), request.form)
+    if data is None:
+        return _correct_page(record, amend_values=request.form, amend_errors=errors, status=422)
+    try:
+        amend_dose(record.id, data, author_id=current_user_id())
+        db.session.commit()
+    except DoseConflict as exc:
+        db.session.rollback()
+        return _correct_page(record, amend_values=request.form, amend_errors=exc.errors, status=409)
+    except DosingError as exc:
+        db.session.rollback()
+        return _correct_page(record, amend_values=request.form, amend_errors=exc.errors, status=422)
+    day = record.trial_day
+    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+
+
+@bp.post("/doses/<int:dose_id>/void")
+@roles_required("surgeon")
+def void(dose_id: int):  # type: ignore[no-untyped-def]
+    record = _record_or_404(dose_id)
+    data, errors = load_form(VoidSchema(), request.form)
+    if data is None:
+        return _correct_page(record, void_values=request.form, void_errors=errors, status=422)
+    try:
+        void_dose(record.id, data, author_id=current_user_id())
+        db.session.commit()
+    except DoseConflict as exc:
+        db.session.rollback()
+        return _correct_page(record, void_values=request.form, void_errors=exc.errors, status=409)
+    except DosingError as exc:
+        db.session.rollback()
+        return _correct_page(record, void_values=request.form, void_errors=exc.errors, status=422)
+    day = record.trial_day
     return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
 
 

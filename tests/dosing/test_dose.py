@@ -79,8 +79,16 @@ def test_refused_doses_write_nothing(app, client, signed_in, staff, trial_on, ov
 def test_override_above_the_ceiling_by_a_surgeon_with_a_reason(app, client, signed_in, staff, trial_on) -> None:  # type: ignore[no-untyped-def]
     tid = trial_on(PAST)
     signed_in("surgeon")
-    response = _post(client, app, tid, staff, dose_mcg="other", other_dose_mcg="125",
-                     override_reason="Partial response at 100 mcg; team agreed one higher test dose.")
+    reason = "Partial response at 100 mcg; team agreed one higher test dose."
+    first = _post(client, app, tid, staff, dose_mcg="other", other_dose_mcg="125", override_reason=reason)
+    assert first.status_code == 422  # not without the explicit confirmation, which shows mcg, mL and mcg/kg
+    html = first.get_data(as_text=True)
+    assert field_error(html, "override_confirm") == (
+        "Check and confirm the override: 125 mcg = 2.50 mL = 6.10 mcg/kg (20.5 kg).")
+    assert 'name="override_confirm" value="125"' in html and 'value="125"' in html and reason in html
+    assert _doses(app) == 0
+    response = _post(client, app, tid, staff, dose_mcg="other", other_dose_mcg="125", override_reason=reason,
+                     override_confirm="125")
     assert response.status_code == 303
     with app.app_context():
         dose = db.session.scalars(select(DoseAdministration)).one()

@@ -65,10 +65,19 @@ def test_plan_refuses_a_dose_outside_the_protocol(app, client, signed_in, trial_
     tid = trial_on(PAST)
     did = day_id(app, tid, 2)
     signed_in("surgeon")
-    response = client.post(f"/days/{did}/plan", data={"dose_mcg": "other", "other_dose_mcg": "200",
+    response = client.post(f"/days/{did}/plan", data={"dose_mcg": "other", "other_dose_mcg": "125",
                                                       "planned_time": "09:00", "base_revision": "1"})
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "override_reason") == "Give the reason for going above 100 mcg."
+    assert _changes(app) == [] and _day(app, did)[2] == 1
+    above = client.post(f"/days/{did}/plan", data={
+        "dose_mcg": "other", "other_dose_mcg": "200", "planned_time": "09:00", "base_revision": "1",
+        "override_reason": "Team agreed after a long discussion.", "override_confirm": "200"})
+    assert above.status_code == 422
+    assert field_error(above.get_data(as_text=True), "other_dose_mcg") == (
+        "200 mcg is above the absolute maximum of 150 mcg per bolus: no override allows it. "
+        "Enter a dose up to 150 mcg.")
+    assert 'value="200"' in above.get_data(as_text=True)  # what the surgeon typed is kept
     assert _changes(app) == [] and _day(app, did)[2] == 1
 
 
