@@ -13,6 +13,7 @@ from ..assessments.scoring import fmt, signed
 from ..assessments.services import doses_for
 from ..auth.decorators import roles_required
 from ..auth.session import current_user, current_user_id
+from ..dosing.services import plans_too_soon
 from ..extensions import db
 from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
@@ -65,7 +66,9 @@ def _day_page(day: TrialDay, values: Any = None, errors: dict[str, list[str]] | 
     tomorrow = next_day(day)
     if values is None:
         values = _decision_values(day, decision, given)
+    too_soon = plans_too_soon(day.trial, doses_for(day.trial))
     return render("decisions/day.html", "decisions/_day_body.html", day=day, trial=day.trial, decision=decision,
+                  too_soon=too_soon.get(tomorrow.id) if tomorrow else None,
                   gas=t_scores(day.trial),
                   given=given, tomorrow=tomorrow, result=_results_by_day(day.trial).get(day.id),
                   pending=pending_later_days(day.trial, day.day_number), values=values, errors=errors or {},
