@@ -13,7 +13,7 @@ from ..assessments.scoring import fmt, signed
 from ..assessments.services import doses_for
 from ..auth.decorators import roles_required
 from ..auth.session import current_user, current_user_id
-from ..dosing.services import plans_too_soon
+from ..dosing.services import monitoring_ends, plans_too_soon
 from ..extensions import db
 from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
@@ -22,6 +22,7 @@ from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..web.clock import local_today
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
+from ..web.types import utcnow
 from . import bp
 from .schemas import DOSE_STEPS, DecisionSchema, OutcomeSchema
 from .services import (
@@ -127,6 +128,7 @@ def _outcome_page(t: Trial, values: Any = None, errors: dict[str, list[str]] | N
     if values is None:
         values = {"outcome": t.outcome or "", "outcome_reason": t.outcome_reason or "", "base_revision": t.revision}
     return render("decisions/outcome.html", "decisions/_outcome_body.html", trial=t, doses=doses_for(t),
+                  monitoring_until=monitoring_ends(t, utcnow()),
                   gas=t_scores(t),
                   results=_results_by_day(t), decisions=decisions_for(t), pending=pending_later_days(t, 0),
                   values=values, errors=errors or {}, conflict=conflict, choices=CHOICES, statuses=TRIAL_STATUSES,

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
@@ -507,15 +507,16 @@ class ObservationView:
 @dataclass
 class WardRow:
     trial: Trial
-    day: TrialDay | None  # today's trial day (None: no trial day today, but yesterday's dose is still monitored)
+    day: TrialDay | None  # today's trial day (None: no trial day today, but a dose is still monitored)
     status: str  # schedule.DUE / GIVEN / OVERDUE / HELD / CANCELLED / NOT_PLANNED, or "" with no day today
     dose: DoseAdministration | None  # today's
-    monitored_day: TrialDay | None  # the day whose dose is being monitored (today's or yesterday's)
+    monitored_day: TrialDay | None  # the day whose dose is being monitored (the trial's last dose given)
     monitored_dose: DoseAdministration | None
     reassess: schedule.Window | None
     next_obs: schedule.SlotState | None
     flagged: bool
     not_before: datetime | None = None  # today's planned dose is too soon after yesterday's: the earliest time
+    monitoring_ends: datetime | None = None  # the last scheduled check after the monitored dose
     rank: int = 0
     sort_at: datetime | None = None
 
@@ -532,32 +533,75 @@ class WardRow:
     def obs_late(self) -> bool:
         return self.next_obs is not None and self.next_obs.state == "overdue"
 
+    @property
+    def closed(self) -> bool:
+        """The trial is closed (outcome recorded, or stopped) but the child is still monitored."""
+        return not self.trial.is_open
+
+
+def monitoring_span(protocol: Protocol) -> timedelta:
+    """How long after a dose its monitoring can still keep a child on the ward: the last scheduled check, plus
+    the time a last check left undone stays shown."""
+    offsets = schedule.observation_offsets(protocol)
+    last = offsets[-1][0] if offsets else 0
+    return timedelta(minutes=last, hours=protocol.monitoring_overdue_shown_hours)
+
+
+def monitoring_running(states: list[schedule.SlotState], now: datetime, protocol: Protocol) -> bool:
+    """The monitoring after a dose has not ended: a check is still to come, due or overdue (a last check left
+    undone counts for `monitoring_overdue_shown_hours` after its time). The trial's status plays no part."""
+    nxt = schedule.next_observation(states)
+    if nxt is None:
+        return False
+    last = states[-1].slot.at
+    return now <= last + timedelta(hours=protocol.monitoring_overdue_shown_hours)
+
+
+def monitoring_ends(trial: Trial, now: datetime, protocol: Protocol | None = None) -> datetime | None:
+    """While the monitoring after the trial's last dose is running (see `monitoring_running`): the time of its
+    last scheduled check; else None. The child stays on the ward until then, whatever the trial's status."""
+    protocol = protocol or current_protocol()
+    doses = [d for d in current_doses([day.id for day in trial.days]).values() if d.given_at <= now + FUTURE_SLACK]
+    if not doses:
+        return None
+    last = max(doses, key=lambda d: d.given_at)
+    taken = db.session.scalars(select(Observation.taken_at).where(Observation.trial_day_id == last.trial_day_id))
+    states = schedule.match_observations(schedule.observation_times(last.given_at, protocol), list(taken), now,
+                                         protocol)
+    return states[-1].slot.at if monitoring_running(states, now, protocol) else None
+
 
 def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
-    """Today's dosing across all active trials, what needs doing now first. A fixed number of queries,
-    however many children are on the ward."""
+    """The ward's list, what needs doing now first: every open trial with a trial day today, and every child
+    whose monitoring after their last dose has not ended, whatever the trial's status (closing a trial never
+    hides an observation that is due). A fixed number of queries, however many children are on the ward."""
     protocol = current_protocol()
     now = now or utcnow()
-    yesterday = today - timedelta(days=1)
+    recently_dosed = (select(TrialDay.trial_id).join(DoseAdministration)
+                      .where(current_given(), DoseAdministration.given_at >= now - monitoring_span(protocol),
+                             DoseAdministration.given_at <= now + FUTURE_SLACK))
     trials = db.session.scalars(
-        select(Trial).where(Trial.status == "active")
+        select(Trial).where(or_(Trial.status == "active", Trial.id.in_(recently_dosed)))
         .options(selectinload(Trial.patient), selectinload(Trial.days))).all()
-    days_by_trial = {t.id: (t.day_on(today), t.day_on(yesterday)) for t in trials}
-    day_ids = [d.id for pair in days_by_trial.values() for d in pair if d is not None]
-    doses: dict[int, DoseAdministration] = {}
+    all_days = [d.id for t in trials for d in t.days]
+    doses = current_doses(all_days)
+    last_given: dict[int, tuple[TrialDay, DoseAdministration]] = {}
+    for t in trials:
+        given = [(d, doses[d.id]) for d in t.days if d.id in doses and doses[d.id].given_at <= now + FUTURE_SLACK]
+        if given:
+            last_given[t.id] = max(given, key=lambda pair: pair[1].given_at)
+    today_days = {t.id: t.day_on(today) for t in trials}
+    watched = {d.id for d in today_days.values() if d is not None} | {d.id for d, _ in last_given.values()}
     obs_times: dict[int, list[Observation]] = defaultdict(list)
-    if day_ids:
-        doses = current_doses(day_ids)
-        for o in db.session.scalars(select(Observation).where(Observation.trial_day_id.in_(day_ids))
+    if watched:
+        for o in db.session.scalars(select(Observation).where(Observation.trial_day_id.in_(watched))
                                     .order_by(Observation.taken_at)):
             obs_times[o.trial_day_id].append(o)
     rows: list[WardRow] = []
     for trial in trials:
-        day, prev = days_by_trial[trial.id]
-        if day is None and prev is None:
-            continue
+        day = today_days[trial.id]
         dose = doses.get(day.id) if day else None
-        monitored_day, monitored = (day, dose) if dose else (prev, doses.get(prev.id) if prev else None)
+        monitored_day, monitored = last_given.get(trial.id, (None, None))
         states: list[schedule.SlotState] = []
         reassess = None
         if monitored is not None and monitored_day is not None:
@@ -565,10 +609,16 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
             states = schedule.match_observations(slots, [o.taken_at for o in obs_times[monitored_day.id]], now,
                                                  protocol)
             reassess = schedule.reassessment(monitored.given_at, protocol)
-        next_obs = schedule.next_observation(states)
-        if day is None and next_obs is None:
-            continue  # yesterday's last trial day, monitoring over: not on today's list
-        prev_dose = doses.get(prev.id) if prev else None
+        running = monitoring_running(states, now, protocol)
+        if not running:
+            if not (trial.is_open and day is not None):
+                continue  # no trial day today and no monitoring left: not on the ward's list
+            if monitored_day is not None and (day is None or monitored_day.id != day.id):
+                monitored_day, monitored, states, reassess = None, None, [], None  # an earlier dose, all done
+        next_obs = schedule.next_observation(states) if running else None
+        earlier = [doses[d.id] for d in trial.days if day is not None and d.day_number < day.day_number
+                   and d.id in doses]
+        prev_dose = max(earlier, key=lambda d: d.given_at) if earlier else None
         not_before = None
         if day is not None and dose is None and day.planned_at is not None and prev_dose is not None:
             earliest = prev_dose.given_at + timedelta(hours=protocol.min_interval_hours)
@@ -576,13 +626,14 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
         status = schedule.dose_status(
             planned_at=not_before or day.planned_at, given_at=dose.given_at if dose else None,
             day_status=day.dose_status, now=now, protocol=protocol) if day else ""
-        recent = sorted((o for d in (day, prev) if d is not None for o in obs_times[d.id]), key=lambda o: o.taken_at)
+        recent = sorted((o for d in {day, monitored_day} if d is not None for o in obs_times[d.id]),
+                        key=lambda o: o.taken_at)
         flagged = bool(recent) and bool(observation_flags(recent[-1], trial.patient))
         if dose is None and reassess is not None and reassess.closes < now:
             reassess = None  # yesterday's reassessment is over; only a late-evening dose's carries into today
         row = WardRow(trial=trial, day=day, status=status, dose=dose, monitored_day=monitored_day,
                       monitored_dose=monitored, reassess=reassess, next_obs=next_obs, flagged=flagged,
-                      not_before=not_before)
+                      not_before=not_before, monitoring_ends=states[-1].slot.at if states else None)
         row.rank, row.sort_at = _urgency(row, now)
         rows.append(row)
     far = datetime.max.replace(tzinfo=now.tzinfo)
