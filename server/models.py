@@ -4,7 +4,7 @@ from .assessments.models import Assessment, AssessmentPlan  # noqa: F401
 from .audit.models import AuditEvent
 from .auth.models import LoginAttempt, User
 from .decisions.models import DayDecision
-from .dosing.models import DoseAdministration, DosePlanChange, Observation
+from .dosing.models import DoseAdministration, DosePlanChange, EscalationResponse, Observation
 from .goals.models import Goal, GoalRating
 from .parents.models import ParentLink
 from .sync_api.models import SyncConflict, SyncLedger
@@ -15,6 +15,7 @@ __all__ = [
     "DayDecision",
     "DoseAdministration",
     "DosePlanChange",
+    "EscalationResponse",
     "Goal",
     "GoalRating",
     "LoginAttempt",

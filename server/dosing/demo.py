@@ -1,7 +1,8 @@
 """Demo dosing data for the four demo children (server/cli.py load_demo_data calls add_demo_dosing).
 
 Amira: day 1 today, before the dose (baseline only). Ben: day 2 today, dose given this morning and being
-monitored. Chloe: day 3 today, held after a fever; yesterday's dose was monitored (one drowsy check). Daniel:
+monitored. Chloe: day 3 today, held after a fever; yesterday's dose was monitored (one drowsy check, an
+overdose sign, recorded as acted on by the nurse). Daniel:
 finished trial, three doses given. Written through the services (so the demo obeys the protocol), except
 Daniel's, whose trial is already closed. Flushes only: the caller commits.
 """
@@ -24,7 +25,15 @@ from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from .models import DoseAdministration, current_given
 from .schedule import observation_offsets
-from .services import _add_dose, hold_dose, record_dose, record_observation, set_plan
+from .services import (
+    _add_dose,
+    hold_dose,
+    open_escalations,
+    record_dose,
+    record_escalation_response,
+    record_observation,
+    set_plan,
+)
 
 NORMAL = {"heart_rate": 96, "resp_rate": 22, "spo2": 98, "bp_systolic": 102, "bp_diastolic": 62,
           "temperature_c": Decimal("36.8"), "sedation_score": 0, "pain_score": 1}
@@ -103,6 +112,14 @@ def add_demo_dosing(today: date | None = None, now: datetime | None = None) -> N
                 if i == 5:
                     extra = {"sedation_score": 2, "effects": ["drowsiness"], "notes": "Sleepy, rousable to voice"}
                 _observe(day_of(chloe, 2), second + timedelta(minutes=minutes), nurse, now, **extra)
+            escalation = open_escalations([chloe.id]).get(chloe.id)
+            if escalation is not None:  # the drowsy check was acted on a few minutes later
+                acted = min(escalation.since + timedelta(minutes=10), now)
+                record_escalation_response(chloe.id, {
+                    "acted_by_id": nurse, "acted_at": acted, "escalation_key": escalation.key,
+                    "action_taken": "Surgeon reviewed at the bedside; 1:1 nursing and 15-minute checks; rousable "
+                                    "to voice, breathing normal, settled by the next check."},
+                    author_id=nurse, now=now)
             day3 = day_of(chloe, 3)
             _plan(day3, "50", nine, surgeon)
             hold_dose(day3.id, {"action": "hold", "reason": "Temperature 38.4 °C this morning: review at noon.",

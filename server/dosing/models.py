@@ -133,3 +133,23 @@ class Observation(Audited, db.Model):  # type: ignore[name-defined]
     notes: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[User] = relationship()
+
+
+class EscalationResponse(Audited, db.Model):  # type: ignore[name-defined]
+    """A nurse's or neurosurgeon's record that an escalation-level flag (overdose signs, brief 5.3) was acted
+    on: who acted, when, what was done. It answers the flagged observations named in `observation_ids`, which
+    were on screen when it was recorded; an overdose sign charted later opens a new escalation. Append-only."""
+
+    __tablename__ = "escalation_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id"), index=True)
+    observation_ids: Mapped[list[int]] = mapped_column(JSON)
+    acted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    acted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action_taken: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    acted_by: Mapped[User] = relationship(foreign_keys=[acted_by_id])
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])

@@ -150,6 +150,18 @@ class VoidSchema(FormSchema):
         "Reload the page.")), error_messages={**required_messages("Reload the page."), "invalid": "Reload the page."})
 
 
+class EscalationResponseSchema(FormSchema):
+    """A record that an escalation (overdose signs) was acted on: who, when, what was done."""
+
+    acted_by_id = _id("Choose the nurse or neurosurgeon who acted.")
+    acted_at = fields.DateTime(format="%Y-%m-%dT%H:%M", required=True, error_messages={
+        **required_messages("Enter when it was done."), "invalid": "Enter a date and time."})
+    action_taken = fields.String(required=True, validate=max_length(2000),
+                                 error_messages=required_messages("Say what was done."))
+    escalation_key = fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error=(
+        "Reload the page.")), error_messages={**required_messages("Reload the page."), "invalid": "Reload the page."})
+
+
 def _int(name: str, low: int, high: int, unit: str = "") -> fields.Integer:
     msg = f"{name} is a whole number from {low} to {high}{unit}."
     return fields.Integer(load_default=None, strict=False, validate=validate.Range(low, high, error=msg),

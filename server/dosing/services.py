@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
@@ -25,8 +25,17 @@ from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from . import schedule
-from .models import DoseAdministration, DosePlanChange, Observation, current_given
-from .vitals import Flag, age_in_months, assess
+from .models import DoseAdministration, DosePlanChange, EscalationResponse, Observation, current_given
+from .vitals import (
+    AGE_BANDS,
+    OVERDOSE_EFFECTS,
+    SEDATION_FLAG_AT,
+    SPO2_FLAG_BELOW,
+    TEMP_LOW_C,
+    Flag,
+    age_in_months,
+    assess,
+)
 
 CLINICAL_ROLES = ("nurse", "surgeon")
 FUTURE_SLACK = timedelta(minutes=5)  # device clocks drift: a time this far ahead of the server is still "now"
@@ -504,6 +513,159 @@ class ObservationView:
         return any(f.overdose_sign for f in self.flags)
 
 
+# --- escalation: overdose signs reach every list until acted on ----------------------------------------------------
+
+def _may_show_overdose_sign() -> Any:
+    """SQL: the observations that may carry an overdose sign (a superset, narrowed by `vitals.assess` in Python):
+    a respiratory rate below the highest lower limit of any age band, SpO2, temperature or sedation past their
+    limits, or a charted effect that is an overdose sign."""
+    effects = cast(Observation.effects, String)
+    return or_(Observation.resp_rate < max(b.resp_rate[0] for b in AGE_BANDS), Observation.spo2 < SPO2_FLAG_BELOW,
+               Observation.temperature_c < TEMP_LOW_C, Observation.sedation_score >= SEDATION_FLAG_AT,
+               *[effects.contains(f'"{key}"') for key in sorted(OVERDOSE_EFFECTS)])
+
+
+@dataclass
+class Escalation:
+    """An escalation-level flag still open on a trial: observations with overdose signs (brief 5.3) that nobody
+    has yet recorded as acted on. It stays open, whatever later observations say, until someone does."""
+
+    trial_id: int
+    observations: list[Observation]  # the open ones, in time order
+    signs: list[str]  # what is wrong: the overdose-sign messages, latest observation first, each once
+    last_obs_at: datetime  # the latest observation of the trial, of any kind
+    every_minutes: int
+
+    @property
+    def since(self) -> datetime:
+        return self.observations[0].taken_at
+
+    @property
+    def day_id(self) -> int:
+        return self.observations[-1].trial_day_id
+
+    @property
+    def key(self) -> int:
+        """Names the open observations shown, so an "acted on" record answers exactly what was seen."""
+        return max(o.id for o in self.observations)
+
+    @property
+    def next_obs_at(self) -> datetime:
+        """Observations every `every_minutes` while the escalation is open, from the latest one."""
+        return max(self.last_obs_at, self.since) + timedelta(minutes=self.every_minutes)
+
+    def obs_state(self, now: datetime, protocol: Protocol | None = None) -> str:
+        protocol = protocol or current_protocol()
+        if now > self.next_obs_at + timedelta(minutes=protocol.obs_overdue_after_minutes):
+            return "overdue"
+        return "due" if now >= self.next_obs_at - timedelta(minutes=protocol.obs_early_minutes) else "upcoming"
+
+
+def open_escalations(trial_ids: list[int] | None = None) -> dict[int, Escalation]:
+    """Open escalations by trial id, for these trials (None: every trial). Three queries, however many trials."""
+    protocol = current_protocol()
+    stmt = (select(Observation, TrialDay.trial_id, Patient.date_of_birth).join(TrialDay)
+            .join(Trial, Trial.id == TrialDay.trial_id).join(Patient, Patient.id == Trial.patient_id)
+            .where(_may_show_overdose_sign()).order_by(Observation.taken_at, Observation.id))
+    if trial_ids is not None:
+        if not trial_ids:
+            return {}
+        stmt = stmt.where(TrialDay.trial_id.in_(trial_ids))
+    candidates = db.session.execute(stmt).all()
+    if not candidates:
+        return {}
+    ids = sorted({trial_id for _, trial_id, _ in candidates})
+    covered: set[int] = set()
+    for obs_ids in db.session.scalars(select(EscalationResponse.observation_ids)
+                                      .where(EscalationResponse.trial_id.in_(ids))):
+        covered.update(int(i) for i in obs_ids or [])
+    open_obs: dict[int, list[tuple[Observation, list[Flag]]]] = defaultdict(list)
+    for obs, trial_id, born in candidates:
+        if obs.id in covered:
+            continue
+        on = obs.taken_at.astimezone(hospital_tz()).date()
+        values: dict[str, Any] = {k: getattr(obs, k) for k in VALUE_FIELDS}
+        values["effects"] = obs.effects or []
+        signs = [f for f in assess(values, age_in_months(born, on)) if f.overdose_sign]
+        if signs:
+            open_obs[trial_id].append((obs, signs))
+    if not open_obs:
+        return {}
+    latest = dict(db.session.execute(
+        select(TrialDay.trial_id, func.max(Observation.taken_at)).join(TrialDay)
+        .where(TrialDay.trial_id.in_(list(open_obs))).group_by(TrialDay.trial_id)).all())
+    out: dict[int, Escalation] = {}
+    for trial_id, pairs in open_obs.items():
+        messages = list(dict.fromkeys(f.message for _, flags in reversed(pairs) for f in flags))
+        last = latest.get(trial_id) or pairs[-1][0].taken_at
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        out[trial_id] = Escalation(trial_id=trial_id, observations=[o for o, _ in pairs], signs=messages,
+                                   last_obs_at=last, every_minutes=protocol.escalation_obs_every_minutes)
+    return out
+
+
+def record_escalation_response(trial_id: int, data: dict[str, Any], *, author_id: int,
+                               now: datetime | None = None) -> EscalationResponse:
+    """Record that an open escalation was acted on: who acted, when, what was done. `data`: acted_by_id,
+    acted_at (hospital wall-clock, naive), action_taken, escalation_key (the open escalation as it was shown).
+    Closes the flag on every list; audited."""
+    protocol = current_protocol()
+    now = now or utcnow()
+    trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).with_for_update()
+                               .execution_options(populate_existing=True)).first()
+    if trial is None:
+        raise DosingError({"_form": ["No such trial."]})
+    author = _user(author_id)
+    if author is None or not author.has_role(*CLINICAL_ROLES):
+        raise DosingError({"_form": ["Only a nurse or a neurosurgeon may record that an escalation was acted on."]})
+    escalation = open_escalations([trial.id]).get(trial.id)
+    if escalation is None:
+        raise DosingError({"_form": ["There is no open escalation for this child: someone has already recorded "
+                                     "that it was acted on."]})
+    if data.get("escalation_key") != escalation.key:
+        raise DosingError({"_form": [
+            "A new observation with overdose signs arrived after you opened this page: read it, then record "
+            "what was done again."]})
+    errors: dict[str, list[str]] = {}
+    acted_by = _user(data.get("acted_by_id"))
+    if acted_by is None or not acted_by.active or not acted_by.has_role(*CLINICAL_ROLES):
+        errors["acted_by_id"] = ["Choose the nurse or neurosurgeon who acted."]
+    acted_at: datetime | None = data.get("acted_at")
+    if acted_at is None:
+        errors["acted_at"] = ["Enter when it was done."]
+    else:
+        if acted_at.tzinfo is None:
+            acted_at, wall = _wall_clock(acted_at.date(), acted_at.time(), "acted_at")
+            errors |= wall
+        if acted_at is not None and acted_at > now + FUTURE_SLACK:
+            errors["acted_at"] = ["The time acted cannot be in the future."]
+        elif acted_at is not None and acted_at < escalation.since - timedelta(minutes=protocol.obs_early_minutes):
+            since = schedule.local_label(escalation.since, hospital_tz())
+            errors["acted_at"] = [f"The overdose signs were charted at {since}: enter when they were acted on, "
+                                  "from then."]
+    text = (data.get("action_taken") or "").strip()
+    if not text:
+        errors["action_taken"] = ["Say what was done."]
+    elif not protocol.is_full_reason(text):
+        errors["action_taken"] = [f"Say what was done in {protocol.reason_rule()}."]
+    if errors or acted_at is None:
+        raise DosingError(errors)
+    response = EscalationResponse(trial_id=trial.id, observation_ids=[o.id for o in escalation.observations],
+                                  acted_by_id=acted_by.id, acted_at=acted_at, action_taken=text,  # type: ignore[union-attr]
+                                  recorded_by_id=author_id, created_at=now)
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def escalation_responses(trial_id: int) -> list[EscalationResponse]:
+    return list(db.session.scalars(select(EscalationResponse).where(EscalationResponse.trial_id == trial_id)
+                                   .options(selectinload(EscalationResponse.acted_by),
+                                            selectinload(EscalationResponse.recorded_by))
+                                   .order_by(EscalationResponse.acted_at.desc(), EscalationResponse.id.desc())))
+
+
 @dataclass
 class WardRow:
     trial: Trial
@@ -517,6 +679,7 @@ class WardRow:
     flagged: bool
     not_before: datetime | None = None  # today's planned dose is too soon after yesterday's: the earliest time
     monitoring_ends: datetime | None = None  # the last scheduled check after the monitored dose
+    escalation: Escalation | None = None  # overdose signs not yet recorded as acted on: first on the list
     rank: int = 0
     sort_at: datetime | None = None
 
@@ -577,11 +740,13 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
     hides an observation that is due). A fixed number of queries, however many children are on the ward."""
     protocol = current_protocol()
     now = now or utcnow()
+    escalations = open_escalations()
     recently_dosed = (select(TrialDay.trial_id).join(DoseAdministration)
                       .where(current_given(), DoseAdministration.given_at >= now - monitoring_span(protocol),
                              DoseAdministration.given_at <= now + FUTURE_SLACK))
     trials = db.session.scalars(
-        select(Trial).where(or_(Trial.status == "active", Trial.id.in_(recently_dosed)))
+        select(Trial).where(or_(Trial.status == "active", Trial.id.in_(recently_dosed),
+                                Trial.id.in_(list(escalations))))
         .options(selectinload(Trial.patient), selectinload(Trial.days))).all()
     all_days = [d.id for t in trials for d in t.days]
     doses = current_doses(all_days)
@@ -610,9 +775,10 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
                                                  protocol)
             reassess = schedule.reassessment(monitored.given_at, protocol)
         running = monitoring_running(states, now, protocol)
+        escalation = escalations.get(trial.id)
         if not running:
-            if not (trial.is_open and day is not None):
-                continue  # no trial day today and no monitoring left: not on the ward's list
+            if not (trial.is_open and day is not None) and escalation is None:
+                continue  # no trial day today, no monitoring left, nothing open: not on the ward's list
             if monitored_day is not None and (day is None or monitored_day.id != day.id):
                 monitored_day, monitored, states, reassess = None, None, [], None  # an earlier dose, all done
         next_obs = schedule.next_observation(states) if running else None
@@ -633,7 +799,8 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
             reassess = None  # yesterday's reassessment is over; only a late-evening dose's carries into today
         row = WardRow(trial=trial, day=day, status=status, dose=dose, monitored_day=monitored_day,
                       monitored_dose=monitored, reassess=reassess, next_obs=next_obs, flagged=flagged,
-                      not_before=not_before, monitoring_ends=states[-1].slot.at if states else None)
+                      not_before=not_before, monitoring_ends=states[-1].slot.at if states else None,
+                      escalation=escalation)
         row.rank, row.sort_at = _urgency(row, now)
         rows.append(row)
     far = datetime.max.replace(tzinfo=now.tzinfo)
@@ -641,7 +808,10 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
 
 
 def _urgency(row: WardRow, now: datetime) -> tuple[int, datetime | None]:
-    """0: something is overdue; 1: due within the hour; 2: later today; 3: nothing left to do; 4: held."""
+    """-1: an escalation is open (overdose signs not yet acted on), longest open first; 0: something is overdue;
+    1: due within the hour; 2: later today; 3: nothing left to do; 4: held."""
+    if row.escalation is not None:
+        return -1, row.escalation.since
     obs = row.next_obs
     obs_at = obs.slot.at if obs else None
     planned = row.due_at

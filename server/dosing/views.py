@@ -25,7 +25,15 @@ from ..web.htmx import redirect_to, render
 from ..web.types import utcnow
 from . import bp, schedule, vitals
 from .models import DAY_STATUSES, PLAN_ACTIONS, ROUTES, DoseAdministration
-from .schemas import AmendSchema, DoseSchema, HoldSchema, ObservationSchema, PlanSchema, VoidSchema
+from .schemas import (
+    AmendSchema,
+    DoseSchema,
+    EscalationResponseSchema,
+    HoldSchema,
+    ObservationSchema,
+    PlanSchema,
+    VoidSchema,
+)
 from .services import (
     DoseConflict,
     DosingError,
@@ -36,8 +44,11 @@ from .services import (
     describe_dose,
     dose_history,
     earliest_next_bolus,
+    escalation_responses,
     hold_dose,
+    open_escalations,
     record_dose,
+    record_escalation_response,
     record_observation,
     set_plan,
     trial_dosing,
@@ -298,14 +309,51 @@ def void(dose_id: int):  # type: ignore[no-untyped-def]
 
 # --- nurse: monitoring and observations ---------------------------------------------------------------------------
 
+def _monitoring_page(day_id: int, *, values: Any = None, errors: dict[str, list[str]] | None = None,
+                     status: int = 200) -> Response:
+    now = utcnow()
+    view = day_monitoring(day_id, now) or abort(404, description="No such trial day.")
+    escalation = open_escalations([view.day.trial_id]).get(view.day.trial_id)
+    if values is None:
+        values = {"acted_by_id": current_user_id(),
+                  "acted_at": now.astimezone(hospital_tz()).strftime("%Y-%m-%dT%H:%M"),
+                  "escalation_key": escalation.key if escalation else ""}
+    elif escalation is not None:
+        values = _with_key(values, escalation.key)
+    return render("dosing/monitoring.html", m=view, now=now, protocol=current_protocol(),
+                  vitals=vitals, effects=vitals.ADVERSE_EFFECTS, sedation=vitals.SEDATION_SCALE,
+                  escalation=escalation, responses=escalation_responses(view.day.trial_id), staff=clinical_staff(),
+                  values=values, errors=errors or {}, status=status)
+
+
+def _with_key(form: Any, key: int) -> dict[str, Any]:
+    """What the user typed, against the escalation as it is now (after a refusal they may save it again)."""
+    values: dict[str, Any] = form.to_dict() if hasattr(form, "to_dict") else dict(form)
+    values["escalation_key"] = key
+    return values
+
+
 @bp.get("/days/<int:day_id>/monitoring")
 @roles_required(*WARD)
 def monitoring(day_id: int):  # type: ignore[no-untyped-def]
-    now = utcnow()
-    view = day_monitoring(day_id, now) or abort(404, description="No such trial day.")
-    return render("dosing/monitoring.html", m=view, now=now, protocol=current_protocol(),
-                  vitals=vitals, effects=vitals.ADVERSE_EFFECTS,
-                  sedation=vitals.SEDATION_SCALE)
+    return _monitoring_page(day_id)
+
+
+@bp.post("/days/<int:day_id>/escalation")
+@roles_required("nurse", "surgeon")
+def escalation_acted_on(day_id: int):  # type: ignore[no-untyped-def]
+    """A nurse or neurosurgeon records that the open escalation was acted on (who, when, what was done)."""
+    day = day_or_404(day_id)
+    data, errors = load_form(EscalationResponseSchema(), request.form)
+    if data is None:
+        return _monitoring_page(day.id, values=request.form, errors=errors, status=422)
+    try:
+        record_escalation_response(day.trial_id, data, author_id=current_user_id())
+        db.session.commit()
+    except DosingError as exc:
+        db.session.rollback()
+        return _monitoring_page(day.id, values=request.form, errors=exc.errors, status=422)
+    return redirect_to(url_for("dosing.monitoring", day_id=day.id, _anchor="escalation-history"))
 
 
 def _observation_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status: int = 200) -> Response:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ..auth.decorators import roles_required
 from ..auth.session import current_user_id
 from ..decisions.services import waiting_for
+from ..dosing.services import open_escalations
 from ..extensions import db
 from ..protocol import current_protocol
 from ..web.clock import local_today
@@ -25,7 +26,10 @@ STAFF = ("pt", "nurse", "surgeon", "admin")
 @roles_required("pt")
 def today():  # type: ignore[no-untyped-def]
     day = local_today()
-    return render("trials/today.html", trials=active_trials_on(day), day=day)
+    trials = active_trials_on(day)
+    escalations = open_escalations([t.id for t in trials])
+    trials.sort(key=lambda t: t.id not in escalations)  # an open escalation first (stable: beds stay in order)
+    return render("trials/today.html", trials=trials, day=day, escalations=escalations, now=utcnow())
 
 
 @bp.get("/trials")
@@ -34,8 +38,10 @@ def index():  # type: ignore[no-untyped-def]
     status = request.args.get("status")
     statuses = (status,) if status in TRIAL_STATUSES else None
     trials = list(db.session.scalars(trials_query(statuses=statuses)).all())
+    escalations = open_escalations([t.id for t in trials])
+    trials.sort(key=lambda t: t.id not in escalations)  # an open escalation first, whatever the trial's status
     return render("trials/index.html", "trials/_trial_list.html", trials=trials, chosen_status=status,
-                  waiting=waiting_for(trials, utcnow()),
+                  waiting=waiting_for(trials, utcnow()), escalations=escalations, now=utcnow(),
                   statuses=TRIAL_STATUSES, day=local_today())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import event
@@ -87,11 +88,12 @@ def test_due_now_sorts_first_and_held_last(app, client, signed_in, staff, trial_
 
 
 def test_an_out_of_range_observation_flags_the_row(app, client, signed_in, staff, trial_on, at_ten) -> None:  # type: ignore[no-untyped-def]
+    # A fever is flagged but is not an overdose sign (those open an escalation: tests/dosing/test_escalation.py).
     tid = trial_on()
     did = day_id(app, tid, 1)
     give(app, did, staff, time(9, 0), now=NOW)
     with app.app_context():
-        record_observation({"trial_day_id": did, "resp_rate": 8}, author_id=staff["nurse"],
+        record_observation({"trial_day_id": did, "temperature_c": Decimal("38.5")}, author_id=staff["nurse"],
                            entry_id="00000000-0000-4000-8000-000000000001",
                            recorded_at=datetime(2026, 11, 25, 9, 58, tzinfo=UTC), now=NOW)
         db.session.commit()
