@@ -63,4 +63,11 @@ class OutcomeSchema(FormSchema):
     outcome = _choice(OUTCOMES, "Choose the team's outcome.")
     outcome_reason = fields.String(required=True, validate=max_length(2000),
                                    error_messages=required_messages("Give the team's reasons."))
+    confirm_missing = fields.String(load_default=None, validate=validate.OneOf(
+        ["yes"], error="Tick the box to confirm the outcome with evidence missing."))
     base_revision = _base_revision()
+
+    @post_load
+    def _confirm(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        data["confirm_missing"] = data.get("confirm_missing") == "yes"
+        return data

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..assessments.models import Assessment
 from ..dosing.models import DoseAdministration, current_given
 from ..dosing.services import DosingError, PlanConflict, hold_dose, interval_errors, resume_dose, set_plan
 from ..extensions import db
@@ -325,10 +326,71 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
     return existing
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the candidacy outcome would be recorded without: days (up to a decision to end or stop, else every
+    day) without a dose given, dosed days without a post-dose PT assessment, and days without a team decision."""
+
+    no_dose: list[TrialDay]
+    no_post_dose: list[TrialDay]
+    no_decision: list[TrialDay]
+
+    @property
+    def missing(self) -> bool:
+        return bool(self.no_dose or self.no_post_dose or self.no_decision)
+
+    def lines(self) -> list[str]:
+        def days(ds: list[TrialDay]) -> str:
+            numbers = [str(d.day_number) for d in ds]
+            return ("day " if len(numbers) == 1 else "days ") + ", ".join(numbers)
+
+        out = []
+        if self.no_dose:
+            out.append(f"No test dose given: {days(self.no_dose)}.")
+        if self.no_post_dose:
+            out.append(f"No post-dose PT assessment: {days(self.no_post_dose)}.")
+        if self.no_decision:
+            out.append(f"No team decision: {days(self.no_decision)}.")
+        return out
+
+
+def outcome_evidence(trial: Trial) -> Evidence:
+    """The evidence the outcome page lists as missing (three queries)."""
+    decided = decisions_for(trial)
+    end = next((d.day_number for d in trial.days if d.id in decided and decided[d.id].next_step in CLOSING_STEPS),
+               None)
+    counted = [d for d in trial.days if end is None or d.day_number <= end]
+    ids = [d.id for d in trial.days]
+    dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
+        DoseAdministration.trial_day_id.in_(ids), current_given()))) if ids else set()
+    superseded = select(Assessment.supersedes_id).where(Assessment.supersedes_id.is_not(None))
+    assessed = set(db.session.scalars(select(Assessment.trial_day_id).where(
+        Assessment.trial_id == trial.id, Assessment.phase == "post_dose", Assessment.id.not_in(superseded))))
+    return Evidence(no_dose=[d for d in counted if d.id not in dosed],
+                    no_post_dose=[d for d in counted if d.id in dosed and d.id not in assessed],
+                    no_decision=[d for d in counted if d.id not in decided])
+
+
+def _guard_errors(evidence: Evidence, data: dict[str, Any]) -> dict[str, list[str]]:
+    """With evidence missing, the outcome needs an explicit confirmation and a reason of at least a sentence."""
+    if not evidence.missing:
+        return {}
+    protocol = current_protocol()
+    errors: dict[str, list[str]] = {}
+    if not data.get("confirm_missing"):
+        errors["confirm_missing"] = ["Evidence is missing (listed above): tick to confirm the team records the "
+                                     "outcome without it."]
+    if not protocol.is_full_reason(data.get("outcome_reason")):
+        errors["outcome_reason"] = [f"With evidence missing, give the team's reasons in {protocol.reason_rule()}."]
+    return errors
+
+
 def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Trial:
-    """Record (or revise) the candidacy outcome: outcome, outcome_reason, base_revision (the trial's). The first
-    time, it closes the trial (completed, or stopped when a day's decision stopped it early) and cancels any
-    dose still planned."""
+    """Record (or revise) the candidacy outcome: outcome, outcome_reason, confirm_missing, base_revision (the
+    trial's). With evidence missing (`outcome_evidence`) it needs the explicit confirmation and a reason of at
+    least a sentence, also when revised. The first time, it closes the trial (completed, or stopped when a day's
+    decision stopped it early) and cancels any dose still planned; the monitoring after the last dose goes on
+    (the ward keeps the child until it ends)."""
     trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).with_for_update()
                                .execution_options(populate_existing=True)).first()
     if trial is None:
@@ -339,6 +401,9 @@ def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Tr
         raise DecisionError({"_form": ["No test dose has been given in this trial yet: there is nothing to judge."]})
     if trial.status == "planned":
         raise DecisionError({"_form": ["This trial has not started."]})
+    errors = _guard_errors(outcome_evidence(trial), data)
+    if errors:
+        raise DecisionError(errors)
     changed = trial.is_open or (trial.outcome, trial.outcome_reason) != (data["outcome"], data["outcome_reason"])
     if trial.is_open:
         stopped = any(d.next_step == "stop" for d in decisions_for(trial).values())

@@ -33,6 +33,7 @@ from .services import (
     decisions_for,
     dose_given,
     next_day,
+    outcome_evidence,
     pending_later_days,
     record_decision,
     record_outcome,
@@ -128,7 +129,8 @@ def _outcome_page(t: Trial, values: Any = None, errors: dict[str, list[str]] | N
     if values is None:
         values = {"outcome": t.outcome or "", "outcome_reason": t.outcome_reason or "", "base_revision": t.revision}
     return render("decisions/outcome.html", "decisions/_outcome_body.html", trial=t, doses=doses_for(t),
-                  monitoring_until=monitoring_ends(t, utcnow()),
+                  monitoring_until=monitoring_ends(t, utcnow()), evidence=outcome_evidence(t),
+                  protocol=current_protocol(),
                   gas=t_scores(t),
                   results=_results_by_day(t), decisions=decisions_for(t), pending=pending_later_days(t, 0),
                   values=values, errors=errors or {}, conflict=conflict, choices=CHOICES, statuses=TRIAL_STATUSES,

@@ -177,7 +177,7 @@ def test_the_outcome_closes_the_trial_and_cancels_what_is_still_planned(trial, t
     db.session.commit()
     t = db.session.get(Trial, trial)
     record_outcome(trial, {"outcome": "candidate", "outcome_reason": "Clear response; goals met.",
-                           "base_revision": t.revision}, author_id=team["surgeon"])
+                           "confirm_missing": True, "base_revision": t.revision}, author_id=team["surgeon"])
     db.session.commit()
     t = db.session.get(Trial, trial)
     assert (t.status, t.outcome, t.outcome_reason) == ("completed", "candidate", "Clear response; goals met.")
@@ -190,8 +190,8 @@ def test_the_outcome_closes_the_trial_and_cancels_what_is_still_planned(trial, t
         record_outcome(trial, {"outcome": "inconclusive", "outcome_reason": "x", "base_revision": t.revision - 1},
                        author_id=team["surgeon"])
     db.session.rollback()
-    record_outcome(trial, {"outcome": "inconclusive", "outcome_reason": "On reflection.",
-                           "base_revision": t.revision}, author_id=team["surgeon"])
+    record_outcome(trial, {"outcome": "inconclusive", "outcome_reason": "On reflection the change was too small.",
+                           "confirm_missing": True, "base_revision": t.revision}, author_id=team["surgeon"])
     db.session.commit()
     t = db.session.get(Trial, trial)
     assert (t.status, t.outcome) == ("completed", "inconclusive")
@@ -203,7 +203,7 @@ def test_a_stopped_trial_is_closed_as_stopped(trial, team) -> None:  # type: ign
     db.session.commit()
     t = db.session.get(Trial, trial)
     record_outcome(trial, {"outcome": "not_candidate", "outcome_reason": "Over-response at 50 mcg.",
-                           "base_revision": t.revision}, author_id=team["surgeon"])
+                           "confirm_missing": True, "base_revision": t.revision}, author_id=team["surgeon"])
     db.session.commit()
     assert db.session.get(Trial, trial).status == "stopped"
 

@@ -53,8 +53,9 @@ def _form(**over: Any) -> dict[str, Any]:
 
 
 def _outcome_form(**over: Any) -> dict[str, Any]:
+    # The test trials lack some evidence (e.g. post-dose assessments): the outcome guard wants the confirmation.
     data: dict[str, Any] = {"outcome": "candidate", "outcome_reason": "Clear fall in tone at 75 mcg; family agree.",
-                            "base_revision": "1"}
+                            "confirm_missing": "yes", "base_revision": "1"}
     data.update(over)
     return {k: v for k, v in data.items() if v is not None}
 

@@ -71,8 +71,9 @@ def test_the_list_shows_the_decisions_and_outcome_still_to_record(  # type: igno
     with app.app_context():
         from server.decisions.services import record_outcome
 
-        record_outcome(trial_id, {"outcome": "candidate", "outcome_reason": "Clear response.",
-                                  "base_revision": db.session.get(Trial, trial_id).revision}, author_id=surgeon)
+        record_outcome(trial_id, {"outcome": "candidate", "outcome_reason": "Clear response at the first dose.",
+                                  "confirm_missing": True, "base_revision": db.session.get(Trial, trial_id).revision},
+                       author_id=surgeon)
         db.session.commit()
     assert "Outcome due" not in listed()
     assert f"/trials/{untouched}/outcome" not in listed()  # no dose yet: nothing to record
