@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium run db-upgrade db-revision demo test test-pg e2e unit lint fmt bench clean
+.PHONY: help install vendor chromium run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -62,19 +62,26 @@ run: demo ## Set up everything and serve the app with gunicorn (as in production
 	$(DEV_ENV) $(VENV)/bin/gunicorn --bind=$(HOST):$(PORT) --workers=$(WORKERS) --threads=4 \
 		--worker-class=gthread 'server:create_app()'
 
-test: install chromium lint ## Set up everything, lint, and run every test (unit and browser) on SQLite, or TEST_DATABASE_URL
+test: install chromium lint js-test ## Set up everything, lint, and run every test (JS, unit and browser) on SQLite, or TEST_DATABASE_URL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest
+
+js-test: install ## Unit tests of the outbox JavaScript (Node's test runner, fake-indexeddb)
+	node --test tests/js/
+
+chaos: install chromium ## Randomized fault run in the browser: make chaos N=200 SEED=7 (seed printed; replayable)
+	CHROMIUM_PATH=$(CHROMIUM_PATH) CHAOS_STEPS=$(or $(N),200) CHAOS_SEED=$(SEED) $(PY) -m pytest e2e/test_chaos.py -q -s
 
 test-pg: ## The same tests against the local PostgreSQL server (a fresh database per run)
 	TEST_DATABASE_URL=$(PG_URL) $(MAKE) test
 
-unit: install ## Server and sync tests only (no browser)
+unit: install js-test ## Server, sync and JavaScript unit tests (no browser)
 	$(PY) -m pytest tests
 
 e2e: install chromium ## Browser tests only
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
 
-lint: install ## ruff, and mypy (strict on sync/, checked on server/)
+lint: install ## ruff, mypy (strict on sync/, checked on server/), and ESLint on our JavaScript
+	node_modules/.bin/eslint server/static/js tests/js
 	$(VENV)/bin/ruff check server sync tests e2e bench
 	$(VENV)/bin/mypy --strict sync
 	$(VENV)/bin/mypy server

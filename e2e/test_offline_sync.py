@@ -313,10 +313,10 @@ def test_two_phones_correct_the_same_version_the_second_is_kept_as_a_conflict(
         for page in pages:
             _save_on_phone(page, "Save correction")
         phones[0].set_offline(False)
-        pages[0].evaluate("() => ITB.flushNow()")
+        pages[0].evaluate("() => { ITB.flushNow(); }")  # the page may navigate to the saved record meanwhile
         expect(pages[0].get_by_text("Baseline saved (correction, version 2).")).to_be_visible(timeout=15_000)
         phones[1].set_offline(False)
-        pages[1].evaluate("() => ITB.flushNow()")
+        pages[1].evaluate("() => { ITB.flushNow(); }")
         expect(pages[1].locator("[data-outbox-status]")).to_contain_text("Needs attention (conflict)")
         expect(pages[1].locator("[data-outbox-status]")).to_contain_text("corrected on another phone first")
 

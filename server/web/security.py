@@ -39,14 +39,27 @@ def csrf_token() -> str:
     return str(token)
 
 
+def _same_token(expected: object, sent: str | None) -> bool:
+    """Constant-time comparison that never raises (a token with characters outside ASCII is just wrong)."""
+    if not expected or not sent:
+        return False
+    return hmac.compare_digest(str(expected).encode("utf-8", "replace"), sent.encode("utf-8", "replace"))
+
+
 def _check_csrf() -> None:
     if request.method in SAFE_METHODS:
         return
     if current_app.config.get("CSRF_DISABLED"):
         return
-    expected = session.get(CSRF_SESSION_KEY)
+    api = request.path.startswith("/api/")
+    if api and session.get("uid") is None:
+        # The API answers an expired or missing sign-in with 401 before anything else, so the phone's outbox
+        # pauses ("Sign in to send N entries") and resumes after sign-in, instead of setting entries aside.
+        abort(401, description="Sign in to continue.")
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD)
-    if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
+    if not _same_token(session.get(CSRF_SESSION_KEY), sent):
+        if api:  # signed in, but the token is stale (signed out and in elsewhere): the phone fetches a new one
+            abort(403, description="Your sign-in changed while sending; the entries wait and are sent again.")
         abort(400, description="The form has expired or was not sent by this app. Reload the page and try again.")
 
 

@@ -14,7 +14,7 @@ async function storeSomeOfEverything(Outbox, server) {
   }
   server.verdicts.set(ids.rejected, { status: "rejected", reason: "No.", errors: { score: ["x"] } });
   server.verdicts.set(ids.conflict, { status: "conflict", reason: "Other content." });
-  server.verdicts.set(ids.pending, { http: 503 });   // stays pending
+  server.verdicts.set(ids.pending, { http: 500 });   // fails alone: stays pending
   await Outbox.flush();
   await Outbox.update(ids.failed, { status: "failed", server_failures: 2, reason: "Server error." });
   server.verdicts.clear();

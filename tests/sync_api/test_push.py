@@ -135,11 +135,37 @@ def test_anonymous_gets_401_json(client) -> None:  # type: ignore[no-untyped-def
     assert response.get_json()["message"] == "Sign in to continue."
 
 
-def test_push_without_csrf_token_is_refused(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("token", [None, "wrong-token", "caf\u00e9-\u2603"])
+def test_push_with_a_missing_or_stale_csrf_token_is_403_and_writes_nothing(app, client, signed_in, token) -> None:  # type: ignore[no-untyped-def]
+    """Signed in, but the token is not this session's: 403 (the phone keeps the entries pending and fetches a
+    new token), never a 400 that would set them aside, and never a 500 for a token outside ASCII."""
     pt = signed_in("pt")
     body = {"protocol_version": 1, "device_id": "d", "entries": [entry(pt, first_name="A", mrn="S-1")]}
-    assert client.post("/api/sync", json=body, csrf=False).status_code == 400
+    headers = {"X-CSRFToken": token} if token else {}
+    response = client.post("/api/sync", json=body, csrf=False, headers=headers)
+    assert response.status_code == 403
+    assert "sent again" in response.get_json()["message"]
     assert count(app, Patient) == 0
+
+
+def test_expired_sign_in_is_401_before_the_csrf_check(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    """The session cookie is gone (expired or deleted) between GET /api/session and the push: 401, so the phone
+    pauses with "Sign in to send N entries" and resumes by itself after sign-in (issue 9, defect 3)."""
+    pt = signed_in("pt")
+    token = client.get("/api/session").get_json()["csrf_token"]
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    body = {"protocol_version": 1, "device_id": "d", "entries": [entry(pt, first_name="A", mrn="S-1")]}
+    response = client.post("/api/sync", json=body, csrf=False, headers={"X-CSRFToken": token})
+    assert response.status_code == 401
+    assert response.get_json()["message"] == "Sign in to continue."
+    assert count(app, Patient) == 0
+
+
+def test_non_ascii_csrf_token_on_a_form_is_a_400_not_a_500(client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    signed_in("nurse")
+    assert client.get("/api/session").status_code == 200  # the session now holds a CSRF token to compare with
+    response = client.post("/logout", data={"csrf_token": "\u00e9t\u00e9"}, csrf=False)
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize(("mutate", "needle"), [

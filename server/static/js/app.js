@@ -21,6 +21,7 @@
 // New trial form: ticking "Very small child" pre-selects the 25 mcg day-1 dose (clinical brief 1.5 DEFAULT,
 // label: 25 mcg may be used first in very small children [S5][S6]). The team can still choose another dose.
 document.addEventListener("change", function (evt) {
+  "use strict";
   var box = evt.target;
   if (!box || box.name !== "small_child" || !box.form) { return; }
   var dose = box.form.querySelector('select[name="day1_dose_mcg"]');

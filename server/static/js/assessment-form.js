@@ -2,9 +2,8 @@
  * - range and number checks from data-min / data-max / data-decimals, with the server's own words
  *   (data-range-message, data-number-message) shown beside the field before saving;
  * - a ± key for angles that may be negative (a phone's decimal keypad often has no minus sign);
- * - the 10 m walking speed worked out as the time is typed;
- * - a fresh entry id when the page (perhaps opened from the offline cache) carries one this phone has already
- *   saved, so a second assessment is never mistaken for a re-send of the first. */
+ * - the 10 m walking speed worked out as the time is typed.
+ * (Each load of the form gets a fresh entry id from outbox-ui.js, like every outbox form.) */
 (function () {
   "use strict";
 
@@ -77,33 +76,7 @@
     out.textContent = (!r.empty && !r.bad && r.value > 0) ? "Speed " + (10 / r.value).toFixed(2) + " m/s" : "";
   }
 
-  var USED = "itb.usedEntryIds";
-  function usedIds() {
-    try { return JSON.parse(window.localStorage.getItem(USED) || "[]"); } catch (e) { return []; }
-  }
-  function remember(id) {
-    try {
-      var ids = usedIds().filter(function (x) { return x !== id; });
-      ids.push(id);
-      window.localStorage.setItem(USED, JSON.stringify(ids.slice(-200)));
-    } catch (e) { /* storage full or blocked: the server still refuses a reused id */ }
-  }
-  function freshEntryId(form) {
-    var old = form.dataset.entryId;
-    if (!old || usedIds().indexOf(old) === -1 || !(self.crypto && crypto.randomUUID)) { return; }
-    var id = crypto.randomUUID();
-    form.dataset.entryId = id;
-    var hidden = form.querySelector('input[name="entry_id"]');
-    if (hidden) { hidden.value = id; }
-    if (form.dataset.outboxNext) { form.dataset.outboxNext = form.dataset.outboxNext.replace(old, id); }
-  }
-
   function init(form) {
-    freshEntryId(form);
-    form.addEventListener("outbox:saved", function (evt) {
-      remember((evt.detail && evt.detail.id) || form.dataset.entryId);
-    });
-    form.addEventListener("submit", function () { remember(form.dataset.entryId); });
     var numbers = form.querySelectorAll("input[data-min]");
     form.addEventListener("focusout", function (evt) {
       if (evt.target.matches && evt.target.matches("input[data-min]")) { check(evt.target); }

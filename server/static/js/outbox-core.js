@@ -3,9 +3,13 @@
  * Runs in the page and in the service worker (importScripts), so it touches no DOM. It is the only file that
  * knows the IndexedDB schema. Rules (docs/sync.md):
  *  - an entry is written with strict durability before the app says "Saved on this phone";
+ *  - an id belongs to one act of saving; the same content saved again is the same entry, changed content a
+ *    new one that never overwrites another (enqueue);
  *  - it leaves the "pending" state only on its own server result: applied/duplicate -> sent,
- *    rejected/conflict -> needs attention (kept, shown, never blocking the rest);
- *  - nothing is deleted except sent entries older than SENT_RETENTION_DAYS; schema upgrades never drop data;
+ *    rejected/conflict -> needs attention (kept, shown, never blocking the rest); an entry the server fails
+ *    on (5xx) while it saves others is set aside as "failed" (needs attention), so it cannot stall the phone;
+ *  - nothing is deleted except sent (or replaced) entries older than SENT_RETENTION_DAYS, and what the user
+ *    discards; schema upgrades never drop data;
  *  - the current session is used for sending (never stored credentials); on 401 sending pauses;
  *  - entries by another user wait for that user; one flush at a time (Web Locks across tabs and the worker).
  */
@@ -17,6 +21,7 @@
   var BATCH_SIZE = 100;
   var SENT_RETENTION_DAYS = 7;
   var REQUEST_TIMEOUT_MS = 15000;
+  var MAX_SERVER_FAILURES = 2;     // 500s on an entry sent alone, in flushes where the server saved others
   var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("itb-outbox") : null;
 
   function openDb() {
@@ -70,9 +75,6 @@
     });
   }
 
-  function put(entry) {
-    return run(["entries"], "readwrite", function (t) { t.objectStore("entries").put(entry); return entry; });
-  }
   function get(id) {
     return run(["entries"], "readonly", function (t) { return t.objectStore("entries").get(id); });
   }
@@ -119,41 +121,96 @@
     });
   }
 
-  // Save an entry on this phone. Resolves (with the row as stored) once IndexedDB has committed it.
-  // Saving the same form again while its entry is still waiting (or was rejected) replaces that entry:
-  // the server has not got it. Once it is being sent, was sent or conflicted, the new content gets a new
-  // id, so it can never be mistaken for (or overwrite) what the server already has.
+  // Canonical JSON (keys sorted at every level), so two saves of the same form compare equal.
+  function canonical(value) {
+    if (Array.isArray(value)) { return "[" + value.map(canonical).join(",") + "]"; }
+    if (value && typeof value === "object") {
+      return "{" + Object.keys(value).sort().map(function (k) {
+        return JSON.stringify(k) + ":" + canonical(value[k]);
+      }).join(",") + "}";
+    }
+    return JSON.stringify(value === undefined ? null : value);
+  }
+  function sameContent(a, b) {
+    return a.kind === b.kind && a.author_id === b.author_id &&
+      (a.base_rev == null ? null : a.base_rev) === (b.base_rev == null ? null : b.base_rev) &&
+      canonical(a.payload) === canonical(b.payload);
+  }
+  var NEEDS_ATTENTION = { rejected: true, conflict: true, failed: true };
+
+  // Save an entry on this phone. Resolves (with the row as stored, and `outcome`) once IndexedDB has
+  // committed it. The entry-identity rule (docs/sync.md):
+  //  - an id belongs to one act of saving: the page makes it when the form is loaded, and a page opened from
+  //    the offline cache gets a new one;
+  //  - the same id with the same content (kind, payload, base revision, author) is the SAME entry, in any
+  //    state: nothing changes ("unchanged"), except that a rejected or failed entry is tried again ("retry");
+  //  - the same id with other content is a NEW entry with a new id ("new"): it never overwrites the entry
+  //    already saved, whatever its state. A rejected or failed entry it corrects is marked "replaced" (the
+  //    server never stored it; the new entry carries what the user means now).
   function enqueue(entry) {
     var now = new Date().toISOString();
     return run(["entries"], "readwrite", function (t) {
       var store = t.objectStore("entries");
-      var row = Object.assign({ attempts: 0, last_error: null, reason: null, errors: null }, entry,
-                              { status: "pending", saved_at: now });
+      var out = { row: null, outcome: "saved" };
       var r = store.get(entry.id);
       r.onsuccess = function () {
         var existing = r.result;
-        if (existing && existing.status !== "pending" && existing.status !== "rejected") {
-          row.id = newId();
-          row.replaces_local = existing.id;
+        var fresh = Object.assign({ attempts: 0, server_failures: 0, last_error: null, reason: null, errors: null },
+                                  entry, { status: "pending", saved_at: now });
+        if (!existing) {
+          out.row = fresh;
+          store.put(fresh);
+          return;
         }
-        store.put(row);
+        if (sameContent(existing, entry)) {
+          if (existing.status === "rejected" || existing.status === "failed") {
+            out.row = Object.assign({}, existing, { status: "pending", reason: null, errors: null,
+                                                   server_failures: 0, last_error: null });
+            out.outcome = "retry";
+            store.put(out.row);
+          } else {
+            out.row = existing;
+            out.outcome = "unchanged";
+          }
+          return;
+        }
+        fresh.id = newId();
+        fresh.follows_local = existing.id;
+        out.row = fresh;
+        out.outcome = "new";
+        store.put(fresh);
+        if (existing.status === "rejected" || existing.status === "failed") {
+          store.put(Object.assign({}, existing, { status: "replaced", replaced_by: fresh.id, replaced_at: now }));
+        }
       };
-      return function () { return row; };
-    }).then(function (row) { notify("saved"); return row; });
+      return function () { return out; };
+    }).then(function (out) {
+      if (out.outcome !== "unchanged") { notify("saved"); }
+      return Object.assign({ outcome: out.outcome }, out.row);
+    });
   }
 
-  function withTimeout(promise, ms) {
-    return new Promise(function (resolve, reject) {
-      var timer = setTimeout(function () { reject(new Error("The server took too long to answer.")); }, ms);
-      promise.then(function (v) { clearTimeout(timer); resolve(v); },
-                   function (e) { clearTimeout(timer); reject(e); });
+  // fetch with a deadline that really cancels the request (AbortController), so a slow link never leaves a
+  // stale send running beside the next one.
+  function fetchWithTimeout(url, options, ms) {
+    var ctrl = typeof AbortController !== "undefined" ? new AbortController() : null;
+    var timer;
+    var deadline = new Promise(function (_, reject) {
+      timer = setTimeout(function () {
+        if (ctrl) { ctrl.abort(); }
+        reject(new Error("The server took too long to answer."));
+      }, ms);
     });
+    var request = fetch(url, ctrl ? Object.assign({ signal: ctrl.signal }, options) : options);
+    return Promise.race([request, deadline]).then(
+      function (v) { clearTimeout(timer); return v; },
+      function (e) { clearTimeout(timer); throw e; });
   }
 
   // GET /api/session: {user_id, csrf_token} when signed in, null on 401; throws when there is no network.
   function fetchSession() {
-    return withTimeout(fetch("/api/session", { credentials: "same-origin", cache: "no-store",
-                                               headers: { "Accept": "application/json" } }), REQUEST_TIMEOUT_MS)
+    return fetchWithTimeout("/api/session", { credentials: "same-origin", cache: "no-store",
+                                              headers: { "Accept": "application/json" } }, REQUEST_TIMEOUT_MS)
       .then(function (res) {
         if (res.status === 401) { return null; }
         if (!res.ok || res.redirected) { throw new Error("The server answered " + res.status + "."); }
@@ -183,87 +240,145 @@
     });
   }
 
-  // Send one batch. Resolves "ok" to go on, or "stop" (no network, signed out, server trouble).
-  function sendBatch(candidates, session) {
-    var batch, deviceId;
-    // Claim each entry in its own transaction, and send the content as stored at that moment: an entry
-    // saved again meanwhile was either claimed with its new content or (if already claimed) got a new id.
+  // Claim each entry in its own transaction (pending/sending -> sending) and send the content as stored.
+  // Content never changes under a claimed id: a changed form is a new entry (enqueue).
+  function claim(candidates) {
     return Promise.all(candidates.map(function (e) {
       return update(e.id, function (row) {
         return (row.status === "pending" || row.status === "sending") ? { status: "sending" } : {};
       });
     })).then(function (rows) {
-      batch = rows.filter(function (row) { return row && row.status === "sending"; });
-      if (!batch.length) { return null; }
-      deviceId = batch[0].device_id;
-      var body = JSON.stringify({ protocol_version: 1, device_id: deviceId, entries: batch.map(wireEntry) });
-      return withTimeout(fetch("/api/sync", {
-          method: "POST", credentials: "same-origin", cache: "no-store", body: body,
-          headers: { "Content-Type": "application/json", "Accept": "application/json",
-                     "X-CSRFToken": session.csrf_token, "X-Device-Id": deviceId } }), REQUEST_TIMEOUT_MS);
-    }).then(function (res) {
-        if (res === null) { return "ok"; }
-        if (res.status === 401) {
-          return backToPending(batch, "Sign in to send.").then(function () {
-            return setState({ phase: "signin" });
-          }).then(function () { return "stop"; });
-        }
-        if (res.status === 413 && batch.length > 1) {
-          var half = Math.ceil(batch.length / 2);
-          return backToPending(batch, null).then(function () {
-            return sendBatch(batch.slice(0, half), session);
-          }).then(function (r) { return r === "ok" ? sendBatch(batch.slice(half), session) : r; });
-        }
-        if ((res.status === 400 || res.status === 413) && batch.length > 1) {
-          // Something in the batch is malformed: send one at a time so only that entry is set aside.
-          return backToPending(batch, null).then(function () {
-            return batch.reduce(function (p, e) {
-              return p.then(function (r) { return r === "ok" ? sendBatch([e], session) : r; });
-            }, Promise.resolve("ok"));
-          });
-        }
-        if (res.status === 400 || res.status === 413 || res.status === 403) {
-          return res.json().catch(function () { return {}; }).then(function (info) {
-            var reason = (info && info.message) || ("The server refused this entry (" + res.status + ").");
-            if (res.status === 403) {
-              return backToPending(batch, reason).then(function () { return "stop"; });
-            }
-            return markAll(batch, { status: "rejected", reason: reason, errors: info.errors || null })
-              .then(function () { return "ok"; });
-          });
-        }
-        if (!res.ok) {
-          return backToPending(batch, "The server had a problem (" + res.status + "); will retry.")
-            .then(function () { return setState({ phase: "error", error: "Server " + res.status }); })
-            .then(function () { return "stop"; });
-        }
-        return res.json().then(function (payload) {
-          var byId = {};
-          (payload.results || []).forEach(function (r) { byId[r.id] = r; });
-          var now = new Date().toISOString();
-          return Promise.all(batch.map(function (e) {
-            var r = byId[e.id];
-            if (!r) { return update(e.id, { status: "pending", last_error: "No answer for this entry; will retry." }); }
-            if (r.status === "applied" || r.status === "duplicate") {
-              return update(e.id, { status: "sent", sent_at: now, record: r.record || null, reason: null,
-                                    errors: null, last_error: null });
-            }
-            return update(e.id, { status: r.status === "conflict" ? "conflict" : "rejected",
-                                  reason: r.reason || null, errors: r.errors || null, record: r.record || null });
-          })).then(function () { return setMeta("last_sync", now); }).then(function () { return "ok"; });
-        });
+      return rows.filter(function (row) { return row && row.status === "sending"; });
+    });
+  }
+
+  function post(batch, session) {
+    var deviceId = batch[0].device_id;
+    var body = JSON.stringify({ protocol_version: 1, device_id: deviceId, entries: batch.map(wireEntry) });
+    return fetchWithTimeout("/api/sync", {
+      method: "POST", credentials: "same-origin", cache: "no-store", body: body,
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "X-CSRFToken": session.csrf_token, "X-Device-Id": deviceId } }, REQUEST_TIMEOUT_MS);
+  }
+
+  function jsonOf(res) {
+    return res.json().catch(function () { return {}; }).then(function (info) { return info || {}; });
+  }
+
+  // Send each entry alone, in order: "stop" ends it (no network, signed out, or the server failing for
+  // everyone), "ok" goes on.
+  function sendEach(batch, session, flushState) {
+    return batch.reduce(function (p, e) {
+      return p.then(function (r) { return r === "ok" ? sendBatch([e], session, flushState) : r; });
+    }, Promise.resolve("ok"));
+  }
+
+  // Send one batch. Resolves "ok" to go on, or "stop" (no network, signed out, server down).
+  function sendBatch(candidates, session, flushState) {
+    var batch = [];
+    return claim(candidates).then(function (rows) {
+      batch = rows;
+      if (!batch.length) { return "ok"; }
+      notify("sending");
+      return post(batch, session).then(function (res) {
+        return answer(res, batch, session, flushState);
       }, function (err) {
-        return backToPending(batch || [], "No network: " + (err && err.message ? err.message : "offline"))
+        return backToPending(batch, "No network: " + (err && err.message ? err.message : "offline"))
           .then(function () { return setState({ phase: "offline" }); })
           .then(function () { return "stop"; });
       });
+    }).catch(function (err) {  // an answer we could not read: nothing is lost, the entries wait
+      return backToPending(batch, "Could not read the server's answer: " + (err && err.message))
+        .then(function () { return "stop"; });
+    });
+  }
+
+  function answer(res, batch, session, flushState) {
+    if (res.status === 401 || res.redirected) {
+      return backToPending(batch, "Sign in to send.")
+        .then(function () { return setState({ phase: "signin" }); })
+        .then(function () { return "stop"; });
+    }
+    if (res.status === 413 && batch.length > 1) {
+      var half = Math.ceil(batch.length / 2);
+      return backToPending(batch, null).then(function () {
+        return sendBatch(batch.slice(0, half), session, flushState);
+      }).then(function (r) { return r === "ok" ? sendBatch(batch.slice(half), session, flushState) : r; });
+    }
+    if (res.status === 400 && batch.length > 1) {
+      // Something in the batch is malformed: send one at a time so only that entry is set aside.
+      return backToPending(batch, null).then(function () { return sendEach(batch, session, flushState); });
+    }
+    if (res.status === 400 || res.status === 413) {
+      return jsonOf(res).then(function (info) {
+        var reason = info.message || ("The server refused this entry (" + res.status + ").");
+        return markAll(batch, { status: "rejected", reason: reason, errors: info.errors || null })
+          .then(function () { return "ok"; });
+      });
+    }
+    if (res.status === 403) {  // another user's entries, or a sign-in that changed meanwhile: wait, retry later
+      return jsonOf(res).then(function (info) {
+        return backToPending(batch, info.message || "The server refused to take these now (403).");
+      }).then(function () { return "stop"; });
+    }
+    if (res.status === 502 || res.status === 503 || res.status === 504) {
+      // The server (or the proxy in front of it) is unavailable or busy: nothing was saved; try later.
+      return backToPending(batch, "The server is unavailable (" + res.status + "); will retry.")
+        .then(function () { return setState({ phase: "error", error: "Server " + res.status }); })
+        .then(function () { return "stop"; });
+    }
+    if (!res.ok) {
+      // The server failed on this request (500): one entry may be what it chokes on. Send one at a time, so
+      // that entry cannot hold back the rest; the others go on whatever it answers.
+      var message = "The server had a problem (" + res.status + "); will retry.";
+      if (batch.length > 1) {
+        return backToPending(batch, message).then(function () { return sendEach(batch, session, flushState); });
+      }
+      flushState.failedAlone.push(batch[0].id);
+      return backToPending(batch, message).then(function () { return "ok"; });
+    }
+    return res.json().then(function (payload) {
+      var byId = {};
+      (payload.results || []).forEach(function (r) { byId[r.id] = r; });
+      var now = new Date().toISOString();
+      return Promise.all(batch.map(function (e) {
+        var r = byId[e.id];
+        if (!r) { return update(e.id, { status: "pending", last_error: "No answer for this entry; will retry." }); }
+        if (r.status === "applied" || r.status === "duplicate") {
+          flushState.sent += 1;
+          return update(e.id, { status: "sent", sent_at: now, record: r.record || null, reason: null,
+                                errors: null, last_error: null, server_failures: 0 });
+        }
+        return update(e.id, { status: r.status === "conflict" ? "conflict" : "rejected",
+                              reason: r.reason || null, errors: r.errors || null, record: r.record || null });
+      })).then(function () { return setMeta("last_sync", now); }).then(function () { return "ok"; });
+    });
+  }
+
+  // After a flush: an entry the server failed on alone (500) while it saved others counts one failure;
+  // after MAX_SERVER_FAILURES it needs attention (kept, with the reason, "Try again" on /outbox), so it can
+  // never stall the phone. When the server failed for every entry, it is the server: nothing is counted.
+  function settleServerFailures(flushState) {
+    if (!flushState.sent || !flushState.failedAlone.length) { return Promise.resolve(); }
+    return Promise.all(flushState.failedAlone.map(function (id) {
+      return update(id, function (row) {
+        if (row.status !== "pending") { return {}; }
+        var n = (row.server_failures || 0) + 1;
+        return n >= MAX_SERVER_FAILURES
+          ? { server_failures: n, status: "failed",
+              reason: "The server could not save this entry after " + n + " tries. It is kept on this phone: " +
+                      "try again later, or export it for IT." }
+          : { server_failures: n };
+      });
+    }));
   }
 
   function pruneSent() {
     var cutoff = Date.now() - SENT_RETENTION_DAYS * 86400000;
     return all().then(function (rows) {
       return Promise.all(rows.filter(function (e) {
-        return e.status === "sent" && e.sent_at && Date.parse(e.sent_at) < cutoff;
+        var at = e.status === "sent" ? e.sent_at : (e.status === "replaced" ? e.replaced_at : null);
+        return at && Date.parse(at) < cutoff;
       }).map(function (e) { return remove(e.id); }));
     });
   }
@@ -274,15 +389,22 @@
       if (!waiting.length) { return setState({ phase: "idle" }); }
       return fetchSession().then(function (session) {
         if (!session) { return setState({ phase: "signin" }); }
+        // Oldest first; entries the server has failed on sink to the back, behind everything else.
         var mine = waiting.filter(function (e) { return e.author_id === session.user_id; })
-          .sort(function (a, b) { return (a.saved_at || "").localeCompare(b.saved_at || ""); });
+          .sort(function (a, b) {
+            return ((a.server_failures || 0) - (b.server_failures || 0)) ||
+              (a.saved_at || "").localeCompare(b.saved_at || "");
+          });
         var batches = [];
         for (var i = 0; i < mine.length; i += BATCH_SIZE) { batches.push(mine.slice(i, i + BATCH_SIZE)); }
+        var flushState = { sent: 0, failedAlone: [] };
         return batches.reduce(function (p, batch) {
-          return p.then(function (r) { return r === "ok" ? sendBatch(batch, session) : r; });
+          return p.then(function (r) { return r === "ok" ? sendBatch(batch, session, flushState) : r; });
         }, Promise.resolve("ok")).then(function (r) {
-          if (r === "ok") { return setState({ phase: "idle", user_id: session.user_id }); }
-          return null;
+          return settleServerFailures(flushState).then(function () {
+            if (r === "ok") { return setState({ phase: "idle", user_id: session.user_id }); }
+            return null;
+          });
         });
       }, function (err) {
         return setState({ phase: "offline", error: err && err.message ? err.message : String(err) });
@@ -291,9 +413,16 @@
   }
 
   var inFlight = null;
-  // One flush at a time: in this context (inFlight) and across tabs and the worker (Web Locks).
+  var followUp = null;
+  // One flush at a time: in this context (inFlight) and across tabs and the worker (Web Locks). A flush asked
+  // for while one runs is run once more after it (an entry saved meanwhile is not left for the timer).
   function flush() {
-    if (inFlight) { return inFlight; }
+    if (inFlight) {
+      if (!followUp) {
+        followUp = inFlight.then(function () { followUp = null; return flush(); });
+      }
+      return followUp;
+    }
     var task = (typeof navigator !== "undefined" && navigator.locks && navigator.locks.request)
       ? navigator.locks.request("itb-outbox-flush", doFlush) : doFlush();
     inFlight = Promise.resolve(task).catch(function (err) {
@@ -311,7 +440,7 @@
         pending: waiting.filter(function (e) { return userId == null || e.author_id === userId; }).length,
         pendingOthers: waiting.filter(function (e) { return userId != null && e.author_id !== userId; }).length,
         attention: rows.filter(function (e) {
-          return (e.status === "rejected" || e.status === "conflict") && (userId == null || e.author_id === userId);
+          return NEEDS_ATTENTION[e.status] === true && (userId == null || e.author_id === userId);
         }).length,
         lastSync: r[1],
         state: r[2] || { phase: "idle" }
@@ -321,6 +450,7 @@
 
   global.ITBOutbox = {
     enqueue: enqueue, flush: flush, get: get, all: all, update: update, remove: remove, summary: summary,
-    getMeta: getMeta, setMeta: setMeta, channel: channel, newId: newId
+    getMeta: getMeta, setMeta: setMeta, channel: channel, newId: newId, sameContent: sameContent,
+    NEEDS_ATTENTION: NEEDS_ATTENTION
   };
 })(typeof self !== "undefined" ? self : this);

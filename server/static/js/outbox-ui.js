@@ -10,7 +10,8 @@
   var KINDS = { "assessments.record": "Assessment", "assessments.correct": "Correction",
                 "dosing.observe": "Observations" };  // people read these, not the protocol's kind names
   var LABELS = { pending: "Saved on this phone", sending: "Sending…", sent: "Sent",
-                 rejected: "Needs attention", conflict: "Needs attention (conflict)" };
+                 rejected: "Needs attention", conflict: "Needs attention (conflict)",
+                 failed: "Needs attention (server error)", replaced: "Replaced by a later save" };
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -175,12 +176,29 @@
     });
     return data;
   }
-  function uuid() {
-    if (self.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
-    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
-    });
+
+
+  // An entry id belongs to one act of saving (docs/sync.md): every outbox form gets a new id each time it is
+  // loaded, so a page opened again (from the network or the offline cache) never reuses one. The id the
+  // server put in the page serves the plain POST without JavaScript.
+  function setEntryId(form, id) {
+    var old = form.dataset.entryId;
+    form.dataset.entryId = id;
+    var hidden = form.querySelector('input[name="entry_id"]');
+    if (hidden) { hidden.value = id; }
+    if (old && old !== id && form.dataset.outboxNext) {
+      form.dataset.outboxNext = form.dataset.outboxNext.split(old).join(id);
+    }
   }
+  function freshEntryIds(root) {
+    var forms = root.matches && root.matches("form[data-outbox]") ? [root]
+      : Array.prototype.slice.call(root.querySelectorAll("form[data-outbox]"));
+    forms.forEach(function (form) { setEntryId(form, Outbox.newId()); });
+  }
+  freshEntryIds(document);
+  document.addEventListener("htmx:load", function (evt) {
+    if (evt.detail && evt.detail.elt && evt.detail.elt.querySelectorAll) { freshEntryIds(evt.detail.elt); }
+  });
 
   window.addEventListener("submit", function (evt) {
     var form = evt.target;
@@ -195,8 +213,8 @@
       form.reportValidity();
       return;
     }
-    var id = form.dataset.entryId || uuid();
-    form.dataset.entryId = id;
+    if (!form.dataset.entryId) { setEntryId(form, Outbox.newId()); }
+    var id = form.dataset.entryId;
     var entry = {
       id: id, kind: form.dataset.outbox, payload: formPayload(form), author_id: userId,
       device_id: (window.ITB && window.ITB.deviceId) || "unknown-device",
@@ -208,9 +226,7 @@
     var button = form.querySelector('[type="submit"]');
     if (button) { button.disabled = true; }
     Outbox.enqueue(entry).then(function (row) {
-      form.dataset.entryId = row.id;  // a new id if the old one had already gone to the server
-      var hidden = form.querySelector('input[name="entry_id"]');
-      if (hidden) { hidden.value = row.id; }
+      setEntryId(form, row.id);  // a new id when the content changed since the last save of this form
       watched[row.id] = form;
       form.querySelectorAll(".field-error[data-from-sync]").forEach(function (n) { n.remove(); });
       formStatus(form, row);
@@ -250,7 +266,7 @@
     var list = document.getElementById("outbox-list");
     if (!list) { return; }
     list.textContent = "";
-    var rows = s.entries.filter(function (e) { return e.status !== "sent" || true; })
+    var rows = s.entries.slice()
       .sort(function (a, b) { return (b.saved_at || "").localeCompare(a.saved_at || ""); });
     var mine = rows.filter(function (e) { return e.author_id === userId; });
     var others = rows.length - mine.length;
@@ -263,10 +279,10 @@
       li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + (KINDS[e.kind] || e.kind)));
       if (e.reason) { li.appendChild(el("span", { class: "card-reason" }, e.reason)); }
       if (e.last_error && e.status === "pending") { li.appendChild(el("span", { class: "card-meta" }, e.last_error)); }
-      if (e.status === "rejected" || e.status === "conflict") {
+      if (Outbox.NEEDS_ATTENTION[e.status]) {
         var retry = el("button", { type: "button", class: "btn btn-small" }, "Try again");
         retry.addEventListener("click", function () {
-          Outbox.update(e.id, { status: "pending", reason: null, errors: null }).then(flushNow);
+          Outbox.update(e.id, { status: "pending", reason: null, errors: null, server_failures: 0 }).then(flushNow);
         });
         var discard = el("button", { type: "button", class: "btn btn-small btn-danger" }, "Discard");
         discard.addEventListener("click", function () {

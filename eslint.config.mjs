@@ -1,0 +1,27 @@
+// ESLint for our own browser JavaScript (make lint). The app's scripts are plain ES5-style IIFEs served as
+// they are (no build step); the service worker is a Jinja template, linted after rendering by the tests.
+import js from "@eslint/js";
+import globals from "globals";
+
+export default [
+  { ignores: ["node_modules/**", "server/static/vendor/**", ".venv/**", "e2e/**", "bench/**"] },
+  js.configs.recommended,
+  {
+    files: ["server/static/js/**/*.js"],
+    languageOptions: {
+      ecmaVersion: 2020,
+      sourceType: "script",
+      globals: { ...globals.browser, ...globals.serviceworker, htmx: "readonly" },
+    },
+    rules: {
+      "no-unused-vars": ["error", { args: "none", caughtErrors: "none" }],
+      "eqeqeq": ["error", "smart"],
+      "no-implicit-globals": "error",
+      "strict": ["error", "function"],
+    },
+  },
+  {
+    files: ["tests/js/**/*.mjs"],
+    languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.node } },
+  },
+];
