@@ -87,6 +87,9 @@ def test_surgeon_records_a_decision_and_the_candidacy_outcome(page: Page, make_c
     check_accessibility(page, "outcome-form")
     page.get_by_label("Candidate for a pump").check()
     page.get_by_label("The team's reasons").fill(OUTCOME_REASONS)
+    # Only day 1 was dosed and decided, with no PT assessment: the evidence missing is listed, and confirmed.
+    expect(page.locator("#evidence")).to_contain_text("No post-dose PT assessment: day 1.")
+    page.get_by_label("The team records this outcome with the evidence listed above missing").check()
     page.get_by_role("button", name="Save the outcome and close the trial").click()
 
     page.wait_for_url(re.compile(rf"/trials/{trial_id}/decisions#outcome$"))

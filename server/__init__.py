@@ -18,6 +18,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_config(app.instance_path, config))
+    from .web.types import set_fixed_now
+
+    set_fixed_now(app.config["TEST_NOW"])  # None (the real clock) unless a browser test stops it
     init_extensions(app)
     security.init_app(app)
     filters.init_app(app)

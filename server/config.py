@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,20 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     }
     cfg.update(overrides)
     cfg["APP_ENV"] = env
+    cfg["TEST_NOW"] = _test_now(cfg.get("TEST_NOW", os.environ.get("TEST_NOW")), env)
     return cfg
+
+
+def _test_now(raw: Any, env: str) -> datetime | None:
+    """TEST_NOW (tests only): an ISO date-time with its offset at which the app's clock stands still."""
+    if raw in (None, ""):
+        return None
+    if env != "test":
+        raise ConfigError("TEST_NOW stops the clock for browser tests: it is refused unless APP_ENV=test.")
+    value = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+    if value.tzinfo is None:
+        raise ConfigError("TEST_NOW needs a UTC offset, e.g. 2026-11-25T18:32:00+00:00.")
+    return value
 
 
 def _flag(name: str, *, default: bool) -> bool:

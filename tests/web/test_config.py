@@ -42,3 +42,24 @@ def test_sqlite_runs_in_wal_mode(app) -> None:  # type: ignore[no-untyped-def]
 def test_unknown_app_env_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ConfigError):
         create_app({"APP_ENV": "staging", "SECRET_KEY": "x"})
+
+
+def test_test_now_stops_the_clock_in_tests_only(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from server.web import types
+
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("TEST_NOW", "2026-11-25T18:32:00+00:00")
+    for env in ("production", "development"):
+        with pytest.raises(ConfigError, match="TEST_NOW"):
+            load_config(str(tmp_path), {"APP_ENV": env})
+    with pytest.raises(ConfigError, match="offset"):
+        load_config(str(tmp_path), {"APP_ENV": "test", "TEST_NOW": "2026-11-25T18:32"})
+    try:
+        create_app({"APP_ENV": "test", "SECRET_KEY": "x"})
+        assert types.utcnow() == datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
+    finally:
+        monkeypatch.delenv("TEST_NOW")
+        create_app({"APP_ENV": "test", "SECRET_KEY": "x"})  # back to the real clock
+    assert types.utcnow() != datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
