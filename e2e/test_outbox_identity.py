@@ -97,7 +97,7 @@ def test_save_pressed_again_while_sending_is_the_same_entry(
     expect(status).to_contain_text("Saved on this phone")
 
     held: list[Route] = []  # a slow link: the push leaves the phone, and its answer is held back
-    page.route("**/api/sync", lambda route: held.append(route))
+    context.route("**/api/sync", lambda route: held.append(route))
     try:
         context.set_offline(False)
         _send_now(page)
@@ -113,7 +113,7 @@ def test_save_pressed_again_while_sending_is_the_same_entry(
     finally:
         for route in held:
             route.continue_()
-        page.unroute("**/api/sync")
+        context.unroute("**/api/sync")
     wait_until(page, "() => ITBOutbox.all().then(r => r.length === 1 && r[0].status === 'sent')", timeout=20)
     page.evaluate("() => ITB.flushNow()")  # anything left would go now
     assert server_db.scalar("SELECT count(*) FROM assessments WHERE trial_id = :t", t=trial_id) == 1
@@ -138,14 +138,14 @@ def test_sign_in_expiring_during_a_push_pauses_and_resumes_by_itself(
         expired.append(1)
         route.continue_(headers=headers)
 
-    page.route("**/api/sync", expire_then_send)
+    context.route("**/api/sync", expire_then_send)
     try:
         context.set_offline(False)
         _send_now(page)
         link = page.get_by_role("link", name="Sign in to send 1 entry")
         expect(link).to_be_visible(timeout=15_000)
     finally:
-        page.unroute("**/api/sync")
+        context.unroute("**/api/sync")
     assert expired, "the push never went out"
     summary = outbox_summary(page)
     assert summary["pending"] == 1 and summary["attention"] == 0, summary  # waiting, not set aside
@@ -158,3 +158,27 @@ def test_sign_in_expiring_during_a_push_pauses_and_resumes_by_itself(
     page.wait_for_url(lambda url: "/login" not in url)
     wait_until(page, "() => ITBOutbox.all().then(r => r.length === 1 && r[0].status === 'sent')", timeout=20)
     assert server_db.scalar("SELECT count(*) FROM assessments WHERE trial_id = :t", t=trial_id) == 1
+
+
+def test_a_changed_form_is_a_new_entry_and_saving_it_again_changes_nothing(
+        page: Page, context: BrowserContext, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    """Saved, corrected on the same screen and saved (two entries), then Save pressed again twice: still two."""
+    day_id = _day_id(server_db, make_child("Una"))
+    sign_in(page, "nurse")
+    page.goto(f"/days/{day_id}/observations")
+    context.set_offline(True)
+    rate = page.get_by_label("Heart rate (/min)")
+    rate.fill("90")
+    page.get_by_role("button", name="Save observations").click()
+    expect(page.locator("[data-outbox-status]")).to_contain_text("Saved on this phone")
+    rate.fill("95")
+    for _ in range(3):
+        page.get_by_role("button", name="Save observations").click()
+        expect(page.locator("[data-outbox-status]")).to_contain_text("Saved on this phone")
+    assert sorted(e["payload"]["heart_rate"] for e in _entries(page)) == ["90", "95"]
+    context.set_offline(False)
+    _send_now(page)
+    wait_until(page, "() => ITBOutbox.all().then(r => r.length === 2 && r.every(e => e.status === 'sent'))",
+               timeout=20)
+    rates = server_db.rows("SELECT heart_rate FROM observations WHERE trial_day_id = :d ORDER BY heart_rate", d=day_id)
+    assert [r[0] for r in rates] == [90, 95]

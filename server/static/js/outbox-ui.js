@@ -167,7 +167,9 @@
   function formPayload(form) {
     var data = {};
     new FormData(form).forEach(function (value, key) {
-      if (key === "csrf_token" || typeof value !== "string") { return; }
+      // Not content: the CSRF token, and the page's copy of the entry id (for the plain POST without JavaScript),
+      // which changes with each new entry and would make the same content look changed.
+      if (key === "csrf_token" || key === "entry_id" || typeof value !== "string") { return; }
       if (Object.prototype.hasOwnProperty.call(data, key)) {
         data[key] = [].concat(data[key], value);
       } else {
@@ -179,8 +181,11 @@
 
 
   // An entry id belongs to one act of saving (docs/sync.md): every outbox form gets a new id each time it is
-  // loaded, so a page opened again (from the network or the offline cache) never reuses one. The id the
-  // server put in the page serves the plain POST without JavaScript.
+  // opened, so a page opened again (from the network or the offline cache) never reuses one. A reload or a
+  // Back/Forward to the same form continues the same act (the browser puts back what was typed), so it keeps
+  // the id this tab last saved that form under: saving the same content again is then the same entry. The id
+  // the server put in the page serves the plain POST without JavaScript.
+  var FORM_IDS = "itb.formEntry:";
   function setEntryId(form, id) {
     var old = form.dataset.entryId;
     form.dataset.entryId = id;
@@ -190,14 +195,34 @@
       form.dataset.outboxNext = form.dataset.outboxNext.split(old).join(id);
     }
   }
-  function freshEntryIds(root) {
+  function formKey(form) {
+    return FORM_IDS + location.pathname + location.search + "|" + (form.id || form.getAttribute("action") || "");
+  }
+  function tabStore() {
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+  function resumed() {
+    var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0]
+                                                                  : null;
+    return !!nav && (nav.type === "reload" || nav.type === "back_forward");
+  }
+  function freshEntryIds(root, continuing) {
     var forms = root.matches && root.matches("form[data-outbox]") ? [root]
       : Array.prototype.slice.call(root.querySelectorAll("form[data-outbox]"));
-    forms.forEach(function (form) { setEntryId(form, Outbox.newId()); });
+    var store = tabStore();
+    forms.forEach(function (form) {
+      var kept = continuing && store ? store.getItem(formKey(form)) : null;
+      setEntryId(form, kept || Outbox.newId());
+    });
   }
-  freshEntryIds(document);
-  document.addEventListener("htmx:load", function (evt) {
-    if (evt.detail && evt.detail.elt && evt.detail.elt.querySelectorAll) { freshEntryIds(evt.detail.elt); }
+  function rememberEntryId(form, id) {
+    var store = tabStore();
+    try { if (store) { store.setItem(formKey(form), id); } } catch (e) { /* full: a new id next time */ }
+  }
+  freshEntryIds(document, resumed());
+  document.addEventListener("htmx:load", function (evt) {  // content swapped in later (htmx also fires this
+    var elt = evt.detail && evt.detail.elt;                     // for the whole body at start: done above)
+    if (elt && elt !== document.body && elt.querySelectorAll) { freshEntryIds(elt, false); }
   });
 
   window.addEventListener("submit", function (evt) {
@@ -227,6 +252,7 @@
     if (button) { button.disabled = true; }
     Outbox.enqueue(entry).then(function (row) {
       setEntryId(form, row.id);  // a new id when the content changed since the last save of this form
+      rememberEntryId(form, row.id);
       watched[row.id] = form;
       form.querySelectorAll(".field-error[data-from-sync]").forEach(function (n) { n.remove(); });
       formStatus(form, row);
