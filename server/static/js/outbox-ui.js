@@ -129,11 +129,35 @@
       }
     });
   }
+  // A rejection the user can fix on this form: errors on fields the user fills in (or on the whole set of
+  // values, "_schema"), not a refusal about the record itself (the trial was closed: an error on a hidden
+  // field such as trial_id, or "_form").
+  function fixableHere(form, entry) {
+    return document.contains(form) && Object.keys(entry.errors || {}).some(function (name) {
+      if (name === "_schema") { return true; }
+      var control = form.querySelector('[name="' + CSS.escape(name) + '"]');
+      return !!control && control.type !== "hidden";
+    });
+  }
   function formStatus(form, entry) {
     var box = form.querySelector("[data-outbox-status]");
     if (!box) {
       box = el("p", { class: "outbox-status", "data-outbox-status": "", role: "status", "aria-live": "polite" });
       form.appendChild(box);
+    }
+    if (entry.status === "rejected" && fixableHere(form, entry)) {
+      // The server refused the values on this form, which is still open: the errors go beside the fields, the
+      // typed values stay (and back into the draft, should the tab close), and the phone keeps no entry
+      // that nobody could correct. The next Save is a new attempt.
+      showFieldErrors(form, entry.errors);
+      box.dataset.state = "invalid";
+      box.textContent = "Not saved: correct the fields marked, then save again.";
+      delete watched[entry.id];
+      Outbox.remove(entry.id).then(function () {
+        form.dispatchEvent(new Event("change", { bubbles: true }));  // draft.js keeps what was typed
+        refresh();
+      });
+      return;
     }
     box.dataset.state = entry.status;
     var text = LABELS[entry.status] || entry.status;
@@ -164,6 +188,20 @@
   }
 
   // ---- saving a form into the outbox (online and offline alike) ----
+  // What each field is called on screen, so /outbox can say which value the server refused in people's words.
+  function fieldLabels(form) {
+    var labels = {};
+    Array.prototype.forEach.call(form.elements, function (control) {
+      if (!control.name || control.type === "hidden" || labels[control.name]) { return; }
+      var group = control.closest("fieldset");
+      var legend = group && group.querySelector("legend");
+      var text = (control.type === "radio" || control.type === "checkbox") && legend ? legend.textContent
+        : (control.labels && control.labels.length ? control.labels[0].textContent : "");
+      if (text) { labels[control.name] = text.replace(/\s+/g, " ").trim(); }
+    });
+    return labels;
+  }
+
   function formPayload(form) {
     var data = {};
     new FormData(form).forEach(function (value, key) {
@@ -246,7 +284,12 @@
       recorded_at: new Date().toISOString(),
       base_rev: form.dataset.baseRev ? parseInt(form.dataset.baseRev, 10) : null,
       form_version: parseInt(form.dataset.formVersion || "1", 10),
-      label: form.dataset.outboxLabel || document.title, return_url: location.pathname + location.search
+      label: form.dataset.outboxLabel || document.title, return_url: location.pathname + location.search,
+      // kept on the phone only (never sent): which fields the user does not fill in, so /outbox can tell a
+      // refusal of the values typed (retrying cannot help) from one about the record's state (it may)
+      hidden_fields: Array.prototype.map.call(form.querySelectorAll('input[type="hidden"][name]'),
+                                              function (input) { return input.name; }),
+      field_labels: fieldLabels(form)
     };
     var button = form.querySelector('[type="submit"]');
     if (button) { button.disabled = true; }
@@ -288,6 +331,29 @@
   }, true);
 
   // ---- the "On this phone" screen (/outbox) ----
+  // "Try again" only where sending again can succeed: a server failure, or a refusal about the record's state
+  // (a closed trial reopened...). Values the server refused will be refused again; a conflict can only conflict.
+  function retryable(e) {
+    if (e.status === "failed") { return true; }
+    if (e.status !== "rejected") { return false; }
+    return !Object.keys(e.errors || {}).some(function (name) {
+      return name === "_schema" || (name.charAt(0) !== "_" && (e.hidden_fields || []).indexOf(name) === -1);
+    });
+  }
+  function say(text) {
+    var box = document.getElementById("outbox-message");
+    if (box) { box.textContent = text; }
+  }
+  function tryAgain(e) {
+    say("Sending again…");
+    return Outbox.update(e.id, { status: "pending", reason: null, errors: null, server_failures: 0 })
+      .then(flushNow).then(function () { return Outbox.get(e.id); }).then(function (row) {
+        if (!row) { say("Done."); }
+        else if (row.status === "sent") { say("Sent " + hhmm(row.sent_at) + "."); }
+        else if (row.status === "pending") { say("Not sent yet: " + (row.last_error || "it waits for the network.")); }
+        else { say("Still refused: " + (row.reason || "see the entry.")); }
+      });
+  }
   function renderOutboxPage(s) {
     var list = document.getElementById("outbox-list");
     if (!list) { return; }
@@ -305,18 +371,36 @@
       li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + (KINDS[e.kind] || e.kind)));
       if (e.reason) { li.appendChild(el("span", { class: "card-reason" }, e.reason)); }
       if (e.last_error && e.status === "pending") { li.appendChild(el("span", { class: "card-meta" }, e.last_error)); }
-      if (Outbox.NEEDS_ATTENTION[e.status]) {
-        var retry = el("button", { type: "button", class: "btn btn-small" }, "Try again");
-        retry.addEventListener("click", function () {
-          Outbox.update(e.id, { status: "pending", reason: null, errors: null, server_failures: 0 }).then(flushNow);
+      if (e.status === "rejected" && e.errors) {
+        var errs = el("ul", { class: "card-errors" });
+        Object.keys(e.errors).forEach(function (name) {  // the values refused, in the form's words
+          var msgs = e.errors[name];
+          var text = Array.isArray(msgs) ? msgs.join(" ") : String(msgs);
+          if ((e.hidden_fields || []).indexOf(name) !== -1 || text === e.reason) { return; }
+          var label = (e.field_labels || {})[name];
+          errs.appendChild(el("li", {}, (label ? label + ": " : "") + text));
         });
-        var discard = el("button", { type: "button", class: "btn btn-small btn-danger" }, "Discard");
+        if (errs.childNodes.length) { li.appendChild(errs); }
+      }
+      if (retryable(e)) {
+        var retry = el("button", { type: "button", class: "btn btn-small" }, "Try again");
+        retry.addEventListener("click", function () { tryAgain(e); });
+        li.appendChild(retry);
+      }
+      if (e.status === "conflict") {
+        li.appendChild(el("a", { href: "/sync/conflicts", class: "btn btn-small" }, "Open both versions"));
+      }
+      if (Outbox.NEEDS_ATTENTION[e.status]) {
+        var discard = el("button", { type: "button", class: "btn btn-small btn-danger" },
+                         e.status === "conflict" ? "Remove from this phone" : "Discard");
         discard.addEventListener("click", function () {
-          if (window.confirm("Discard this entry from the phone? Export it first if it may be needed.")) {
-            Outbox.remove(e.id).then(refresh);
+          var question = e.status === "conflict"
+            ? "Remove this entry from the phone? The server keeps both versions for review."
+            : "Discard this entry from the phone? Export it first if it may be needed.";
+          if (window.confirm(question)) {
+            Outbox.remove(e.id).then(function () { say("Removed from this phone."); return refresh(); });
           }
         });
-        li.appendChild(retry);
         li.appendChild(discard);
       }
       list.appendChild(li);
