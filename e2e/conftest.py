@@ -170,6 +170,22 @@ def wait_for_service_worker(page: Page) -> None:
     wait_until(page, "() => caches.open('itb-pages-v1').then(c => c.keys()).then(k => k.length > 0)")
 
 
+def tap_grade(page: Page, group: str, grade: str) -> None:
+    """One tap on a grade's button in a segmented control (the fieldset named `group`), clear of the sticky
+    save bar; the radio is then checked."""
+    fieldset = page.get_by_role("group", name=group, exact=True)
+    button = fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
+    button.evaluate("e => e.scrollIntoView({block: 'center'})")
+    button.click()
+    expect(fieldset.get_by_role("radio", name=grade, exact=True)).to_be_checked()
+
+
+def wait_until_cached(page: Page, path: str) -> None:
+    """The service worker holds a copy of `path` for use with no network."""
+    wait_until(page, "p => caches.open('itb-pages-v1').then(c => c.match(new URL(p, location.origin).href))"
+                     ".then(Boolean)", path)
+
+
 def outbox_summary(page: Page) -> dict[str, Any]:
     return page.evaluate("""() => window.ITB.outboxSummary().then(s => ({
         pending: s.pending, attention: s.attention, pendingOthers: s.pendingOthers, lastSync: s.lastSync,

@@ -16,7 +16,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import SCREENSHOTS, check_accessibility, sign_in, wait_until
+from e2e.conftest import SCREENSHOTS, check_accessibility, sign_in, tap_grade, wait_until
 
 LOWER = [("hip_flexors", "Hip flexors"), ("hip_adductors", "Hip adductors"),
          ("hip_internal_rotators", "Hip internal rotators"), ("knee_flexors", "Knee flexors (hamstrings)"),
@@ -47,13 +47,6 @@ def child(make_child, request: pytest.FixtureRequest) -> tuple[int, str]:  # typ
     return make_child(request.param, last_name="Assess"), request.param
 
 
-def _tap(page: Page, group: str, grade: str) -> None:
-    """One tap on the grade's button in a segmented control."""
-    fieldset = page.get_by_role("group", name=group, exact=True)
-    fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]')).click()
-    expect(fieldset.get_by_role("radio", name=grade, exact=True)).to_be_checked()
-
-
 def _number(page: Page, name: str, value: str) -> None:
     """Type a number on the keypad; a minus sign goes in with the ± key, as on a phone's decimal pad."""
     box = page.locator(f'input[name="{name}"]')
@@ -67,14 +60,14 @@ def _number(page: Page, name: str, value: str) -> None:
 def _fill(page: Page, mas: list[str], rom: dict[str, list[str]], tardieu: dict, walk: str) -> None:  # type: ignore[type-arg]
     for (_, label), grade in zip(LOWER, mas, strict=True):
         for side in ("Left", "Right"):
-            _tap(page, f"{label}, {side}", grade)
+            tap_grade(page, f"{label}, {side}", grade)
     for side in ("left", "right"):
         for measure, value in zip(ROM, rom[side], strict=True):
             _number(page, f"rom.{measure}.{side}", value)
     for (muscle, label, side), (r1, r2, quality) in tardieu.items():
         _number(page, f"tardieu.{muscle}.{side}.r1", r1)
         _number(page, f"tardieu.{muscle}.{side}.r2", r2)
-        _tap(page, f"{label} {side}, Quality", quality)
+        tap_grade(page, f"{label} {side}, Quality", quality)
     _number(page, "gait.walk_10m_seconds", walk)
 
 

@@ -25,23 +25,12 @@ from e2e.conftest import (
     check_accessibility,
     outbox_summary,
     sign_in,
+    tap_grade,
     wait_for_service_worker,
     wait_until,
+    wait_until_cached,
 )
 from e2e.server import LiveServer
-
-
-def _tap(page: Page, group: str, grade: str) -> None:
-    fieldset = page.get_by_role("group", name=group, exact=True)
-    button = fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
-    button.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of the sticky save bar
-    button.click()
-    expect(fieldset.get_by_role("radio", name=grade, exact=True)).to_be_checked()
-
-
-def _cached(page: Page, path: str) -> None:
-    wait_until(page, "p => caches.open('itb-pages-v1').then(c => c.match(new URL(p, location.origin).href))"
-                     ".then(Boolean)", path)
 
 
 def _save_on_phone(page: Page, button: str) -> None:
@@ -84,20 +73,20 @@ def test_offline_bedside_entries_survive_reload_and_a_closed_browser(
     sign_in(page, "pt")
     wait_for_service_worker(page)
     for path in ("/today", f"/trials/{trial_id}/days/1/baseline", f"/trials/{trial_id}/days/1/post-dose"):
-        _cached(page, path)
+        wait_until_cached(page, path)
 
     ctx.set_offline(True)  # the ward's Wi-Fi drops
     page.get_by_role("link", name="Baseline for Iris").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Iris S. · Day 1 · Baseline")
-    _tap(page, "Hip adductors, Left", "2")
-    _tap(page, "Hip adductors, Right", "1+")
+    tap_grade(page, "Hip adductors, Left", "2")
+    tap_grade(page, "Hip adductors, Right", "1+")
     _save_on_phone(page, "Save baseline")
     expect(page.locator("[data-outbox-status]")).to_contain_text("will send when the network returns")
 
     page.goto("/today")
     page.get_by_role("link", name="Post-dose for Iris").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Iris S. · Day 1 · Post-dose")
-    _tap(page, "Hip adductors, Left", "1")
+    tap_grade(page, "Hip adductors, Left", "1")
     _save_on_phone(page, "Save post-dose")
     expect(page.locator("#sync-status")).to_contain_text("2 on this phone")
 
@@ -196,10 +185,10 @@ def test_session_expires_while_offline_then_entries_go_after_signing_in(
     trial_id = make_child("Lena")
     sign_in(page, "pt")
     wait_for_service_worker(page)
-    _cached(page, f"/trials/{trial_id}/days/1/baseline")
+    wait_until_cached(page, f"/trials/{trial_id}/days/1/baseline")
     context.set_offline(True)
     page.get_by_role("link", name="Baseline for Lena").click()
-    _tap(page, "Hip flexors, Left", "1")
+    tap_grade(page, "Hip flexors, Left", "1")
     _save_on_phone(page, "Save baseline")
     context.clear_cookies()  # the session expires while the phone is off the network
     context.set_offline(False)
@@ -307,7 +296,7 @@ def test_two_phones_correct_the_same_version_the_second_is_kept_as_a_conflict(
             sign_in(page, "pt")
             page.goto(f"/assessments/{assessment_id}/correct")
             page.get_by_label("Reason for the correction").fill(why)
-            _tap(page, "Hip adductors, Left", grade)
+            tap_grade(page, "Hip adductors, Left", grade)
         for ctx in phones:
             ctx.set_offline(True)
         for page in pages:
@@ -345,7 +334,7 @@ def test_a_new_version_never_takes_over_mid_entry_the_user_is_offered_a_reload(
     sign_in(page, "pt")
     wait_for_service_worker(page)
     page.goto(f"/trials/{trial_id}/days/1/baseline")
-    _tap(page, "Hip adductors, Left", "2")  # mid-entry
+    tap_grade(page, "Hip adductors, Left", "2")  # mid-entry
     old = page.evaluate("() => navigator.serviceWorker.controller.scriptURL")
     live_server.stop()
     live_server.env["APP_RELEASE"] = "e2e-next"

@@ -17,12 +17,15 @@ from typing import Any
 from playwright.sync_api import BrowserContext, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from e2e.conftest import ServerDb, outbox_summary, sign_in, wait_for_service_worker, wait_until
-
-
-def _cached(page: Page, path: str) -> None:
-    wait_until(page, "p => caches.open('itb-pages-v1').then(c => c.match(new URL(p, location.origin).href))"
-                     ".then(Boolean)", path)
+from e2e.conftest import (
+    ServerDb,
+    outbox_summary,
+    sign_in,
+    tap_grade,
+    wait_for_service_worker,
+    wait_until,
+    wait_until_cached,
+)
 
 
 def _day_id(server_db: ServerDb, trial_id: int) -> int:
@@ -40,13 +43,6 @@ def _send_now(page: Page) -> None:
         page.evaluate("() => { ITB.flushNow(); }")
 
 
-def _tap(page: Page, group: str, grade: str) -> None:
-    fieldset = page.get_by_role("group", name=group, exact=True)
-    button = fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
-    button.evaluate("e => e.scrollIntoView({block: 'center'})")
-    button.click()
-
-
 def test_a_form_opened_again_from_the_cache_never_overwrites_the_earlier_save(
         page: Page, context: BrowserContext, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
     day_id = _day_id(server_db, make_child("Rosa"))
@@ -55,7 +51,7 @@ def test_a_form_opened_again_from_the_cache_never_overwrites_the_earlier_save(
     page.goto(path)
     wait_for_service_worker(page)
     page.reload()  # now through the worker, which keeps a copy for the ward
-    _cached(page, path)
+    wait_until_cached(page, path)
 
     context.set_offline(True)  # the ward's Wi-Fi drops
     page.get_by_label("Heart rate (/min)").fill("101")
@@ -90,7 +86,7 @@ def test_save_pressed_again_while_sending_is_the_same_entry(
     sign_in(page, "pt")
     page.goto(f"/trials/{trial_id}/days/1/baseline")
     context.set_offline(True)
-    _tap(page, "Hip adductors, Left", "2")
+    tap_grade(page, "Hip adductors, Left", "2")
     page.get_by_label("Notes (optional)").fill("resave while sending")
     page.get_by_role("button", name="Save baseline").click()
     status = page.locator("[data-outbox-status]")
@@ -125,7 +121,7 @@ def test_sign_in_expiring_during_a_push_pauses_and_resumes_by_itself(
     sign_in(page, "pt")
     page.goto(f"/trials/{trial_id}/days/1/baseline")
     context.set_offline(True)
-    _tap(page, "Hip adductors, Right", "1+")
+    tap_grade(page, "Hip adductors, Right", "1+")
     page.get_by_role("button", name="Save baseline").click()
     expect(page.locator("[data-outbox-status]")).to_contain_text("Saved on this phone")
 

@@ -7,14 +7,7 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import ServerDb, check_accessibility, outbox_summary, sign_in, wait_until
-
-
-def _tap(page: Page, group: str, grade: str) -> None:
-    fieldset = page.get_by_role("group", name=group, exact=True)
-    button = fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
-    button.evaluate("e => e.scrollIntoView({block: 'center'})")
-    button.click()
+from e2e.conftest import ServerDb, check_accessibility, outbox_summary, sign_in, tap_grade, wait_until
 
 
 def test_an_empty_save_online_shows_the_error_on_the_form_and_leaves_no_entry(
@@ -31,7 +24,7 @@ def test_an_empty_save_online_shows_the_error_on_the_form_and_leaves_no_entry(
     wait_until(page, "() => ITBOutbox.all().then(r => r.length === 0)")
     assert outbox_summary(page)["attention"] == 0
 
-    _tap(page, "Hip adductors, Left", "1")
+    tap_grade(page, "Hip adductors, Left", "1")
     page.get_by_role("button", name="Save baseline").click()
     page.wait_for_url(lambda url: "/assessments/" in url)
     expect(page.locator("#sync-status")).not_to_contain_text("attention")
