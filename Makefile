@@ -66,7 +66,7 @@ test: install chromium lint js-test ## Set up everything, lint, and run every te
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest
 
 js-test: install ## Unit tests of the outbox JavaScript (Node's test runner, fake-indexeddb)
-	node --test tests/js/
+	node --test --test-reporter=spec tests/js/
 
 chaos: install chromium ## Randomized fault run in the browser: make chaos N=200 SEED=7 (seed printed; replayable)
 	CHROMIUM_PATH=$(CHROMIUM_PATH) CHAOS_STEPS=$(or $(N),200) CHAOS_SEED=$(SEED) $(PY) -m pytest e2e/test_chaos.py -q -s
