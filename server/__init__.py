@@ -15,8 +15,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .extensions import init_extensions
     from .web import filters, security
     from .web.errors import register_error_handlers
+    from .web.jsonbody import BoundedJSONProvider
 
     app = Flask(__name__, instance_relative_config=True)
+    app.json = BoundedJSONProvider(app)  # JSON bodies: bounded nesting, no NaN (web/jsonbody.py)
     app.config.from_mapping(load_config(app.instance_path, config))
     from .web.types import set_fixed_now
 

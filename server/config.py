@@ -57,6 +57,10 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "SESSION_COOKIE_NAME": "itb_session",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_HOURS", "12"))),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # JSON bodies nested deeper than this are refused with 400 before anything reads them.
+        "MAX_JSON_DEPTH": int(os.environ.get("MAX_JSON_DEPTH", "32")),
+        # How far a phone's clock may run ahead of the server's: a sync entry saved later than that is rejected.
+        "DEVICE_CLOCK_AHEAD_MINUTES": int(os.environ.get("DEVICE_CLOCK_AHEAD_MINUTES", "10")),
         "HOSPITAL_TIMEZONE": os.environ.get("HOSPITAL_TIMEZONE", "Europe/London"),
         # Login throttling: failures per username (and per client address) inside the window.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),

@@ -13,9 +13,13 @@ DUPLICATE, and only on a result it actually received):
   keeps its version and returns the original ``record``, and the client keeps
   its own version in the outbox, shown as "needs attention", so it is not
   lost.  Both versions therefore exist.
-* REJECTED  - the handler raised :class:`Rejected` (or the kind is unknown).
-  Its writes are rolled back and no ledger row is written, so a retry after
-  the problem is fixed on the server can still apply.
+* REJECTED  - the handler raised :class:`Rejected` (or the kind is unknown),
+  or the entry holds a value out of bounds (:func:`sync.protocol.implausible`:
+  a phone clock far ahead or before 2000, an integer too big for the
+  database, a NUL character), checked before anything else, so such an entry
+  never reaches the ledger, the hash or a handler.  Its writes are rolled
+  back and no ledger row is written, so a retry after the problem is fixed
+  can still apply.
 
 Any other exception from a handler propagates: ``store.batch()`` rolls the
 whole batch back, the HTTP layer answers 5xx and the client retries later.
@@ -25,16 +29,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .errors import Conflict, Rejected
 from .protocol import (
+    MAX_CLOCK_AHEAD,
     MAX_ENTRIES_PER_BATCH,
     PROTOCOL_VERSION,
     Entry,
     EntryResult,
     PushRequest,
     Status,
+    implausible,
     payload_hash,
 )
 from .registry import BatchHandler, Registry
@@ -163,11 +169,13 @@ def apply_push(
     registry: Registry,
     *,
     now: Callable[[], datetime] | None = None,
+    max_clock_ahead: timedelta = MAX_CLOCK_AHEAD,
 ) -> list[EntryResult]:
     """Apply every entry of ``request``; return one result per entry, in order.
 
     ``now`` gives the server's receipt time stamped on ledger rows (default:
-    the current UTC time).
+    the current UTC time); an entry saved more than ``max_clock_ahead`` after
+    it (by the phone's clock) is rejected.
     """
     if request.protocol_version != PROTOCOL_VERSION:
         raise ValueError(f"unsupported protocol version {request.protocol_version}")
@@ -232,6 +240,10 @@ def apply_push(
             run_ids.clear()
 
         for index, entry in enumerate(entries):
+            refused = implausible(entry, now=received_at, max_clock_ahead=max_clock_ahead)
+            if refused is not None:  # writes nothing, so it need not wait for the run
+                done(index, EntryResult(id=entry.id, status=Status.REJECTED, reason=refused[0], errors=refused[1]))
+                continue
             digest = payload_hash(entry)
             if entry.id in run_ids:  # a repeat of an entry still waiting in the run: apply the run first
                 apply_run()

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -29,8 +29,13 @@ from marshmallow import (
 )
 
 __all__ = [
+    "EARLIEST_RECORDED_AT",
+    "MAX_CLOCK_AHEAD",
     "MAX_ENTRIES_PER_BATCH",
+    "MAX_INT",
+    "NUL_MESSAGE",
     "PROTOCOL_VERSION",
+    "UNENCODABLE_MESSAGE",
     "Entry",
     "EntryResult",
     "EntryResultSchema",
@@ -40,7 +45,9 @@ __all__ = [
     "PushResponse",
     "PushResponseSchema",
     "Status",
+    "implausible",
     "payload_hash",
+    "text_problem",
 ]
 
 PROTOCOL_VERSION = 1
@@ -48,6 +55,16 @@ MAX_ENTRIES_PER_BATCH = 500
 
 MAX_KIND_LENGTH = 64
 MAX_DEVICE_ID_LENGTH = 64
+
+# Plausibility bounds, checked per entry by the engine (``implausible``) so that one entry holding a value the
+# database cannot store, or a phone with a broken clock, is answered "rejected" alone and never fails its batch.
+MAX_INT = 2**31 - 1  # INTEGER columns (ids, revisions, form versions)
+EARLIEST_RECORDED_AT = datetime(2000, 1, 1, tzinfo=UTC)  # no entry of this app was saved before then
+MAX_CLOCK_AHEAD = timedelta(minutes=10)  # default: how far a phone's clock may run ahead of the server's
+MAX_PAYLOAD_DEPTH = 8  # a form's payload is flat (a list where a name repeats): depth 2
+NUL_MESSAGE = "Text cannot contain the NUL character (\\x00): remove it and save again."
+UNENCODABLE_MESSAGE = "Text holds a character that is not valid Unicode (a lone surrogate): type it again."
+CLOCK_ADVICE = "Set the phone's date and time (automatic), then save the entry again."
 
 # Canonical lower-case 8-4-4-4-12 form, exactly what crypto.randomUUID() makes.
 # Upper-case or brace/urn forms are refused rather than normalised: the
@@ -236,6 +253,90 @@ class PushResponseSchema(Schema):
         return PushResponse(**data)
 
 
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored (a NUL, or a lone surrogate that UTF-8 cannot encode), or None."""
+    if "\x00" in value:
+        return NUL_MESSAGE
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return UNENCODABLE_MESSAGE
+    return None
+
+
+def _payload_problem(payload: Mapping[str, Any]) -> str | None:
+    """The first thing in a payload the database could not store (a NUL in a key or a text), or too deep a
+    nesting; None when there is none.  Iterative, so no nesting can exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            return f"The entry's content is nested more than {MAX_PAYLOAD_DEPTH} levels deep."
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                return problem
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                problem = text_problem(key) if isinstance(key, str) else None
+                if problem:
+                    return problem
+                stack.append((item, depth + 1))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+            return "A number in the entry is out of range."
+    return None
+
+
+def implausible(
+    entry: Entry, *, now: datetime, max_clock_ahead: timedelta = MAX_CLOCK_AHEAD
+) -> tuple[str, dict[str, list[str]]] | None:
+    """Why a well-formed entry cannot be applied as sent, as ``(reason, errors by field)``; None when it can.
+
+    Checks the bounds the schema's types do not: ``recorded_at`` from :data:`EARLIEST_RECORDED_AT` up to
+    ``max_clock_ahead`` after ``now`` (a phone whose clock is wrong), integers that fit the database's
+    INTEGER columns, and no NUL character (PostgreSQL cannot store one) nor lone surrogate (UTF-8 cannot
+    encode one) in any text.  Never raises, whatever
+    the datetime's year or offset: comparing aware datetimes does not convert them.
+    """
+    errors: dict[str, list[str]] = {}
+    when = entry.recorded_at
+    stamp = when.isoformat(timespec="minutes")
+    if when.tzinfo is None or when.utcoffset() is None:
+        errors["recorded_at"] = ["The time the entry was saved has no UTC offset."]
+    elif when < EARLIEST_RECORDED_AT:
+        errors["recorded_at"] = [
+            f"The phone's clock is wrong: it says this entry was saved at {stamp}, before "
+            f"{EARLIEST_RECORDED_AT.year}. {CLOCK_ADVICE}"
+        ]
+    elif when > now + max_clock_ahead:
+        minutes = int(max_clock_ahead.total_seconds() // 60)
+        errors["recorded_at"] = [
+            f"The phone's clock is wrong: it says this entry was saved at {stamp}, more than {minutes} "
+            f"minutes after the server's time ({now.astimezone(UTC).isoformat(timespec='minutes')}). "
+            f"{CLOCK_ADVICE}"
+        ]
+    for name in ("author_id", "base_rev", "form_version"):
+        number = getattr(entry, name)
+        if number is not None and not 0 <= number <= MAX_INT:
+            errors[name] = [f"Must be a whole number from 0 to {MAX_INT}."]
+    for name in ("kind", "device_id"):
+        problem = text_problem(getattr(entry, name))
+        if problem:
+            errors[name] = [problem]
+    problem = _payload_problem(entry.payload)
+    if problem:
+        errors["payload"] = [problem]
+    if not errors:
+        return None
+    if "recorded_at" in errors:
+        return errors["recorded_at"][0], errors
+    first = next(iter(errors.values()))[0]
+    return f"This entry holds a value the server cannot store: {first}", errors
+
+
 def payload_hash(entry: Entry) -> str:
     """sha256 hex of the entry's content, used to tell a retry from a clash.
 
@@ -247,13 +348,17 @@ def payload_hash(entry: Entry) -> str:
     recorded_at = entry.recorded_at
     if recorded_at.tzinfo is None or recorded_at.utcoffset() is None:
         raise ValueError("Entry.recorded_at must be timezone-aware")
+    try:
+        when = recorded_at.astimezone(UTC).isoformat()
+    except OverflowError:  # an instant at the very edge of the datetime range (year 1 or 9999 with an offset)
+        when = recorded_at.isoformat()  # its own offset: still one text per content, and never a crash
     content = {
         "kind": entry.kind,
         "payload": entry.payload,
         "author_id": entry.author_id,
         "base_rev": entry.base_rev,
         "form_version": entry.form_version,
-        "recorded_at": recorded_at.astimezone(UTC).isoformat(),
+        "recorded_at": when,
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

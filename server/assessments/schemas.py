@@ -338,7 +338,8 @@ def known_field_names() -> set[str]:
 
 class PlanSchema(FormSchema):
     items = fields.List(fields.String(), load_default=list)
-    base_rev = fields.Integer(load_default=None, strict=False,
+    base_rev = fields.Integer(load_default=None, strict=False, validate=validate.Range(
+        0, MAX_ID, error="Reload the page and choose again."),
                               error_messages={"invalid": "Reload the page and choose again."})
 
     @validates_schema

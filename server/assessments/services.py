@@ -22,6 +22,7 @@ from ..dosing.models import DoseAdministration, current_given
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
+from ..trials.services import before_trial_message
 from ..web.types import utcnow
 from .instruments import ITEMS, PHASES, default_plan, ordered
 from .models import Assessment, AssessmentPlan
@@ -223,6 +224,13 @@ def _check_trial_day(trial: Trial | None, trial_id: int, day_number: int) -> tup
     return trial, day
 
 
+def _check_recorded_at(trial: Trial, recorded_at: datetime) -> None:
+    """A phone's time before the trial's admission is a wrong clock (the sync protocol bounds the future)."""
+    message = before_trial_message(trial, recorded_at)
+    if message:
+        raise AssessmentError({"_form": [message]})
+
+
 def _check_entry(entry_id: str, recorded_at: datetime) -> None:
     _check_entry_shape(entry_id, recorded_at)
     existing = by_entry_id(entry_id)
@@ -298,6 +306,7 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
                 raise AssessmentError({"supersedes_id": ["A correction goes through correct_assessment."]})
             trial, day = _check_trial_day(trials.get(int(item.data["trial_id"])), int(item.data["trial_id"]),
                                           int(item.data["day_number"]))
+            _check_recorded_at(trial, item.recorded_at)
             if item.data["phase"] not in PHASES:
                 raise AssessmentError({"phase": ["Choose baseline or post-dose."]})
         except AssessmentError as exc:
@@ -344,7 +353,8 @@ def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str 
     old = db.session.get(Assessment, assessment_id)
     if old is None:
         raise AssessmentError({"supersedes_id": [f"Unknown assessment ({assessment_id}) to correct."]})
-    _open_trial_day(old.trial_id, old.trial_day.day_number)
+    trial, _ = _open_trial_day(old.trial_id, old.trial_day.day_number)
+    _check_recorded_at(trial, recorded_at)
     reason = (reason or "").strip()
     if not reason:
         raise AssessmentError({"correction_reason": ["Give the reason for the correction."]})

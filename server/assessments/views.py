@@ -13,7 +13,7 @@ from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..auth.decorators import roles_required, safe_next
-from ..auth.session import DEVICE_HEADER, current_user_id
+from ..auth.session import current_user_id, device_header
 from ..dosing.models import DoseAdministration
 from ..extensions import db
 from ..protocol import current_protocol
@@ -88,7 +88,7 @@ def _entry_id(sent: str | None) -> str:
 
 
 def _device_id() -> str | None:
-    return (request.headers.get(DEVICE_HEADER) or "")[:64] or None
+    return device_header()
 
 
 def draft_key(trial_id: int, day_number: int, phase: str, supersedes_id: int | None = None) -> str:

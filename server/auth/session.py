@@ -11,6 +11,15 @@ from .models import User
 DEVICE_HEADER = "X-Device-Id"
 
 
+def device_header() -> str | None:
+    """The phone's id from the X-Device-Id header (made by app.js: a UUID), kept only if it is printable ASCII
+    of at most 64 characters; anything else (a NUL, a control character) is no id at all."""
+    raw = request.headers.get(DEVICE_HEADER) or ""
+    if not raw or len(raw) > 64 or not raw.isascii() or not raw.isprintable():
+        return None
+    return raw
+
+
 def current_user() -> User | None:
     return g.get("user")
 
@@ -46,8 +55,7 @@ def _load_user() -> None:
             g.user = user
         else:
             session.clear()
-    device = (request.headers.get(DEVICE_HEADER) or "")[:64] or None
-    set_actor(Actor(user_id=g.user.id if g.user else None, device_id=device, via="web"))
+    set_actor(Actor(user_id=g.user.id if g.user else None, device_id=device_header(), via="web"))
 
 
 def init_app(app: Flask) -> None:

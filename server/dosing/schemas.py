@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from ..protocol import current_protocol
-from ..web.forms import FormSchema, max_length, required_messages
+from ..web.forms import FormSchema, WallClockDateTime, max_length, required_messages
 from ..web.routing import MAX_ID  # an INTEGER column: a larger number is nobody (and would overflow the driver)
 from .models import ROUTES
 from .vitals import ADVERSE_EFFECTS, SEDATION_SCALE
@@ -154,7 +154,8 @@ class EscalationResponseSchema(FormSchema):
     """A record that an escalation (overdose signs) was acted on: who, when, what was done."""
 
     acted_by_id = _id("Choose the nurse or neurosurgeon who acted.")
-    acted_at = fields.DateTime(format="%Y-%m-%dT%H:%M", required=True, error_messages={
+    acted_at = WallClockDateTime(required=True, ahead_days=1, too_late="The time acted cannot be in the future.",
+                                 error_messages={
         **required_messages("Enter when it was done."), "invalid": "Enter a date and time."})
     action_taken = fields.String(required=True, validate=max_length(2000),
                                  error_messages=required_messages("Say what was done."))
@@ -175,7 +176,8 @@ class ObservationSchema(FormSchema):
         1, MAX_ID, error="No such trial day. Reload the page."), error_messages={
         **required_messages("Reload the page: the trial day is missing."), "invalid": "Reload the page."})
     entry_id = fields.String(load_default=None, validate=validate.Regexp(UUID_RE, error="Reload the page."))
-    taken_at = fields.DateTime(format="%Y-%m-%dT%H:%M", load_default=None,
+    taken_at = WallClockDateTime(load_default=None, earliest=None, ahead_days=1,  # the service checks the day
+                                 too_late="The time taken cannot be in the future.",
                                error_messages={"invalid": "Enter a date and time."})
     heart_rate = _int("Heart rate", 20, 300, "/min")
     resp_rate = _int("Respiratory rate", 0, 120, "/min")

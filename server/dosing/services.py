@@ -22,6 +22,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..protocol import Protocol, current_protocol, format_mcg
 from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
+from ..trials.services import before_trial_message
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from . import schedule
@@ -468,6 +469,9 @@ def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, r
         raise DosingError({"_form": ["No such trial day. Reload the page."]})
     if _user(author_id) is None:
         raise DosingError({"_form": ["Unknown author."]})
+    wrong_clock = before_trial_message(day.trial, recorded_at)
+    if wrong_clock:
+        raise DosingError({"_form": [wrong_clock]})
     taken_at: datetime | None = data.get("taken_at")
     if taken_at is None:
         taken_at = recorded_at

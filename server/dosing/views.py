@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..auth.decorators import roles_required
-from ..auth.session import current_user_id
+from ..auth.session import current_user_id, device_header
 from ..extensions import db
 from ..protocol import current_protocol, format_mcg
 from ..trials.lookup import day_or_404, trial_or_404
@@ -63,7 +63,12 @@ WARD = ("nurse", "surgeon", "admin")
 @bp.app_template_filter("hm")
 def hm(value: datetime | None) -> str:
     """Hospital-local HH:MM (with the zone name in the repeated hour of a daylight-saving change)."""
-    return schedule.local_label(value, hospital_tz()) if value is not None else ""
+    if value is None:
+        return ""
+    try:
+        return schedule.local_label(value, hospital_tz())
+    except (OverflowError, ValueError):  # at the edge of the datetime range: shown as stored, never a 500
+        return value.isoformat(timespec="minutes")
 
 
 @dataclass(frozen=True)
@@ -378,7 +383,7 @@ def observe(day_id: int):  # type: ignore[no-untyped-def]
         return _observation_form(day, request.form, errors, 422)
     try:
         obs = record_observation(data, author_id=current_user_id(), entry_id=data.get("entry_id") or str(uuid.uuid4()),
-                                 device_id=(request.headers.get("X-Device-Id") or "")[:64] or None)
+                                 device_id=device_header())
         db.session.commit()
     except DosingError as exc:
         db.session.rollback()

@@ -85,6 +85,8 @@ AGE_BANDS: tuple[AgeBand, ...] = (
 
 
 def age_band(age_months: int) -> AgeBand:
+    # An age outside the bands (a record dated before birth, or centuries ahead) takes the nearest band.
+    age_months = min(max(age_months, AGE_BANDS[0].from_months), AGE_BANDS[-1].to_months - 1)
     return next(b for b in AGE_BANDS if b.from_months <= age_months < b.to_months)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import abort, current_app, jsonify, request
 from marshmallow import ValidationError
@@ -46,9 +47,10 @@ def session_info():  # type: ignore[no-untyped-def]
 @bp.post("/api/sync")
 @roles_required(*STAFF)
 def push():  # type: ignore[no-untyped-def]
-    body = request.get_json(silent=True)
+    body = request.get_json(silent=True)  # None for a body that is not JSON, too deep, or holds NaN
     if not isinstance(body, dict):
-        abort(400, description="Send a JSON object: {protocol_version, device_id, entries: [...]}.")
+        abort(400, description="Send a JSON object: {protocol_version, device_id, entries: [...]}, nested at "
+                               f"most {current_app.config['MAX_JSON_DEPTH']} levels, with no NaN or Infinity.")
     try:
         push_request = PushRequestSchema().load(body)
     except ValidationError as err:
@@ -62,7 +64,8 @@ def push():  # type: ignore[no-untyped-def]
     foreign = {e.author_id for e in push_request.entries} - {user.id}  # type: ignore[union-attr]
     if foreign:
         abort(403, description="Entries made by another user wait on the phone until that user signs in.")
-    results = apply_push(SqlStore(), push_request, _registry(), now=utcnow)
+    results = apply_push(SqlStore(), push_request, _registry(), now=utcnow, max_clock_ahead=timedelta(
+        minutes=current_app.config["DEVICE_CLOCK_AHEAD_MINUTES"]))
     # Same id sent again with other content: the engine wrote nothing; keep this version for review too.
     reused = [(e, r) for e, r in zip(push_request.entries, results, strict=True)
               if r.status is Status.CONFLICT and r.reason == REUSED_ID_REASON]

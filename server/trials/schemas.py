@@ -8,7 +8,8 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..protocol import current_protocol
 from ..web.clock import local_today
-from ..web.forms import FormSchema, required_messages
+from ..web.forms import FormSchema, WallClockDateTime, required_messages
+from ..web.routing import MAX_ID
 from .models import TONE_TYPES
 
 
@@ -43,12 +44,13 @@ class PatientSchema(FormSchema):
 
 
 class TrialSchema(FormSchema):
-    patient_id = fields.Integer(required=True, strict=False, error_messages={
+    patient_id = fields.Integer(required=True, strict=False, validate=validate.Range(
+        1, MAX_ID, error="Choose the child from the list."), error_messages={
         **required_messages("Choose the child."), "invalid": "Choose the child from the list."})
     start_date = fields.Date(required=True, error_messages={
         **required_messages("Enter the first trial day."), "invalid": "Enter a date as YYYY-MM-DD."})
     bed = fields.String(load_default=None, validate=validate.Length(max=16, error="At most 16 characters."))
-    catheter_placed_at = fields.DateTime(format="%Y-%m-%dT%H:%M", load_default=None,
+    catheter_placed_at = WallClockDateTime(load_default=None,
                                          error_messages={"invalid": "Enter a date and time."})
     small_child = fields.Boolean(load_default=False, truthy={"on", "true", "1", "yes"},
                                  falsy={"off", "false", "0", "no"})

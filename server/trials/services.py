@@ -62,6 +62,25 @@ def create_trial(data: dict[str, Any], created_by_id: int | None) -> Trial:
     return trial
 
 
+def earliest_record_time(trial: Trial) -> datetime:
+    """The earliest plausible time of a record made for this trial (a phone's clock before it is wrong): the
+    start of the day before day 1, in hospital time (the child is admitted the day before), or the catheter's
+    placement if that was earlier."""
+    admitted = datetime.combine(trial.start_date - timedelta(days=1), datetime.min.time(), tzinfo=hospital_tz())
+    if trial.catheter_placed_at is not None and trial.catheter_placed_at < admitted:
+        return trial.catheter_placed_at
+    return admitted
+
+
+def before_trial_message(trial: Trial, when: datetime) -> str | None:
+    """Why a record saved at `when` (by the device's clock) cannot belong to this trial, or None."""
+    earliest = earliest_record_time(trial)
+    if when >= earliest:
+        return None
+    return (f"The phone's clock says this was saved on {when.date().isoformat()}, before this child's trial began "
+            f"({trial.start_date.isoformat()}): set the phone's date and time, then save it again.")
+
+
 def trials_query(*, statuses: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
     q = select(Trial).options(selectinload(Trial.patient), selectinload(Trial.days)).order_by(
         Trial.start_date.desc(), Trial.id)

@@ -18,8 +18,18 @@ def mcg(value: Decimal | None) -> str:
 
 
 def localtime(value: datetime | None, fmt: str = "%H:%M") -> str:
-    local = to_local(value)
-    return local.strftime(fmt) if local else ""
+    """A time in hospital time; never raises (a value at the edge of the datetime range is shown as stored,
+    in UTC, rather than breaking the page)."""
+    if value is None:
+        return ""
+    try:
+        local = to_local(value)
+    except (OverflowError, ValueError):
+        local = value
+    try:
+        return local.strftime(fmt) if local else ""
+    except (OverflowError, ValueError):
+        return local.isoformat() if local else ""
 
 
 def zip_filter(a: Iterable[Any], b: Iterable[Any]) -> list[tuple[Any, Any]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,13 @@ from server.assessments.offline import handle_correct, handle_record
 from server.extensions import db
 from sync import Conflict, Entry, Rejected
 from tests.assessments.conftest import form
+
+
+@pytest.fixture
+def make_trial(make_trial):  # type: ignore[no-untyped-def]
+    """Trials here begin on the day of this module's fixed phone times (25 Nov 2026): a phone time before a
+    trial's admission is refused as a wrong clock, which these tests are not about."""
+    return functools.partial(make_trial, start_date=date(2026, 11, 25))
 
 AT = datetime(2026, 11, 25, 13, 5, tzinfo=UTC)
 

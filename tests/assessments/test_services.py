@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -32,6 +33,13 @@ from server.audit.models import AuditEvent
 from server.extensions import db
 from server.trials.models import Trial
 from tests.assessments.conftest import form, give_dose, loaded
+
+
+@pytest.fixture
+def make_trial(make_trial):  # type: ignore[no-untyped-def]
+    """Trials here begin on the day of this module's fixed phone times (25 Nov 2026): a phone time before a
+    trial's admission is refused as a wrong clock, which these tests are not about."""
+    return functools.partial(make_trial, start_date=date(2026, 11, 25))
 
 T0 = datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
 

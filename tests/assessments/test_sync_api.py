@@ -4,8 +4,9 @@ phones correcting the same version leave one correction applied and the other ke
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,13 @@ from server.assessments.models import Assessment
 from server.extensions import db
 from server.sync_api.models import SyncConflict, SyncLedger
 from tests.assessments.conftest import form
+
+
+@pytest.fixture
+def make_trial(make_trial):  # type: ignore[no-untyped-def]
+    """Trials here begin on the day of this module's fixed phone times (25 Nov 2026): a phone time before a
+    trial's admission is refused as a wrong clock, which these tests are not about."""
+    return functools.partial(make_trial, start_date=date(2026, 11, 25))
 
 
 def _entry(author: int, payload: dict[str, Any], *, kind: str = "assessments.record", device: str = "phone-1",

@@ -40,7 +40,7 @@ from sync import (
     apply_push,
 )
 
-SERVER_TIME = datetime(2024, 5, 3, 8, 0, tzinfo=UTC)
+SERVER_TIME = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)  # after every entry's time (the phone clocks drawn below)
 ACKED = {Status.APPLIED, Status.DUPLICATE}
 
 
@@ -128,10 +128,13 @@ def read_results(response: str) -> list[EntryResult]:
     return loaded.results
 
 
-json_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=8)
+# Text without NUL or lone surrogates: an entry holding one is refused (sync.protocol.implausible).
+texts = st.characters(codec="utf-8", exclude_characters="\x00")
+json_scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(texts, max_size=8)
 payloads = st.dictionaries(
-    st.text(min_size=1, max_size=6),
-    json_scalars | st.lists(json_scalars, max_size=3) | st.dictionaries(st.text(max_size=4), json_scalars, max_size=2),
+    st.text(texts, min_size=1, max_size=6),
+    json_scalars | st.lists(json_scalars, max_size=3)
+    | st.dictionaries(st.text(texts, max_size=4), json_scalars, max_size=2),
     max_size=4,
 )
 zones = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))])

@@ -8,8 +8,9 @@ Both must give the same results, in order, and leave the same rows, audit trail 
 
 from __future__ import annotations
 
+import functools
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,6 +24,13 @@ from server.sync_api import handlers
 from server.sync_api.models import SyncConflict, SyncLedger
 from server.trials.models import Trial
 from tests.assessments.conftest import LOWER, form, give_dose, loaded
+
+
+@pytest.fixture
+def make_trial(make_trial):  # type: ignore[no-untyped-def]
+    """Trials here begin on the day of this module's fixed phone times (25 Nov 2026): a phone time before a
+    trial's admission is refused as a wrong clock, which these tests are not about."""
+    return functools.partial(make_trial, start_date=date(2026, 11, 25))
 
 AT = "2026-11-25T10:07:00+00:00"
 
