@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ..auth.decorators import roles_required, safe_next
+from ..auth.decorators import roles_required
 from ..auth.session import current_user_id, device_header
 from ..dosing.models import DoseAdministration
 from ..extensions import db
@@ -23,6 +23,7 @@ from ..web.clock import local_today
 from ..web.filters import localtime
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
+from ..web.redirects import safe_next
 from ..web.types import utcnow
 from . import bp
 from .instruments import (

@@ -5,25 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import abort, request, url_for
 
 from ..extensions import htmx
 from ..web.htmx import redirect_to
+from ..web.redirects import safe_next
 from .session import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths may be a post-sign-in destination."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -4,8 +4,9 @@ from flask import redirect, request, url_for
 
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
+from ..web.redirects import safe_next
 from . import bp
-from .decorators import login_required, safe_next
+from .decorators import login_required
 from .schemas import LoginSchema
 from .services import AuthError, Throttled, authenticate
 from .session import current_user, sign_in, sign_out

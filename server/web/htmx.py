@@ -8,6 +8,7 @@ from flask import Response, make_response, redirect, render_template
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..extensions import htmx
+from .redirects import header_safe
 
 
 def wants_fragment() -> bool:
@@ -24,7 +25,9 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context:
 
 
 def redirect_to(url: str) -> ResponseBase:
-    """303 for plain forms; for htmx an `HX-Redirect` so the browser loads the whole page."""
+    """303 for plain forms; for htmx an `HX-Redirect` so the browser loads the whole page. `url` is a URL this
+    app made or one `web.redirects.safe_next` let through; it is made fit for a header either way."""
+    url = header_safe(url)
     response: ResponseBase
     if htmx:
         response = make_response("", 204)
