@@ -55,7 +55,10 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", default=production),
         "SESSION_COOKIE_NAME": "itb_session",
+        # A sign-in ends after SESSION_HOURS without a request (idle), and SESSION_MAX_HOURS after it began
+        # (absolute), however busy; both checked on the server on every request (auth/session.py).
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_HOURS", "12"))),
+        "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "24")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         # JSON bodies nested deeper than this are refused with 400 before anything reads them.
         "MAX_JSON_DEPTH": int(os.environ.get("MAX_JSON_DEPTH", "32")),

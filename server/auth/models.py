@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit.tracking import Audited
@@ -55,3 +55,17 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+class UserSession(db.Model):  # type: ignore[name-defined]
+    """One sign-in, checked on every request: the cookie holds a random token, this table its SHA-256 (so the
+    database alone cannot open a session). Ended at sign-out; dead once idle for SESSION_HOURS or older than
+    SESSION_MAX_HOURS. Not audited: it holds no clinical data."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # refreshed at most once a minute
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,14 +1,28 @@
-"""The signed-in user for this request, loaded from the session cookie and checked against the database."""
+"""The signed-in user for this request: a server-side session, looked up and checked on every request.
+
+The signed cookie (`itb_session`) holds the user id, the user's `session_version` and a random session token;
+the `user_sessions` table holds the token's SHA-256. A request is signed in only while that row exists, belongs to
+the user, has not ended (sign-out ends it), has been used within SESSION_HOURS (idle lifetime) and began less than
+SESSION_MAX_HOURS ago (absolute lifetime), and the user is active with the same `session_version`. So a cookie
+copied before sign-out opens nothing afterwards, and no amount of use keeps a sign-in alive past its maximum.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, g, request, session
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, g, request, session
+from sqlalchemy import delete, update
 
 from ..audit.context import Actor, set_actor
 from ..extensions import db
-from .models import User
+from ..web.types import utcnow
+from .models import User, UserSession
 
 DEVICE_HEADER = "X-Device-Id"
+TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
 
 
 def device_header() -> str | None:
@@ -32,28 +46,88 @@ def current_user_id() -> int:
     return int(user.id)
 
 
+def _digest(token: object) -> str | None:
+    if not isinstance(token, str) or not token or len(token) > 128:
+        return None
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def _idle() -> timedelta:
+    return current_app.permanent_session_lifetime
+
+
+def _absolute() -> timedelta:
+    return timedelta(hours=int(current_app.config["SESSION_MAX_HOURS"]))
+
+
+def alive(row: UserSession, now: datetime) -> bool:
+    return row.ended_at is None and now < row.created_at + _absolute() and now < row.last_seen_at + _idle()
+
+
+def _end_current(now: datetime) -> None:
+    digest = _digest(session.get("sid"))
+    if digest is not None:
+        db.session.execute(update(UserSession).where(UserSession.id == digest, UserSession.ended_at.is_(None))
+                           .values(ended_at=now))
+
+
 def sign_in(user: User) -> None:
+    """Start a new session for `user` (ending the one this browser had: no fixation). The caller commits."""
+    now = utcnow()
+    _end_current(now)
+    # Sessions long past their maximum are of no use to anyone: a few are swept out at each sign-in.
+    db.session.execute(delete(UserSession).where(UserSession.created_at < now - _absolute() - timedelta(days=1)))
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id, created_at=now,
+                               last_seen_at=now))
+    db.session.flush()
     session.clear()
     session.permanent = True
     session["uid"] = user.id
     session["sv"] = user.session_version
+    session["sid"] = token
     g.user = user
 
 
 def sign_out() -> None:
+    """End this browser's session on the server (a copy of the cookie opens nothing afterwards). The caller
+    commits."""
+    _end_current(utcnow())
     session.clear()
+
+
+def _touch(digest: str, now: datetime) -> None:
+    """Record that the session was used, on a connection of its own (a short write; on SQLite it waits for the
+    write lock up front), so the request's own transaction and loaded objects are left as they are."""
+    with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+        conn.execute(update(UserSession.__table__).where(UserSession.__table__.c.id == digest)
+                     .values(last_seen_at=now))
+
+
+def _session_user() -> User | None:
+    uid = session.get("uid")
+    digest = _digest(session.get("sid"))
+    if not isinstance(uid, int) or digest is None:
+        return None
+    row = db.session.get(UserSession, digest)
+    now = utcnow()
+    if row is None or row.user_id != uid or not alive(row, now):
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or session.get("sv") != user.session_version:
+        return None
+    if now - row.last_seen_at >= TOUCH_EVERY:
+        _touch(digest, now)
+    return user
 
 
 def _load_user() -> None:
     g.user = None
     if request.endpoint == "static":  # assets are the same for everyone: no session read, no query
         return
-    uid = session.get("uid")
-    if uid is not None:
-        user = db.session.get(User, uid)
-        if user is not None and user.active and session.get("sv") == user.session_version:
-            g.user = user
-        else:
+    if session.get("uid") is not None:
+        g.user = _session_user()
+        if g.user is None:
             session.clear()
     set_actor(Actor(user_id=g.user.id if g.user else None, device_id=device_header(), via="web"))
 

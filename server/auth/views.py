@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import redirect, request, url_for
 
+from ..extensions import db
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from ..web.redirects import safe_next
@@ -51,10 +52,12 @@ def login():  # type: ignore[no-untyped-def]
         return render("auth/login.html", "auth/_login_form.html", values=values,
                       errors={"_form": [str(exc)]}, next=nxt, status=401)
     sign_in(user)
+    db.session.commit()
     return redirect_to(nxt or home_url())
 
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
     sign_out()
+    db.session.commit()
     return redirect_to(url_for("auth.login"))

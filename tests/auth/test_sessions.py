@@ -1,0 +1,113 @@
+"""Issue 11, finding 4: a sign-out that ends the session, and a sign-in that cannot live forever.
+
+Sessions live on the server (`user_sessions`): a cookie copied before sign-out opens nothing afterwards, a
+session unused for SESSION_HOURS ends (idle), and one older than SESSION_MAX_HOURS ends however busy (absolute).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server.auth import session as auth_session
+from server.auth.models import User, UserSession
+from server.extensions import db
+
+COOKIE = "itb_session"
+
+
+def _push(author: int) -> dict:  # type: ignore[type-arg]
+    return {"protocol_version": 1, "device_id": "p", "entries": [{
+        "id": str(uuid.uuid4()), "kind": "dosing.observe", "payload": {"trial_day_id": "1", "heart_rate": "90"},
+        "author_id": author, "device_id": "p", "recorded_at": datetime.now(UTC).isoformat(), "base_rev": None,
+        "form_version": 1}]}
+
+
+def test_a_cookie_captured_before_sign_out_opens_nothing_after_it(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    nurse = signed_in("nurse")
+    token = client.get("/api/session").get_json()["csrf_token"]
+    captured = client.get_cookie(COOKIE).value
+    assert client.post("/logout").status_code == 303
+    client.set_cookie(COOKIE, captured)  # the attacker's copy, or a stale tab
+    assert client.get("/api/session").status_code == 401
+    response = client.post("/api/sync", json=_push(nurse), headers={"X-CSRFToken": token}, csrf=False)
+    assert response.status_code == 401
+    assert client.get("/ward").status_code == 303  # pages: back to sign-in
+
+
+def test_signing_in_again_ends_the_previous_session_of_that_browser(app, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("nurse", username="nia")
+    client.login("nia")
+    first = client.get_cookie(COOKIE).value
+    client.login("nia")
+    client.set_cookie(COOKIE, first)
+    assert client.get("/api/session").status_code == 401
+
+
+def test_the_database_holds_only_a_hash_of_the_session_token(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    signed_in("pt")
+    with client.session_transaction() as sess:
+        token = sess["sid"]
+    with app.app_context():
+        [row] = db.session.scalars(select(UserSession)).all()
+        assert row.id == hashlib.sha256(token.encode()).hexdigest() and token not in row.id
+        assert row.ended_at is None
+
+
+@pytest.fixture
+def clock(monkeypatch):  # type: ignore[no-untyped-def]
+    """The sessions' clock, moved by hand."""
+    now = [datetime.now(UTC)]
+    monkeypatch.setattr(auth_session, "utcnow", lambda: now[0])
+    return now
+
+
+def test_an_idle_session_ends_after_session_hours(app, client, signed_in, clock) -> None:  # type: ignore[no-untyped-def]
+    signed_in("nurse")
+    assert app.permanent_session_lifetime == timedelta(hours=12)
+    clock[0] += timedelta(hours=11, minutes=59)
+    assert client.get("/api/session").status_code == 200  # used: the idle clock starts again
+    clock[0] += timedelta(hours=11, minutes=59)
+    assert client.get("/api/session").status_code == 200
+    clock[0] += timedelta(hours=12, minutes=1)
+    assert client.get("/api/session").status_code == 401
+
+
+def test_a_busy_session_still_ends_at_its_absolute_lifetime(app, client, signed_in, clock) -> None:  # type: ignore[no-untyped-def]
+    signed_in("nurse")
+    assert app.config["SESSION_MAX_HOURS"] == 24
+    for _ in range(47):  # used every 30 minutes for 23 h 30
+        clock[0] += timedelta(minutes=30)
+        assert client.get("/api/session").status_code == 200
+    clock[0] += timedelta(minutes=31)
+    assert client.get("/api/session").status_code == 401
+
+
+def test_last_use_is_written_at_most_once_a_minute(app, client, signed_in, clock) -> None:  # type: ignore[no-untyped-def]
+    signed_in("nurse")
+
+    def last_seen() -> datetime:
+        with app.app_context():
+            return db.session.scalars(select(UserSession.last_seen_at)).one()
+
+    start = last_seen()
+    clock[0] += timedelta(seconds=30)
+    client.get("/api/session")
+    assert last_seen() == start
+    clock[0] += timedelta(seconds=31)
+    client.get("/api/session")
+    assert last_seen() > start
+
+
+def test_disabling_the_account_still_ends_its_sessions(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    from server.auth.services import set_active
+
+    uid = signed_in("nurse")
+    with app.app_context():
+        set_active(db.session.get(User, uid), False)
+        db.session.commit()
+    assert client.get("/api/session").status_code == 401
