@@ -147,8 +147,10 @@ def wait_until(page: Page, js: str, arg: Any = None, timeout: float = 15.0) -> A
     while True:
         try:
             value = page.evaluate(js, arg)
-        except PlaywrightError as exc:  # a navigation replaced the page mid-poll: poll the new one
-            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+        except PlaywrightError as exc:  # a navigation replaced the page mid-poll: poll the new one (whose deferred
+            # scripts may not have run yet, so the app's globals can be missing for a moment)
+            if ("context was destroyed" not in str(exc) and "navigat" not in str(exc)
+                    and "ITBOutbox is not defined" not in str(exc) and "ITB is not defined" not in str(exc)):
                 raise
             value = None
         if value:
