@@ -22,6 +22,8 @@ def test_an_empty_save_online_shows_the_error_on_the_form_and_leaves_no_entry(
     expect(page.get_by_text("Nothing was recorded: score at least one item")).to_be_visible()
     expect(page.get_by_label("Notes (optional)")).to_have_value("kept after the refusal")
     wait_until(page, "() => ITBOutbox.all().then(r => r.length === 0)")
+    wait_until(page, "() => Object.keys(localStorage).some(k => k.startsWith('itb.draft:') && "
+                     "localStorage.getItem(k).includes('kept after the refusal'))")  # a closed tab loses nothing
     assert outbox_summary(page)["attention"] == 0
 
     tap_grade(page, "Hip adductors, Left", "1")

@@ -4,7 +4,8 @@
  * scoped to the signed-in user, so a shared phone never offers one person's draft to another. Fields are
  * saved as they are typed or tapped and restored when the form opens again. The draft is cleared when
  * the outbox has saved the entry (the "outbox:saved" event on the form) or when the server shows the
- * saved page after a plain submit (an element with data-draft-clear="<key>").
+ * saved page after a plain submit (an element with data-draft-clear="<key>"); it is kept again when the server
+ * refuses the values while the form is open (the "outbox:returned" event).
  * Hidden fields (ids, CSRF token) are never kept: a restored draft is saved under the form's new entry id. */
 (function () {
   "use strict";
@@ -125,6 +126,8 @@
     form.addEventListener("input", soon);
     form.addEventListener("change", soon);
     form.addEventListener("outbox:saved", clear);
+    // The server refused the values and the outbox gave the form back: keep a draft of it again.
+    form.addEventListener("outbox:returned", function () { done = false; save(); });
     window.addEventListener("pagehide", function () { if (timer !== null) { window.clearTimeout(timer); save(); } });
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden" && timer !== null) { window.clearTimeout(timer); save(); }

@@ -154,7 +154,7 @@
       box.textContent = "Not saved: correct the fields marked, then save again.";
       delete watched[entry.id];
       Outbox.remove(entry.id).then(function () {
-        form.dispatchEvent(new Event("change", { bubbles: true }));  // draft.js keeps what was typed
+        form.dispatchEvent(new CustomEvent("outbox:returned", { bubbles: true }));  // draft.js keeps it again
         refresh();
       });
       return;
