@@ -437,7 +437,9 @@ def test_finding_2_outcome_on_day_3_evening_keeps_the_child_on_the_ward_until_mo
         _observe(app, days[2], at)
     try:
         _restart_at(clock_server, datetime(2026, 11, 26, 8, 50, tzinfo=UTC))  # next morning, no trial day left
-        page.goto("/ward")  # still signed in (the same secret key signs the session)
+        # The next morning, more than SESSION_HOURS idle later: the night's sign-in has ended, so sign in again.
+        sign_in(page, "nurse")
+        page.goto("/ward")
         expect(ward_row()).to_contain_text("Next obs 09:00 (4-hourly #16)")
         expect(ward_row()).to_contain_text("monitoring the day-3 dose (09:00 Wed 25 Nov)")
         _observe(app, days[2], datetime(2026, 11, 26, 9, 0, tzinfo=UTC))

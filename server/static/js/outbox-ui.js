@@ -166,7 +166,8 @@
     if ((entry.status === "rejected" || entry.status === "conflict") && entry.reason) { text += ": " + entry.reason; }
     box.textContent = text;
     if (entry.status === "rejected" && entry.errors) { showFieldErrors(form, entry.errors); }
-    if (entry.status === "sent" && form.dataset.outboxNext) {
+    if (entry.status === "sent" && form.dataset.outboxNext && !form.dataset.leaving) {
+      form.dataset.leaving = "1";  // once: a second assign would abort the first navigation
       window.location.assign(form.dataset.outboxNext);
     }
   }
