@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from contextvars import ContextVar
+from typing import Any
+
+from flask import Flask, has_request_context, request
 from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_migrate import Migrate
@@ -37,17 +40,37 @@ def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA busy_timeout=10000")  # a writer waits up to 10 s for the lock (BEGIN IMMEDIATE)
         cur.close()
+
+
+# Set for the length of a request that may write (POST, PUT, PATCH, DELETE): see _sqlite_begin.
+WRITE_REQUEST: ContextVar[bool] = ContextVar("write_request", default=False)
 
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-    """Explicit BEGIN on SQLite; IMMEDIATE when asked (`sqlite_begin`), so a batch that reads then writes
-    waits for the write lock up front instead of failing on a lock upgrade under concurrency."""
+    """Explicit BEGIN on SQLite; IMMEDIATE when asked (`sqlite_begin`) and for every transaction of a request that
+    may write (WRITE_REQUEST). A transaction that reads, then writes, cannot wait for the write lock in SQLite: if
+    another writer committed since its first read, the upgrade fails at once ("database is locked", whatever
+    busy_timeout says). Taking the lock up front (BEGIN IMMEDIATE) makes it wait, up to busy_timeout, instead:
+    form posts, sign-ins and sync batches queue for the single writer rather than fail under load."""
     if conn.dialect.name == "sqlite":
-        mode = conn.get_execution_options().get("sqlite_begin", "")
+        mode = conn.get_execution_options().get("sqlite_begin") or ("IMMEDIATE" if WRITE_REQUEST.get() else "")
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def write_aside(statement: Any) -> None:
+    """One small write that a page view makes while reading (a "last seen" time). In a request that only reads
+    (GET), it runs on a connection and transaction of its own, taken with BEGIN IMMEDIATE on SQLite, and is
+    committed at once: the request's read transaction could not take SQLite's write lock if another writer
+    committed since it began, and its loaded objects are left alone. Anywhere else (a writing request, whose
+    transaction already holds the lock; a script; a test) it joins the session's transaction."""
+    if has_request_context() and not WRITE_REQUEST.get():
+        with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+            conn.execute(statement)
+    else:
+        db.session.execute(statement.execution_options(synchronize_session=False))
 
 
 def init_extensions(app: Flask) -> None:
@@ -57,5 +80,13 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     htmx.init_app(app)
     compress.init_app(app)
+
+    @app.before_request
+    def _mark_write_request() -> None:
+        WRITE_REQUEST.set(request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"))
+
+    @app.teardown_request
+    def _unmark_write_request(_exc: BaseException | None) -> None:
+        WRITE_REQUEST.set(False)
     # Import models so metadata is complete for migrations and create_all.
     from . import models  # noqa: F401

@@ -1,7 +1,7 @@
 """Offline sync: protocol, apply engine and storage interface (no Flask here)."""
 
 from .engine import REUSED_ID_REASON, apply_push
-from .errors import Conflict, Rejected, SyncError, UnknownKind
+from .errors import Clash, Conflict, Rejected, SyncError, UnknownKind
 from .memory import MemoryStore
 from .protocol import (
     MAX_ENTRIES_PER_BATCH,
@@ -25,6 +25,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "REUSED_ID_REASON",
     "BatchHandler",
+    "Clash",
     "Conflict",
     "Entry",
     "EntryResult",

@@ -21,6 +21,13 @@ DUPLICATE, and only on a result it actually received):
   back and no ledger row is written, so a retry after the problem is fixed
   can still apply.
 
+Concurrency: when the store reports a :class:`Clash` (another transaction
+stored the same entry id, or something the entry's writes collide with,
+meanwhile), the entry is answered from the ledger as it now stands
+(duplicate / conflict), or applied again so the handler meets what the other
+transaction wrote.  A run of the fast path that clashes is applied one entry
+at a time.  Only an entry that keeps clashing lets the Clash propagate.
+
 Any other exception from a handler propagates: ``store.batch()`` rolls the
 whole batch back, the HTTP layer answers 5xx and the client retries later.
 """
@@ -31,7 +38,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from .errors import Conflict, Rejected
+from .errors import Clash, Conflict, Rejected
 from .protocol import (
     MAX_CLOCK_AHEAD,
     MAX_ENTRIES_PER_BATCH,
@@ -51,6 +58,7 @@ __all__ = ["REUSED_ID_REASON", "apply_push"]
 log = logging.getLogger("sync")
 
 REUSED_ID_REASON = "This entry id was already used for different content; both versions are kept."
+CLASH_ATTEMPTS = 3  # tries of one entry that keeps meeting concurrent writes, before the batch gives up
 
 
 def _utcnow() -> datetime:
@@ -115,6 +123,32 @@ def _apply_new(
             None,
         )
     return result, row
+
+
+def _apply_one(
+    store: Store,
+    registry: Registry,
+    entry: Entry,
+    digest: str,
+    received_at: datetime,
+    *,
+    clashed: bool = False,
+) -> tuple[EntryResult, LedgerRow | None]:
+    """`_apply_new`, answered from the ledger instead once a concurrent transaction has stored the entry.
+
+    ``clashed``: the entry already met a :class:`Clash` (in a run of the fast path), so the ledger is read first.
+    """
+    for attempt in range(CLASH_ATTEMPTS):
+        if clashed or attempt:
+            row = store.get_ledger(entry.id)
+            if row is not None:
+                return _from_ledger(entry, digest, row), row
+        try:
+            return _apply_new(store, registry, entry, digest, received_at)
+        except Clash:
+            log.info("sync entry %s kind %s clashed with a concurrent write (try %d)", entry.id, entry.kind,
+                     attempt + 1)
+    raise Clash(f"entry {entry.id} kept clashing with concurrent writes")
 
 
 def _apply_run(
@@ -219,7 +253,13 @@ def apply_push(
                         type(exc).__name__,
                         len(run),
                     )
-                    applied = [_apply_new(store, registry, e, d, received_at) for _, e, d in run]
+                    applied = [_apply_one(store, registry, e, d, received_at) for _, e, d in run]
+                except Clash:
+                    # Another transaction stored some of these meanwhile: its writes are rolled back with the
+                    # run's scope; each entry is answered from the ledger or applied on its own.
+                    log.info("a run of %d %s entries clashed with a concurrent write: one at a time",
+                             len(run), run[0][1].kind)
+                    applied = [_apply_one(store, registry, e, d, received_at, clashed=True) for _, e, d in run]
             except BaseException as exc:
                 # Which entry of the run failed is unknown here: name the run's range.
                 log.error(
@@ -259,7 +299,7 @@ def apply_push(
                 run_ids.add(entry.id)
                 continue
             try:
-                result, row = _apply_new(store, registry, entry, digest, received_at)
+                result, row = _apply_one(store, registry, entry, digest, received_at)
             except BaseException as exc:
                 _aborted(entry, index, exc)
                 raise

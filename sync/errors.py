@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Conflict", "Rejected", "SyncError", "UnknownKind"]
+__all__ = ["Clash", "Conflict", "Rejected", "SyncError", "UnknownKind"]
 
 
 class SyncError(Exception):
@@ -47,3 +47,14 @@ class UnknownKind(Rejected):
     def __init__(self, kind: str) -> None:
         super().__init__(f"Unknown entry kind {kind!r}. Update the app.")
         self.kind = kind
+
+
+class Clash(SyncError):
+    """Another transaction wrote, meanwhile, something this entry's writes collide with (a unique constraint:
+    the same entry id sent by two phones at once, the same version corrected twice, a trial's first plan).
+
+    A store raises it from ``entry_scope()`` after rolling the scope back.  The engine then reads the ledger
+    again (the other transaction has committed by then) and answers from it, or applies the entry once more so
+    the handler meets what the other one wrote (a correction then becomes a Conflict).  If entries keep
+    clashing, ``apply_push`` lets it propagate: the batch rolls back and the server answers "busy, retry".
+    """

@@ -34,7 +34,11 @@ class Store(Protocol):
     end (rolled back on any exception, so a crashed server commits nothing and
     the client simply retries) and ``entry_scope()`` to a SAVEPOINT that is
     rolled back when an exception leaves the ``with`` block and released
-    otherwise.  The ledger's entry_id must be unique (primary key).
+    otherwise.  The ledger's entry_id must be unique (primary key).  When the
+    database refuses the scope's writes because a concurrent transaction
+    stored the same thing (a unique constraint), ``entry_scope()`` rolls the
+    scope back and raises :class:`sync.errors.Clash`; ``get_ledger`` must
+    then see what that transaction committed.
     """
 
     def batch(self) -> AbstractContextManager[None]: ...

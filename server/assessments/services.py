@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..dosing.models import DoseAdministration, current_given
@@ -326,8 +327,8 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
     planned = set(db.session.scalars(select(AssessmentPlan.trial_id).where(
         AssessmentPlan.trial_id.in_({trial.id for _, _, trial, _ in accepted}))))
     for _, item, trial, _ in accepted:
-        if trial.id not in planned:
-            set_plan(trial.id, default_plan(trial.patient.gmfcs_level), author_id=item.author_id)
+        if trial.id not in planned:  # (made by another request at the same moment: that one stands)
+            _first_plan(trial.id, ordered(default_plan(trial.patient.gmfcs_level)), item.author_id)
             planned.add(trial.id)
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
     dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
@@ -372,6 +373,19 @@ def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str 
     return correction
 
 
+def _first_plan(trial_id: int, items: list[str], author_id: int | None) -> AssessmentPlan | None:
+    """Insert the trial's first plan in a savepoint; None when another transaction inserted one meanwhile (the
+    unique trial_id refuses the second; on PostgreSQL the INSERT waits for the other to commit, then fails)."""
+    try:
+        with db.session.begin_nested():
+            plan = AssessmentPlan(trial_id=trial_id, items=items, revision=1, chosen_by_id=author_id,
+                                  updated_at=utcnow())
+            _finish(plan)
+    except IntegrityError:
+        return None
+    return plan
+
+
 def set_plan(trial_id: int, items: list[str], *, author_id: int | None, base_rev: int | None = None
              ) -> AssessmentPlan:
     """Choose the items measured for this child. An edit names the revision it started from (`base_rev`)."""
@@ -388,15 +402,20 @@ def set_plan(trial_id: int, items: list[str], *, author_id: int | None, base_rev
         raise AssessmentError({"items": ["Choose at least one muscle group, joint or test."]})
     plan = get_plan(trial_id)
     if plan is None:
-        plan = AssessmentPlan(trial_id=trial_id, items=chosen, revision=1, chosen_by_id=author_id,
-                              updated_at=utcnow())
-    else:
-        if base_rev is not None and base_rev != plan.revision:
-            raise PlanConflict(plan)
+        first = _first_plan(trial_id, chosen, author_id)
+        if first is not None:
+            return first
+        plan = get_plan(trial_id)  # another request made the trial's first plan at the same moment
+        assert plan is not None
         if plan.items != chosen:
-            plan.items = chosen
-            plan.revision = plan.revision + 1
-            plan.chosen_by_id = author_id
-            plan.updated_at = utcnow()
+            raise PlanConflict(plan)
+        return plan
+    if base_rev is not None and base_rev != plan.revision:
+        raise PlanConflict(plan)
+    if plan.items != chosen:
+        plan.items = chosen
+        plan.revision = plan.revision + 1
+        plan.chosen_by_id = author_id
+        plan.updated_at = utcnow()
     _finish(plan)
     return plan

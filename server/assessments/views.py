@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, request, url_for
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
 from ..auth.decorators import roles_required
@@ -201,6 +202,12 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
         db.session.commit()
     except AlreadySaved as exc:
         return redirect_to(url_for(".detail", assessment_id=exc.existing_id, saved=1))
+    except IntegrityError:  # the same form saved twice at once (a double tap): the other save stands
+        db.session.rollback()
+        found = by_entry_id(entry_id)
+        if found is None:
+            raise
+        return redirect_to(url_for(".detail", assessment_id=found.id, saved=1))
     except AssessmentError as exc:
         db.session.rollback()
         return _form_page(trial, day, phase_key, request.form, exc.errors, entry_id=entry_id, status=422)
@@ -234,6 +241,12 @@ def correct(assessment_id: int):  # type: ignore[no-untyped-def]
         db.session.commit()
     except AlreadySaved as exc:
         return redirect_to(url_for(".detail", assessment_id=exc.existing_id, saved=1))
+    except IntegrityError:  # the same form saved twice at once (a double tap): the other save stands
+        db.session.rollback()
+        found = by_entry_id(entry_id)
+        if found is None:
+            raise
+        return redirect_to(url_for(".detail", assessment_id=found.id, saved=1))
     except AssessmentError as exc:
         db.session.rollback()
         return _form_page(trial, day, old.phase, request.form, exc.errors, entry_id=entry_id, correcting=old,

@@ -46,11 +46,13 @@ def authenticate(username: str, password: str, address: str) -> User:
             or _recent_failures(LoginAttempt.address, address) >= cfg["LOGIN_MAX_FAILURES_PER_IP"]):
         raise Throttled(f"Too many failed attempts. Wait {cfg['LOGIN_WINDOW_MINUTES']} minutes and try again.")
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
+    stored, active = (user.password_hash, user.active) if user is not None else (None, False)
+    db.session.commit()  # end the read: the slow hash below holds no lock (on SQLite, not the write lock)
+    if stored is None:
         dummy_verify(password)
         ok = False
     else:
-        ok = verify_password(user.password_hash, password) and user.active
+        ok = verify_password(stored, password) and active
     db.session.add(LoginAttempt(username=username[:64], address=address[:64], success=ok))
     db.session.commit()
     if not ok or user is None:

@@ -17,7 +17,7 @@ from flask import Flask, current_app, g, request, session
 from sqlalchemy import delete, update
 
 from ..audit.context import Actor, set_actor
-from ..extensions import db
+from ..extensions import db, write_aside
 from ..web.types import utcnow
 from .models import User, UserSession
 
@@ -97,11 +97,8 @@ def sign_out() -> None:
 
 
 def _touch(digest: str, now: datetime) -> None:
-    """Record that the session was used, on a connection of its own (a short write; on SQLite it waits for the
-    write lock up front), so the request's own transaction and loaded objects are left as they are."""
-    with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
-        conn.execute(update(UserSession.__table__).where(UserSession.__table__.c.id == digest)
-                     .values(last_seen_at=now))
+    """Record that the session was used (in a page view, on a connection of its own: extensions.write_aside)."""
+    write_aside(update(UserSession.__table__).where(UserSession.__table__.c.id == digest).values(last_seen_at=now))
 
 
 def _session_user() -> User | None:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
+from ..extensions import db, write_aside
 from ..trials.models import Trial
 from ..web.types import utcnow
 from .models import ParentLink
@@ -98,8 +98,9 @@ def open_link(token: str, now: datetime | None = None) -> ParentLink | None:
     link = db.session.scalar(select(ParentLink).where(ParentLink.token_hash == hash_token(token)))
     if link is None or link.status_at(now) != "active":
         return None
-    db.session.execute(update(ParentLink).where(
-        ParentLink.id == link.id,
-        or_(ParentLink.last_seen_at.is_(None), ParentLink.last_seen_at <= now - SEEN_EVERY),
-    ).values(last_seen_at=now).execution_options(synchronize_session=False))
+    if link.last_seen_at is None or link.last_seen_at <= now - SEEN_EVERY:
+        write_aside(update(ParentLink.__table__).where(
+            ParentLink.__table__.c.id == link.id,
+            or_(ParentLink.__table__.c.last_seen_at.is_(None), ParentLink.__table__.c.last_seen_at <= now - SEEN_EVERY),
+        ).values(last_seen_at=now))
     return link

@@ -112,7 +112,6 @@ def progress_page(token: str) -> Response:
     if link is None:
         db.session.rollback()
         return render("parents/not_valid.html", status=404)
-    db.session.commit()  # last_seen_at
     return render("parents/progress.html", progress=progress(link.trial, local_today()), expires_at=link.expires_at)
 
 

@@ -7,15 +7,28 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import SessionTransaction
 
-from sync import Entry, EntryResult, EntryResultSchema, LedgerRow, Status
+from sync import Clash, Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
 from ..extensions import db
 from ..web.types import utcnow
 from .models import SyncLedger
 
 _results = EntryResultSchema()
+# PostgreSQL's answers to a transaction meeting another one: unique violation, deadlock, serialization failure.
+CLASH_SQLSTATES = {"23505", "40P01", "40001"}
+
+
+def is_clash(exc: BaseException) -> bool:
+    """The database refused a write because a concurrent transaction stored the same thing (a unique
+    constraint) or the two deadlocked: trying again, after reading what the other committed, can succeed."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return isinstance(exc, IntegrityError | OperationalError) and sqlstate in CLASH_SQLSTATES
+    return isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(orig)  # SQLite
 
 
 class SqlStore:
@@ -49,8 +62,14 @@ class SqlStore:
 
     @contextmanager
     def entry_scope(self) -> Iterator[None]:
-        with db.session.begin_nested():
-            yield
+        try:
+            with db.session.begin_nested():
+                yield
+        except (IntegrityError, OperationalError) as exc:
+            if not is_clash(exc):
+                raise
+            # The savepoint is rolled back; the batch goes on (sync.Clash: the engine reads the ledger again).
+            raise Clash(type(exc.orig).__name__) from exc
         if db.session().get_transaction() is not self._outer:
             # Services flush and never commit; a commit here would break the batch's all-or-nothing promise.
             raise RuntimeError("a handler committed inside a sync batch: services must flush, not commit")

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import abort, current_app, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, PushResponseSchema, Status, apply_push
 
@@ -19,7 +20,7 @@ from . import bp
 from .handlers import build_registry, keep_conflict
 from .models import SyncConflict
 from .openapi import openapi_document
-from .store import SqlStore
+from .store import SqlStore, is_clash
 
 log = logging.getLogger(__name__)
 STAFF = ("pt", "nurse", "surgeon", "admin")
@@ -71,7 +72,12 @@ def push():  # type: ignore[no-untyped-def]
               if r.status is Status.CONFLICT and r.reason == REUSED_ID_REASON]
     if reused:
         for entry, result in reused:
-            keep_conflict(entry, result.reason or REUSED_ID_REASON, result.record)
+            try:
+                with db.session.begin_nested():
+                    keep_conflict(entry, result.reason or REUSED_ID_REASON, result.record)
+            except (IntegrityError, OperationalError) as exc:
+                if not is_clash(exc):
+                    raise  # another phone sending the same version at once kept it: one copy is enough
         db.session.commit()
     body = PushResponseSchema().dump(PushResponse(results=results, server_time=utcnow()))
     response = jsonify(body)

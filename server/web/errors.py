@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, make_response, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from sync import Clash
 
 from .htmx import render
 
@@ -50,6 +52,35 @@ def register_error_handlers(app: Flask) -> None:
         body = ({"error": "Service Unavailable", "message": message} if _wants_json() else
                 _page(503, "Busy", message))
         response = make_response(body, 503)
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.errorhandler(IntegrityError)
+    def integrity(err: IntegrityError):  # type: ignore[no-untyped-def]
+        """Two requests stored the same thing at the same moment and the database's unique constraint refused the
+        second (PostgreSQL): nothing of this request was saved; the page says so instead of a 500."""
+        from ..extensions import db
+        from ..sync_api.store import is_clash
+
+        db.session.rollback()
+        if not is_clash(err):
+            return unexpected(err)
+        log.warning("concurrent write refused on %s %s", request.method, _loggable_path())
+        message = ("Someone saved the same record at the same moment, so this save was not made. "
+                   "Reload the page to see what was saved, then try again if it is still needed.")
+        if _wants_json():
+            return {"error": "Conflict", "message": message}, 409
+        return _page(409, "Saved meanwhile", message)
+
+    @app.errorhandler(Clash)
+    def still_clashing(err: Clash):  # type: ignore[no-untyped-def]
+        """A sync entry kept meeting concurrent writes: the batch was rolled back; the phone sends it again."""
+        from ..extensions import db
+
+        db.session.rollback()
+        log.warning("sync batch gave up on concurrent writes on %s %s", request.method, _loggable_path())
+        message = "The server is busy. Nothing was saved; it will be tried again in a moment."
+        response = make_response({"error": "Service Unavailable", "message": message}, 503)
         response.headers["Retry-After"] = "2"
         return response
 
