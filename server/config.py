@@ -65,9 +65,11 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         # How far a phone's clock may run ahead of the server's: a sync entry saved later than that is rejected.
         "DEVICE_CLOCK_AHEAD_MINUTES": int(os.environ.get("DEVICE_CLOCK_AHEAD_MINUTES", "10")),
         "HOSPITAL_TIMEZONE": os.environ.get("HOSPITAL_TIMEZONE", "Europe/London"),
-        # Login throttling: failures per username (and per client address) inside the window.
+        # Sign-in throttling by (username, client address): LOGIN_MAX_FAILURES failures in a row go without delay,
+        # then each attempt waits LOGIN_DELAY_SECONDS, doubling per failure, at most LOGIN_WINDOW_MINUTES; the
+        # count starts again after a success or LOGIN_WINDOW_MINUTES without a failure.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_MAX_FAILURES_PER_IP": int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30")),
+        "LOGIN_DELAY_SECONDS": int(os.environ.get("LOGIN_DELAY_SECONDS", "30")),
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
         # argon2id cost; tests lower it so the suite stays fast.
         "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"),

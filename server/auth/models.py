@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit.tracking import Audited
@@ -44,7 +44,7 @@ class User(Audited, db.Model):  # type: ignore[name-defined]
 
 
 class LoginAttempt(db.Model):  # type: ignore[name-defined]
-    """Recent sign-in attempts, for throttling. Not audited: it holds no clinical data."""
+    """Every sign-in attempt (who, from where, when, whether it succeeded). Not audited: no clinical data."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
@@ -69,3 +69,21 @@ class UserSession(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # refreshed at most once a minute
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(db.Model):  # type: ignore[name-defined]
+    """Failed sign-ins of one username from one client address, and when the next attempt may be made.
+
+    Updated under a row lock (SELECT ... FOR UPDATE on PostgreSQL; SQLite's writers are serialized) before the
+    password is checked, so a burst of guesses is counted one by one and cannot slip past the limit."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (UniqueConstraint("username", "address", name="login_throttle_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_allowed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -23,6 +25,14 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-# A real hash to verify against when the username is unknown, so both paths take the same time.
-def dummy_verify(password: str) -> None:
-    verify_password(hash_password("not-a-real-password"), password)
+_DUMMY: dict[str, str] = {}  # profile name -> a hash of a password nobody has, made once per process
+
+
+def dummy_verify(password: str) -> bool:
+    """Verify `password` against a real hash made once with the same profile, so an unknown username costs the
+    same one verification as a known one (never a hash *and* a verification). Always False."""
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    if profile not in _DUMMY:
+        _DUMMY[profile] = hash_password(secrets.token_urlsafe(16))
+    verify_password(_DUMMY[profile], password)
+    return False

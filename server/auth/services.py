@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..web.types import utcnow
-from .models import LoginAttempt, User
+from .models import LoginAttempt, LoginThrottle, User
 from .passwords import dummy_verify, hash_password, verify_password
 
 
@@ -19,7 +22,9 @@ class AuthError(Exception):
 
 
 class Throttled(AuthError):
-    pass
+    def __init__(self, message: str, retry_after: float = 0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class StaffError(Exception):
@@ -31,29 +36,70 @@ class StaffError(Exception):
 GENERIC_FAILURE = "Username or password is not right."
 
 
-def _recent_failures(column: Any, value: str) -> int:
-    window = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    return db.session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(
-            column == value, LoginAttempt.at >= window, LoginAttempt.success.is_(False))
-    ) or 0
+def failure_delay(failures: int) -> timedelta:
+    """How long the next attempt waits after `failures` failed sign-ins in a row (one username, one address):
+    none for the first LOGIN_MAX_FAILURES, then LOGIN_DELAY_SECONDS, doubling with each further failure, never
+    more than LOGIN_WINDOW_MINUTES. A delay, never a lock: the right password works once it has passed."""
+    cfg = current_app.config
+    over = failures - int(cfg["LOGIN_MAX_FAILURES"])
+    if over < 0:
+        return timedelta(0)
+    cap = timedelta(minutes=int(cfg["LOGIN_WINDOW_MINUTES"]))
+    return min(timedelta(seconds=int(cfg["LOGIN_DELAY_SECONDS"]) * 2 ** min(over, 30)), cap)
+
+
+def _throttle_row(username: str, address: str, now: datetime) -> LoginThrottle:
+    """The (username, address) row, made if missing, and locked for this transaction."""
+    values = {"username": username, "address": address, "failures": 0, "next_allowed_at": now, "updated_at": now}
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(pg_insert(LoginThrottle).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        db.session.execute(sqlite_insert(LoginThrottle).values(values).on_conflict_do_nothing())
+    else:  # pragma: no cover - the app runs on SQLite and PostgreSQL
+        raise RuntimeError(f"unsupported database {dialect}")
+    return db.session.scalars(select(LoginThrottle).where(
+        LoginThrottle.username == username, LoginThrottle.address == address)
+        .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def _wait_message(seconds: float) -> str:
+    wait = max(1, math.ceil(seconds))
+    amount = f"{wait} seconds" if wait < 120 else f"{math.ceil(wait / 60)} minutes"
+    return f"Too many failed attempts. Wait {amount} and try again."
 
 
 def authenticate(username: str, password: str, address: str) -> User:
-    username = username.strip().lower()
-    cfg = current_app.config
-    if (_recent_failures(LoginAttempt.username, username) >= cfg["LOGIN_MAX_FAILURES"]
-            or _recent_failures(LoginAttempt.address, address) >= cfg["LOGIN_MAX_FAILURES_PER_IP"]):
-        raise Throttled(f"Too many failed attempts. Wait {cfg['LOGIN_WINDOW_MINUTES']} minutes and try again.")
+    """Check a sign-in. Throttling is by (username, client address): after LOGIN_MAX_FAILURES failures in a row,
+    each attempt waits a growing delay (failure_delay). The attempt is counted as a failure under a row lock
+    *before* the password is checked (and undone on success), so simultaneous guesses are counted one by one.
+    The password is checked outside any transaction; an unknown username costs the same one verification."""
+    username = username.strip().lower()[:64]
+    address = (address or "?")[:64]
+    window = timedelta(minutes=int(current_app.config["LOGIN_WINDOW_MINUTES"]))
+    row = _throttle_row(username, address, utcnow())
+    now = utcnow()  # after the lock: a request that waited for it must not read the time from before the wait
+    if now < row.next_allowed_at:
+        wait = (row.next_allowed_at - now).total_seconds()
+        db.session.commit()
+        raise Throttled(_wait_message(wait), retry_after=wait)
+    recent = row.last_failure_at is not None and row.last_failure_at > now - window
+    row.failures = (row.failures if recent else 0) + 1  # counted as a failure until the password proves right
+    row.last_failure_at = now
+    row.next_allowed_at = now + failure_delay(row.failures)
+    row.updated_at = now
     user = db.session.scalar(select(User).where(User.username == username))
     stored, active = (user.password_hash, user.active) if user is not None else (None, False)
-    db.session.commit()  # end the read: the slow hash below holds no lock (on SQLite, not the write lock)
-    if stored is None:
-        dummy_verify(password)
-        ok = False
-    else:
-        ok = verify_password(stored, password) and active
-    db.session.add(LoginAttempt(username=username[:64], address=address[:64], success=ok))
+    db.session.commit()  # the claim is counted; the slow hash below holds no lock
+    # An unknown username costs the same one verification as a known one.
+    ok = dummy_verify(password) if stored is None else (verify_password(stored, password) and active)
+    if ok:
+        db.session.execute(update(LoginThrottle).where(
+            LoginThrottle.username == username, LoginThrottle.address == address).values(
+            failures=0, last_failure_at=None, next_allowed_at=now, updated_at=now))
+        # Rows of failures long past are of no use: a few are swept out at each successful sign-in.
+        db.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - window - timedelta(days=1)))
+    db.session.add(LoginAttempt(username=username, address=address, success=ok))
     db.session.commit()
     if not ok or user is None:
         raise AuthError(GENERIC_FAILURE)

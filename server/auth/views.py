@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from flask import redirect, request, url_for
 
 from ..extensions import db
@@ -46,8 +48,10 @@ def login():  # type: ignore[no-untyped-def]
     try:
         user = authenticate(data["username"], data["password"], request.remote_addr or "?")
     except Throttled as exc:
-        return render("auth/login.html", "auth/_login_form.html", values=values,
-                      errors={"_form": [str(exc)]}, next=nxt, status=429)
+        response = render("auth/login.html", "auth/_login_form.html", values=values,
+                          errors={"_form": [str(exc)]}, next=nxt, status=429)
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return response
     except AuthError as exc:
         return render("auth/login.html", "auth/_login_form.html", values=values,
                       errors={"_form": [str(exc)]}, next=nxt, status=401)
