@@ -42,6 +42,7 @@ class LiveServer:
             "DATABASE_URL": database_url,
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
             "FLASK_INSTANCE_PATH": str(instance_dir),
+            "PUBLIC_BASE_URL": self.url,  # links given out (a parent's) point here, never at the Host header
         }
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = instance_dir / "server.log"

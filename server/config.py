@@ -8,8 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
+# Without PUBLIC_BASE_URL: `make run`'s address, and the Flask test client's host. Production sets it, or gives
+# out no parent links.
+DEFAULT_PUBLIC_BASE_URL = {"development": "http://127.0.0.1:5000", "test": "http://localhost"}
 
 
 class ConfigError(RuntimeError):
@@ -81,11 +85,26 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
         # Part of the service worker's version: a new release makes phones fetch the app shell again.
         "APP_RELEASE": os.environ.get("APP_RELEASE", ""),
+        # The address families and staff use (links given out, e.g. a parent's link), never the request's Host.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL.get(env, ""),
     }
     cfg.update(overrides)
     cfg["APP_ENV"] = env
     cfg["TEST_NOW"] = _test_now(cfg.get("TEST_NOW", os.environ.get("TEST_NOW")), env)
+    cfg["PUBLIC_BASE_URL"] = _public_base_url(cfg.get("PUBLIC_BASE_URL"))
     return cfg
+
+
+def _public_base_url(raw: Any) -> str:
+    """PUBLIC_BASE_URL: http(s)://host[:port][/prefix], no query or fragment; trailing slash dropped. Empty (in
+    production, unless set) means no link can be given out: making a parent link then says so."""
+    text = str(raw or "").strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_BASE_URL must look like https://itb.hospital.example, not {text!r}.")
+    return text.rstrip("/")
 
 
 def _test_now(raw: Any, env: str) -> datetime | None:

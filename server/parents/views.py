@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import Response, abort, request, url_for
+from flask import Response, abort, current_app, request, url_for
 from werkzeug.wrappers import Response as ResponseBase
 
 from ..auth.decorators import roles_required
@@ -78,6 +78,10 @@ def links(trial_id: int) -> Response:
 def create(trial_id: int) -> Response:
     trial = trial_or_404(trial_id)
     data, errors = load_form(ParentLinkSchema(), request.form)
+    if not current_app.config["PUBLIC_BASE_URL"]:  # never built from the request's Host header instead
+        errors = {"_form": ["Parent links need the app's public address (PUBLIC_BASE_URL) in the server's "
+                            "settings: ask the administrator. No link was made."]}
+        return _panel(Panel(trial, links_for(trial.id), request.form, errors), status=422)
     if data is None:
         return _panel(Panel(trial, links_for(trial.id), request.form, errors), status=422)
     try:
@@ -86,7 +90,8 @@ def create(trial_id: int) -> Response:
     except ParentLinkError as exc:
         db.session.rollback()
         return _panel(Panel(trial, links_for(trial.id), request.form, exc.errors), status=422)
-    url = url_for("parents.progress_page", token=new.token, _external=True)
+    # From the configured public address, never from the request's Host header (which a client chooses).
+    url = current_app.config["PUBLIC_BASE_URL"] + url_for("parents.progress_page", token=new.token)
     return _panel(Panel(trial, links_for(trial.id), created=new, created_url=url), status=201)
 
 
