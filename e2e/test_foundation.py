@@ -38,8 +38,11 @@ def test_each_role_signs_in_to_its_home_and_signs_out(page: Page, username: str,
 
 def test_pt_sees_todays_patients_at_phone_size(page: Page) -> None:
     sign_in(page, "pt")
-    cards = page.get_by_role("listitem")
+    cards = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=re.compile(r"^Baseline for ")))
     expect(cards).to_have_count(3)  # demo: three children on a trial day today, one finished
+    # Each card tells the PT's day: the dose as given or planned, baseline, and the post-dose window.
+    expect(cards.first).to_contain_text(re.compile(r"Dose (given|held|cancelled|not given yet)"))
+    check_accessibility(page, "today")
     expect(page.get_by_text("Amira H.")).to_be_visible()
     # Nothing overflows sideways on a 390 px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

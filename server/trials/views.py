@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import request, url_for
 from sqlalchemy import select
 
+from ..assessments.today import NEEDS, pt_days
 from ..auth.decorators import roles_required
 from ..auth.session import current_user_id
 from ..decisions.services import waiting_for
@@ -26,10 +27,13 @@ STAFF = ("pt", "nurse", "surgeon", "admin")
 @roles_required("pt")
 def today():  # type: ignore[no-untyped-def]
     day = local_today()
+    now = utcnow()
     trials = active_trials_on(day)
     escalations = open_escalations([t.id for t in trials])
-    trials.sort(key=lambda t: t.id not in escalations)  # an open escalation first (stable: beds stay in order)
-    return render("trials/today.html", trials=trials, day=day, escalations=escalations, now=utcnow())
+    rows = pt_days(trials, day, now)
+    # An open escalation first, then what needs the PT now (stable: beds stay in order within each group).
+    rows.sort(key=lambda r: (r.trial.id not in escalations, NEEDS.index(r.needs)))
+    return render("trials/today.html", rows=rows, day=day, escalations=escalations, now=now)
 
 
 @bp.get("/trials")
