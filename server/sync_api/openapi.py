@@ -36,8 +36,10 @@ def openapi_document() -> dict[str, Any]:
     spec.path(path="/api/sync", operations={"post": {
         "summary": f"Push up to {MAX_ENTRIES_PER_BATCH} entries; one result per entry, in order",
         "description": "applied / duplicate: the phone may drop the entry. conflict: both versions kept on "
-                       "the server. rejected: nothing written, reason and field errors given; the phone "
-                       "keeps the entry as 'needs attention'. Any 4xx/5xx: nothing written, retry later.",
+                       "the server. rejected: nothing written, reason and field errors given (also for an entry "
+                       "holding a value out of bounds: a phone clock before 2000 or ahead of the server, an "
+                       "integer beyond 2^31-1, a NUL character); the phone keeps the entry as 'needs "
+                       "attention'. Any 4xx/5xx: nothing written, retry later.",
         "parameters": [{"in": "header", "name": "X-CSRFToken", "required": True, "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": "PushRequest"}}},
         "responses": {
@@ -46,5 +48,7 @@ def openapi_document() -> dict[str, Any]:
             "400": {"description": "Malformed request, wrong protocol version, or missing CSRF token", **err},
             "401": {"description": "Not signed in", **err},
             "403": {"description": "Entries of another user", **err},
-            "413": {"description": "Body too large", **err}}}})
+            "413": {"description": "Body too large", **err},
+            "503": {"description": "Busy (the database's write lock, or concurrent pushes of the same entries that "
+                                   "kept clashing): nothing written, retry after Retry-After", **err}}}})
     return spec.to_dict()
