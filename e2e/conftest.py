@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,17 +31,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def demo_server(tmp: Path, **env: str) -> Iterator[LiveServer]:
+    """A server of its own: a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL), migrated, with the
+    demo data, started with `env` on top of the test settings; stopped and dropped afterwards."""
     url, drop = create_database(tmp)
     server = LiveServer(url, tmp)
+    server.env.update(env)
     server.flask("db", "upgrade")
     server.flask("demo-data")
     server.start()
-    yield server
-    server.stop()
-    drop()
+    try:
+        yield server
+    finally:
+        server.stop()
+        drop()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with demo_server(tmp_path_factory.mktemp("e2e")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -73,12 +84,18 @@ def context(browser: Browser, live_server: LiveServer) -> Iterator[BrowserContex
 @pytest.fixture
 def page(context: BrowserContext) -> Iterator[Page]:
     page = context.new_page()
+    errors = js_errors(page)
+    yield page
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def js_errors(page: Page) -> list[str]:
+    """The page's JavaScript errors from now on (uncaught, or logged as errors), for a test to assert empty."""
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource"
             not in m.text else None)
-    yield page
-    assert errors == [], f"JavaScript errors: {errors}"
+    return errors
 
 
 def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:

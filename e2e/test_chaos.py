@@ -36,9 +36,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Route
 from playwright.sync_api import Error as PlaywrightError
 
-from e2e.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, DEMO_PASSWORD, PHONE, ServerDb
+from e2e.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, DEMO_PASSWORD, PHONE, ServerDb, demo_server
 from e2e.server import LiveServer
-from tests.dbutil import create_database
 
 SHORT_SEEDS = (101, 202)
 SHORT_STEPS = 20
@@ -63,18 +62,20 @@ STEPS = int(os.environ.get("CHAOS_STEPS") or SHORT_STEPS)
 def chaos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, dict[str, list[str]]]]:
     """A server of its own (it is killed and restarted), with demo staff and three children on day 1 today.
     Yields the server and each phone's forms."""
-    tmp = tmp_path_factory.mktemp("chaos")
-    url, drop = create_database(tmp)
-    server = LiveServer(url, tmp)
-    server.flask("db", "upgrade")
-    server.flask("demo-data")
+    with demo_server(tmp_path_factory.mktemp("chaos")) as server:
+        yield server, _children(server)
+
+
+def _children(server: LiveServer) -> dict[str, list[str]]:
+    """Three children on day 1 today; each phone's forms for them."""
     forms: dict[str, list[str]] = {"pt": [], "nurse": []}
     from server import create_app
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
     from server.web.clock import local_today
 
-    app = create_app({"APP_ENV": "test", "SECRET_KEY": server.env["SECRET_KEY"], "SQLALCHEMY_DATABASE_URI": url,
+    app = create_app({"APP_ENV": "test", "SECRET_KEY": server.env["SECRET_KEY"],
+                      "SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"],
                       "PASSWORD_HASH_PROFILE": "CHEAPEST"})
     with app.app_context():
         today = local_today()
@@ -91,12 +92,7 @@ def chaos_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Liv
             forms["nurse"].append(f"/days/{trial.days[0].id}/observations")
         db.session.commit()
         db.engine.dispose()
-    server.start()
-    try:
-        yield server, forms
-    finally:
-        server.stop()
-        drop()
+    return forms
 
 
 @dataclass

@@ -24,9 +24,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import PHONE, ServerDb, check_accessibility, sign_in, wait_until
+from e2e.conftest import PHONE, ServerDb, check_accessibility, demo_server, js_errors, sign_in, wait_until
 from e2e.server import LiveServer
-from tests.dbutil import create_database
 
 FROZEN = datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
 TODAY = FROZEN.date()
@@ -35,16 +34,8 @@ SENTENCE = "Tone clearly lower at every dose tried; the family want the pump."
 
 @pytest.fixture(scope="module")
 def clock_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("e2e-clock")
-    url, drop = create_database(tmp)
-    server = LiveServer(url, tmp)
-    server.env["TEST_NOW"] = FROZEN.isoformat()
-    server.flask("db", "upgrade")
-    server.flask("demo-data")
-    server.start()
-    yield server
-    server.stop()
-    drop()
+    with demo_server(tmp_path_factory.mktemp("e2e-clock"), TEST_NOW=FROZEN.isoformat()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +75,7 @@ def _phone_context(browser: Browser, server: LiveServer) -> Any:
 def phone(browser: Browser, clock_server: LiveServer) -> Iterator[Page]:
     ctx = _phone_context(browser, clock_server)
     page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource"
-            not in m.text else None)
+    errors = js_errors(page)
     yield page
     ctx.close()
     assert errors == [], f"JavaScript errors: {errors}"
@@ -102,10 +90,7 @@ def phone_for(browser: Browser, clock_server: LiveServer) -> Iterator[Any]:
     def _make(username: str) -> Page:
         ctx = _phone_context(browser, clock_server)
         page = ctx.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource"
-                not in m.text else None)
+        errors = js_errors(page)
         made.append((ctx, errors))
         sign_in(page, username)
         return page

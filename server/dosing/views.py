@@ -272,44 +272,35 @@ def correct(dose_id: int):  # type: ignore[no-untyped-def]
     return _correct_page(_record_or_404(dose_id))
 
 
+def _change_record(dose_id: int, schema: Any, change: Any, form: str) -> ResponseBase:
+    """Amend or void a recorded dose: validate, apply (a new version), and answer; `form` names the form on the
+    correction page ("amend" or "void") whose values and errors are shown again."""
+    record = _record_or_404(dose_id)
+    data, errors = load_form(schema, request.form)
+    status = 422
+    if data is not None:
+        try:
+            change(record.id, data, author_id=current_user_id())
+            db.session.commit()
+            day = record.trial_day
+            return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+        except DosingError as exc:  # DoseConflict (a stale version) is a DosingError answered 409
+            db.session.rollback()
+            errors, status = exc.errors, 409 if isinstance(exc, DoseConflict) else 422
+    shown: dict[str, Any] = {f"{form}_values": request.form, f"{form}_errors": errors}
+    return _correct_page(record, **shown, status=status)
+
+
 @bp.post("/doses/<int:dose_id>/amend")
 @roles_required("surgeon")
 def amend(dose_id: int):  # type: ignore[no-untyped-def]
-    record = _record_or_404(dose_id)
-    data, errors = load_form(AmendSchema(), request.form)
-    if data is None:
-        return _correct_page(record, amend_values=request.form, amend_errors=errors, status=422)
-    try:
-        amend_dose(record.id, data, author_id=current_user_id())
-        db.session.commit()
-    except DoseConflict as exc:
-        db.session.rollback()
-        return _correct_page(record, amend_values=request.form, amend_errors=exc.errors, status=409)
-    except DosingError as exc:
-        db.session.rollback()
-        return _correct_page(record, amend_values=request.form, amend_errors=exc.errors, status=422)
-    day = record.trial_day
-    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+    return _change_record(dose_id, AmendSchema(), amend_dose, "amend")
 
 
 @bp.post("/doses/<int:dose_id>/void")
 @roles_required("surgeon")
 def void(dose_id: int):  # type: ignore[no-untyped-def]
-    record = _record_or_404(dose_id)
-    data, errors = load_form(VoidSchema(), request.form)
-    if data is None:
-        return _correct_page(record, void_values=request.form, void_errors=errors, status=422)
-    try:
-        void_dose(record.id, data, author_id=current_user_id())
-        db.session.commit()
-    except DoseConflict as exc:
-        db.session.rollback()
-        return _correct_page(record, void_values=request.form, void_errors=exc.errors, status=409)
-    except DosingError as exc:
-        db.session.rollback()
-        return _correct_page(record, void_values=request.form, void_errors=exc.errors, status=422)
-    day = record.trial_day
-    return redirect_to(url_for("dosing.trial", trial_id=day.trial_id, _anchor=f"day-{day.day_number}"))
+    return _change_record(dose_id, VoidSchema(), void_dose, "void")
 
 
 # --- nurse: monitoring and observations ---------------------------------------------------------------------------
