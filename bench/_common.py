@@ -331,7 +331,8 @@ def assessment_entries(
         trial_id, day_today, gmfcs = trials[i % len(trials)]
         day = 1 + (i // len(trials)) % day_today
         phase = "baseline" if (i // (len(trials) * 3)) % 2 == 0 else "post_dose"
-        out.append(entry(author_id, assessment_payload(trial_id, day, phase, gmfcs, rng)))
+        # (many per day and phase, so each is marked as a repeat, as the PT's "Add a repeat" form sends it)
+        out.append(entry(author_id, {**assessment_payload(trial_id, day, phase, gmfcs, rng), "repeat": "1"}))
     return out
 
 

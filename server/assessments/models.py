@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.tracking import Audited
@@ -63,6 +63,11 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     correction_reason: Mapped[str | None] = mapped_column(Text)
     # A post-dose assessment saved before any dose record reached the server (kept, and flagged).
     saved_before_dose_record: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The PT meant a second assessment of this day and phase (e.g. a second post-dose at 6 h).
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The PT confirmed a baseline made after the day's dose (or a post-dose made before it) as it stands, so
+    # the comparison may use it. Carried to every later version of the assessment.
+    timing_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     trial: Mapped[Trial] = relationship()
     trial_day: Mapped[TrialDay] = relationship()

@@ -9,10 +9,22 @@ from decimal import Decimal
 from ..dosing.models import DoseAdministration
 from ..protocol import current_protocol
 from ..trials.models import Trial, TrialDay
+from ..web.filters import localtime
 from .instruments import MAS_MAPPINGS, MasMapping
 from .models import Assessment
 from .scoring import Change, DayResult, Snapshot, compare
-from .services import Timing, assessed_at, current_assessments, doses_for, plan_for, timing
+from .services import (
+    Timing,
+    assessed_at,
+    choose_baseline,
+    current_assessments,
+    doses_for,
+    needs_timing_check,
+    out_of_phase,
+    plan_for,
+    timing,
+    usable_posts,
+)
 
 
 def snapshot(assessment: Assessment | None) -> Snapshot | None:
@@ -20,13 +32,12 @@ def snapshot(assessment: Assessment | None) -> Snapshot | None:
 
 
 def default_mapping() -> MasMapping:
-    """The protocol's MAS numeric mapping (the default is the original 0-4 Ashworth one, clinical-brief §4)."""
-    key = getattr(current_protocol(), "mas_mapping", "ashworth_0_4")
-    return MAS_MAPPINGS.get(key, MAS_MAPPINGS["ashworth_0_4"])
+    """The protocol's MAS numeric mapping (the original 0-4 Ashworth one unless the hospital chose another)."""
+    return MAS_MAPPINGS[current_protocol().mas_mapping]
 
 
 def tone_threshold() -> Decimal:
-    return Decimal(getattr(current_protocol(), "tone_response_threshold", Decimal("1.0")))
+    return Decimal(current_protocol().tone_response_threshold)
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,24 @@ class DayView:
     other_posts: list[Assessment]
     timing: Timing | None
     result: DayResult
+    # Assessments of the day the comparison leaves out, with the reason (a baseline made after the dose...).
+    left_out: list[tuple[Assessment, str]]
+
+    @property
+    def used(self) -> str:
+        """Which assessments the comparison used, and why, in one sentence."""
+        if self.baseline is None and self.post is None:
+            return "Nothing to compare yet."
+        parts = []
+        if self.baseline is not None:
+            before = "" if self.dose is None else (
+                " (made after the dose; confirmed by the PT)" if out_of_phase(self.baseline, self.dose)
+                else " (before the dose)")
+            parts.append(f"baseline of {localtime(assessed_at(self.baseline))}{before}")
+        if self.post is not None:
+            why = " (nearest the reassessment time)" if self.other_posts and self.dose is not None else ""
+            parts.append(f"post-dose of {localtime(assessed_at(self.post))}{why}")
+        return "Compared: " + " with ".join(parts) + "."
 
     def tables(self) -> dict[str, list[ChangeRow]]:
         return {key: change_rows(rows) for key, rows in self.result.changes.items()}
@@ -69,7 +98,7 @@ def _primary_post(posts: list[Assessment], dose: DoseAdministration | None) -> A
         return None
     if dose is None:
         return posts[-1]
-    target = getattr(current_protocol(), "reassess_after_minutes", 240) * 60
+    target = current_protocol().reassess_after_minutes * 60
     return min(posts, key=lambda a: (abs((assessed_at(a) - dose.given_at).total_seconds() - target), -a.id))
 
 
@@ -89,9 +118,12 @@ def trial_results(trial: Trial, mapping: MasMapping | None = None) -> list[DayVi
         baselines = [a for a in mine if a.phase == "baseline"]
         posts = [a for a in mine if a.phase == "post_dose"]
         dose = doses.get(day.id)
-        base = baselines[-1] if baselines else None
-        post = _primary_post(posts, dose)
+        base = choose_baseline(baselines, dose)
+        usable = usable_posts(posts, dose)
+        post = _primary_post(usable, dose)
+        left_out = [(a, f"{why} Left out of the comparison until the PT confirms or corrects it.")
+                    for a in mine if (why := needs_timing_check(a, dose))]
         result = compare(snapshot(base), snapshot(post), plan, mapping, threshold)
-        days.append(DayView(day, dose, base, post, [p for p in posts if p is not post],
-                            timing(post, dose) if post else None, result))
+        days.append(DayView(day, dose, base, post, [p for p in usable if p is not post],
+                            timing(post, dose) if post else None, result, left_out))
     return days

@@ -225,6 +225,10 @@ class _AssessmentSchemaBase(FormSchema):
         max=500, error="Keep the reason under 500 characters."))
     notes = fields.String(load_default=None, validate=validate.Length(
         max=NOTES_MAX, error=f"Notes are limited to {NOTES_MAX} characters."))
+    # A second assessment of the same day and phase, meant as such ("Add a repeat").
+    repeat = fields.Boolean(load_default=False, truthy={"1", "on", "true", "yes", True},
+                            falsy={"0", "off", "false", "no", False},
+                            error_messages={"invalid": "Tick the box, or leave it empty."})
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _cross_checks(self, data: dict[str, Any], original: Any, **_: Any) -> None:
@@ -296,6 +300,7 @@ class _AssessmentSchemaBase(FormSchema):
             "trial_id": data["trial_id"], "day_number": data["day_number"], "phase": data["phase"],
             "supersedes_id": data.get("supersedes_id"), "correction_reason": data.get("correction_reason"),
             "values": values, "not_tested": not_tested, "notes": data.get("notes"),
+            "repeat": bool(data.get("repeat")),
         }
 
 
@@ -306,7 +311,7 @@ def _filled(original: Any, key: str) -> bool:
 
 AssessmentSchema = _AssessmentSchemaBase.from_dict(_generated_fields(), name="AssessmentSchema")
 
-_ALWAYS = frozenset({"trial_id", "day_number", "phase", "supersedes_id", "correction_reason", "notes"})
+_ALWAYS = frozenset({"trial_id", "day_number", "phase", "supersedes_id", "correction_reason", "notes", "repeat"})
 # form name (e.g. "mas.soleus.left") -> schema attribute ("mas__soleus__left"), for every declared field
 _ATTR_OF = {field.data_key or name: name for name, field in AssessmentSchema._declared_fields.items()}
 _BY_KEYS: dict[frozenset[str], Any] = {}
@@ -333,7 +338,7 @@ def known_field_names() -> set[str]:
     names = set(CELLS)
     for item in ITEMS.values():
         names |= {item.not_tested_name, item.reason_name}
-    return names | {"notes", "correction_reason"}
+    return names | {"notes", "correction_reason", "repeat"}
 
 
 class PlanSchema(FormSchema):
@@ -349,3 +354,14 @@ class PlanSchema(FormSchema):
             raise ValidationError(f"Unknown item(s): {', '.join(unknown)}.", "items")
         if not data.get("items"):
             raise ValidationError("Choose at least one muscle group, joint or test.", "items")
+
+
+class TimingSchema(FormSchema):
+    """Resolving an assessment whose time contradicts its phase: keep it as recorded, or move it."""
+
+    action = fields.String(required=True, validate=validate.OneOf(
+        ["confirm", "move"], error="Choose: keep it as recorded, or move it to the other phase."),
+        error_messages={"required": "Choose: keep it as recorded, or move it to the other phase."})
+    reason = fields.String(required=True, validate=validate.Length(
+        max=500, error="Keep the reason under 500 characters."), error_messages={
+        "required": "Say why (e.g. “the dose was given late; the baseline was taken before it”)."})

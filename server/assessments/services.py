@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..auth.models import User
 from ..dosing.models import DoseAdministration, current_given
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..trials.services import before_trial_message
+from ..web.filters import localtime
 from ..web.types import utcnow
 from .instruments import ITEMS, PHASES, default_plan, ordered
 from .models import Assessment, AssessmentPlan
@@ -154,10 +156,43 @@ def day_assessments(trial_id: int, day_id: int, phase: str) -> list[Assessment]:
     return [a for a in current_assessments(trial_id) if a.trial_day_id == day_id and a.phase == phase]
 
 
-def same_day_baseline(trial_id: int, day_id: int) -> Assessment | None:
-    """The latest current baseline of the day: shown beside every post-dose field."""
-    baselines = day_assessments(trial_id, day_id, "baseline")
-    return baselines[-1] if baselines else None
+def same_day_baseline(trial_id: int, day_id: int, dose: DoseAdministration | None) -> Assessment | None:
+    """The baseline the day's comparison uses: shown beside every post-dose field."""
+    return choose_baseline(day_assessments(trial_id, day_id, "baseline"), dose)
+
+
+# ---- phase from the clock (clinical-brief §2: baseline before the dose, reassessment after it) --------------
+
+def out_of_phase(assessment: Assessment, dose: DoseAdministration | None) -> str | None:
+    """Why this assessment's time contradicts its phase, with the times, or None. The phone's time decides
+    (an entry made offline keeps the time it was made). Nothing to check before the day's dose is recorded."""
+    if dose is None:
+        return None
+    at = assessed_at(assessment)
+    minutes = int((at - dose.given_at).total_seconds() // 60)
+    when = f"the dose was given at {localtime(dose.given_at, '%-d %b %H:%M')}"
+    if assessment.phase == "baseline" and minutes > 0:
+        return (f"Baseline recorded {hours_minutes(minutes)} AFTER the dose ({when}; baseline at "
+                f"{localtime(at, '%H:%M')}).")
+    if assessment.phase == "post_dose" and minutes < 0:
+        return (f"Post-dose assessment recorded {hours_minutes(-minutes)} BEFORE the dose ({when}; assessment at "
+                f"{localtime(at, '%H:%M')}).")
+    return None
+
+
+def needs_timing_check(assessment: Assessment, dose: DoseAdministration | None) -> str | None:
+    """`out_of_phase`, unless the PT has confirmed the assessment as it stands: left out of the comparison."""
+    return None if assessment.timing_confirmed else out_of_phase(assessment, dose)
+
+
+def choose_baseline(baselines: list[Assessment], dose: DoseAdministration | None) -> Assessment | None:
+    """The baseline compared: the latest one made before the dose (or confirmed by the PT)."""
+    usable = [b for b in baselines if needs_timing_check(b, dose) is None]
+    return usable[-1] if usable else None
+
+
+def usable_posts(posts: list[Assessment], dose: DoseAdministration | None) -> list[Assessment]:
+    return [p for p in posts if needs_timing_check(p, dose) is None]
 
 
 @dataclass(frozen=True)
@@ -296,7 +331,11 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
     trials = {t.id: t for t in db.session.scalars(
         select(Trial).options(selectinload(Trial.days), selectinload(Trial.patient))
         .where(Trial.id.in_(trial_ids)))} if trial_ids else {}
+    taken = _taken_phases({d for n, i in enumerate(items)
+                           if outcomes[n] is None and (t := trials.get(int(i.data["trial_id"]))) is not None
+                           and (d := trial_day(t, int(i.data["day_number"]))) is not None})
     accepted: list[tuple[int, NewAssessment, Trial, TrialDay]] = []
+    repeats: set[int] = set()  # items that are a second assessment of their day and phase, meant as such
     for n, item in enumerate(items):
         if outcomes[n] is not None:
             continue
@@ -310,18 +349,48 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
             _check_recorded_at(trial, item.recorded_at)
             if item.data["phase"] not in PHASES:
                 raise AssessmentError({"phase": ["Choose baseline or post-dose."]})
+            earlier = taken.get((day.id, item.data["phase"]))
+            if earlier is not None and not item.data.get("repeat"):
+                raise AssessmentError({"repeat": [_already_message(day, item.data["phase"], earlier)]})
         except AssessmentError as exc:
             outcomes[n] = exc
             continue
+        if earlier is not None:
+            repeats.add(n)
+        taken.setdefault((day.id, item.data["phase"]), (item.recorded_at, None))
         accepted.append((n, item, trial, day))
     if accepted:
-        _insert(accepted, outcomes)
+        _insert(accepted, outcomes, repeats)
     assert all(o is not None for o in outcomes)
     return outcomes  # type: ignore[return-value]
 
 
+def _taken_phases(days: set[TrialDay]) -> dict[tuple[int, str], tuple[datetime, str | None]]:
+    """(day id, phase) -> when the first current assessment of that day and phase was made, and by whom."""
+    if not days:
+        return {}
+    rows = db.session.execute(
+        select(Assessment.trial_day_id, Assessment.phase, Assessment.recorded_at, Assessment.author_id)
+        .where(Assessment.trial_day_id.in_([d.id for d in days]), Assessment.id.not_in(_superseded_ids()))
+        .order_by(Assessment.recorded_at)).all()
+    names: dict[int, str] = {uid: name for uid, name in db.session.execute(select(User.id, User.display_name).where(
+        User.id.in_({r.author_id for r in rows})))} if rows else {}
+    taken: dict[tuple[int, str], tuple[datetime, str | None]] = {}
+    for row in rows:
+        taken.setdefault((row.trial_day_id, row.phase), (row.recorded_at, names.get(row.author_id)))
+    return taken
+
+
+def _already_message(day: TrialDay, phase: str, earlier: tuple[datetime, str | None]) -> str:
+    at, who = earlier
+    by = f" by {who}" if who else ""
+    return (f"A {PHASES[phase].lower()} assessment for day {day.day_number} is already saved "
+            f"({localtime(at, '%-d %b %H:%M')}{by}). Open it to correct it, or tick “This is a repeat” "
+            "to keep both.")
+
+
 def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
-            outcomes: list[Assessment | AssessmentError | None]) -> None:
+            outcomes: list[Assessment | AssessmentError | None], repeats: set[int]) -> None:
 
     # The first assessment of a trial fixes its plan, so later ones measure the same set.
     planned = set(db.session.scalars(select(AssessmentPlan.trial_id).where(
@@ -341,6 +410,7 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
             recorded_at=item.recorded_at, received_at=received_at, entry_id=item.entry_id,
             device_id=item.device_id, form_version=item.form_version, values=dict(data.get("values") or {}),
             not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"), version=1,
+            is_repeat=n in repeats,
             saved_before_dose_record=data["phase"] == "post_dose" and day.id not in dosed)
     db.session.add_all(o for o in outcomes if isinstance(o, Assessment))
     db.session.flush()
@@ -350,6 +420,39 @@ def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str 
                        recorded_at: datetime, entry_id: str, device_id: str | None = None,
                        form_version: int = 1) -> Assessment:
     """Add a new version that supersedes `assessment_id`, with a required reason. The old version stays."""
+    return _new_version(assessment_id, reason=reason, author_id=author_id, recorded_at=recorded_at,
+                        entry_id=entry_id, device_id=device_id, form_version=form_version,
+                        change=lambda old: {"values": dict(data.get("values") or {}),
+                                            "not_tested": dict(data.get("not_tested") or {}),
+                                            "notes": data.get("notes")})
+
+
+TIMING_ACTIONS = {"confirm": "Confirmed as recorded", "move": "Moved to the other phase"}
+
+
+def resolve_timing(assessment_id: int, action: str, *, reason: str | None, author_id: int, recorded_at: datetime,
+                   entry_id: str) -> Assessment:
+    """An assessment whose time contradicts its phase (`out_of_phase`): the PT confirms it as it stands (the
+    comparison may then use it) or moves it to the other phase. Either way a new version, with the reason."""
+    if action not in TIMING_ACTIONS:
+        raise AssessmentError({"action": ["Choose: keep it as recorded, or move it to the other phase."]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise AssessmentError({"correction_reason": ["Say why (e.g. “dose was given late; baseline taken "
+                                                     "before it”)."]})
+
+    def change(old: Assessment) -> dict[str, Any]:
+        if action == "confirm":
+            return {"timing_confirmed": True}
+        return {"phase": "post_dose" if old.phase == "baseline" else "baseline", "timing_confirmed": False}
+
+    return _new_version(assessment_id, reason=f"{TIMING_ACTIONS[action]}: {reason}", author_id=author_id,
+                        recorded_at=recorded_at, entry_id=entry_id, change=change)
+
+
+def _new_version(assessment_id: int, *, reason: str | None, author_id: int, recorded_at: datetime,
+                 entry_id: str, change: Any, device_id: str | None = None, form_version: int = 1) -> Assessment:
+    """The one way an assessment changes: a new version superseding the latest, with a reason."""
     _check_entry(entry_id, recorded_at)
     old = db.session.get(Assessment, assessment_id)
     if old is None:
@@ -362,13 +465,15 @@ def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str 
     newer = db.session.scalar(select(Assessment).where(Assessment.supersedes_id == old.id))
     if newer is not None:
         raise AlreadyCorrected(chain(old)[-1])
+    fields: dict[str, Any] = {
+        "phase": old.phase, "values": dict(old.values or {}), "not_tested": dict(old.not_tested or {}),
+        "notes": old.notes, "timing_confirmed": old.timing_confirmed, **change(old)}
     correction = Assessment(
-        trial_id=old.trial_id, trial_day_id=old.trial_day_id, phase=old.phase, author_id=author_id,
+        trial_id=old.trial_id, trial_day_id=old.trial_day_id, author_id=author_id,
         recorded_at=recorded_at, received_at=utcnow(), entry_id=entry_id, device_id=device_id,
-        form_version=form_version, values=dict(data.get("values") or {}),
-        not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"),
-        version=old.version + 1, first_version_id=old.chain_id, supersedes_id=old.id, correction_reason=reason,
-        saved_before_dose_record=old.saved_before_dose_record)
+        form_version=form_version, version=old.version + 1, first_version_id=old.chain_id, supersedes_id=old.id,
+        correction_reason=reason, is_repeat=old.is_repeat, saved_before_dose_record=old.saved_before_dose_record,
+        **fields)
     _finish(correction)
     return correction
 

@@ -16,10 +16,10 @@ from ..dosing import schedule
 from ..dosing.services import current_doses
 from ..protocol import current_protocol
 from ..trials.models import Trial, TrialDay
-from .services import current_assessments
+from .services import current_assessments, needs_timing_check
 
 # What needs the PT, most urgent first (the list's sort key after an open escalation).
-NEEDS = ("post_dose_now", "baseline_now", "post_dose_missed", "later", "done")
+NEEDS = ("post_dose_now", "baseline_now", "check_phase", "post_dose_missed", "later", "done")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class PtDay:
     window: schedule.Window | None  # the reassessment window after the dose given
     window_state: str | None  # "before", "open", "closed" (None: no dose given)
     needs: str  # one of NEEDS
+    # Assessments of the day whose time contradicts their phase, not yet confirmed: (assessment id, why).
+    flags: tuple[tuple[int, str], ...] = ()
 
     @property
     def dose_status(self) -> str:
@@ -65,14 +67,23 @@ def pt_days(trials: list[Trial], today: date, now: datetime) -> list[PtDay]:
         day = days[trial.id]
         if day is None:
             continue
-        taken: dict[str, datetime | None] = {"baseline": None, "post_dose": None}
-        for a in current_assessments(trial.id):
-            if a.trial_day_id == day.id and a.phase in taken and taken[a.phase] is None:
-                taken[a.phase] = a.recorded_at
         dose = doses.get(day.id)
+        taken: dict[str, datetime | None] = {"baseline": None, "post_dose": None}
+        flags: list[tuple[int, str]] = []
+        for a in current_assessments(trial.id):
+            if a.trial_day_id != day.id or a.phase not in taken:
+                continue
+            why = needs_timing_check(a, dose)
+            if why:
+                flags.append((a.id, why))
+            elif taken[a.phase] is None:
+                taken[a.phase] = a.recorded_at
         window = schedule.reassessment(dose.given_at, protocol) if dose is not None else None
         state = window.state(now) if window is not None else None
+        needs = _needs(dose, taken["baseline"], taken["post_dose"], state, day.dose_status)
+        if flags and NEEDS.index(needs) > NEEDS.index("check_phase"):
+            needs = "check_phase"
         out.append(PtDay(trial=trial, day=day, dose=dose, baseline_at=taken["baseline"],
-                         post_dose_at=taken["post_dose"], window=window, window_state=state,
-                         needs=_needs(dose, taken["baseline"], taken["post_dose"], state, day.dose_status)))
+                         post_dose_at=taken["post_dose"], window=window, window_state=state, needs=needs,
+                         flags=tuple(flags)))
     return out

@@ -43,7 +43,7 @@ from .instruments import (
 )
 from .models import Assessment
 from .results import default_mapping, snapshot, tone_threshold, trial_results
-from .schemas import PlanSchema, known_field_names, schema_for
+from .schemas import PlanSchema, TimingSchema, known_field_names, schema_for
 from .scoring import (
     MISSING,
     NOT_TESTED,
@@ -64,14 +64,18 @@ from .services import (
     by_entry_id,
     chain,
     correct_assessment,
+    day_assessments,
     dose_for,
     doses_for,
     get_assessment,
     get_plan,
     hours_minutes,
     is_current,
+    needs_timing_check,
+    out_of_phase,
     plan_for,
     record_assessment,
+    resolve_timing,
     same_day_baseline,
     set_plan,
     timing,
@@ -136,13 +140,15 @@ def _baseline_texts(baseline: Assessment | None, groups: dict[str, list[Item]]) 
 
 
 def _form_page(trial: Trial, day: TrialDay, phase: str, values: Any, errors: dict[str, list[str]], *,
-               entry_id: str, correcting: Assessment | None = None, status: int = 200) -> Any:
+               entry_id: str, correcting: Assessment | None = None, status: int = 200,
+               repeat_of: list[Assessment] | None = None) -> Any:
+    """The form. `repeat_of`: the day's assessments of this phase already saved (shown, with the repeat box)."""
     item_ids = plan_for(trial)
     if correcting is not None:  # show whatever the version being corrected holds, even outside today's plan
         item_ids = items_in_use(item_ids, snapshot(correcting))
     groups = plan_items(item_ids)
-    baseline = same_day_baseline(trial.id, day.id) if phase == "post_dose" else None
     dose = dose_for(day)
+    baseline = same_day_baseline(trial.id, day.id, dose) if phase == "post_dose" else None
     rendered = known_field_names()
     other_errors = {k: v for k, v in errors.items() if k not in rendered}
     label = f"{child_short(trial)} · Day {day.day_number} · {PHASES[phase]}"
@@ -156,7 +162,7 @@ def _form_page(trial: Trial, day: TrialDay, phase: str, values: Any, errors: dic
         baseline=baseline, baseline_texts=_baseline_texts(baseline, groups), dose=dose,
         timing_note=_dose_note(day, dose, phase), entry_id=entry_id, correcting=correcting,
         supersedes_id=supersedes_id, action=action, label=label, child=child_short(trial),
-        draft_key=draft_key(trial.id, day.day_number, phase, supersedes_id),
+        draft_key=draft_key(trial.id, day.day_number, phase, supersedes_id), repeat_of=repeat_of,
         next_url=url_for(".by_entry", entry_id=entry_id, saved=1), plan=get_plan(trial.id),
         range_message=range_message, number_message=number_message)
 
@@ -168,8 +174,7 @@ def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> st
                 f"now {hours_minutes(mins)} after")
         if phase == "post_dose":  # the reassessment window beside the clock, as in the design sketch
             protocol = current_protocol()
-            lo = getattr(protocol, "reassess_window_from_minutes", 180)
-            hi = getattr(protocol, "reassess_window_to_minutes", 300)
+            lo, hi = protocol.reassess_window_from_minutes, protocol.reassess_window_to_minutes
             inside = lo <= mins <= hi
             note += (f" (window {hours_minutes(lo)}–{hours_minutes(hi)} "  # noqa: RUF001
                      f"{'✓' if inside else ('— not yet' if mins < lo else '— past it')})")
@@ -186,16 +191,21 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
     trial = trial_or_404(trial_id)
     phase_key = PHASE_SLUGS.get(phase) or abort(404, description="Choose baseline or post-dose.")
     day = trial_day(trial, day_number) or abort(404, description=f"This trial has no day {day_number}.")
+    existing = day_assessments(trial.id, day.id, phase_key)
     if request.method == "GET":
+        if existing and not request.args.get("repeat"):  # one per day and phase unless the PT means a repeat
+            return _existing_page(trial, day, phase_key, existing)
         errors = {} if trial.is_open else {"_form": ["This trial is closed: no new assessments can be recorded."]}
-        return _form_page(trial, day, phase_key, {}, errors, entry_id=_entry_id(None))
+        return _form_page(trial, day, phase_key, {"repeat": "1"} if existing else {}, errors,
+                          entry_id=_entry_id(None), repeat_of=existing)
     payload = request.form.copy()
     payload["trial_id"], payload["day_number"], payload["phase"] = str(trial.id), str(day_number), phase_key
     payload.pop("supersedes_id", None)
     entry_id = _entry_id(request.form.get("entry_id"))
     data, errors = load_form(schema_for(payload), payload)
     if data is None:
-        return _form_page(trial, day, phase_key, request.form, errors, entry_id=entry_id, status=422)
+        return _form_page(trial, day, phase_key, request.form, errors, entry_id=entry_id, status=422,
+                          repeat_of=existing)
     try:
         saved = record_assessment(data, author_id=current_user_id(), recorded_at=utcnow(),
                                   entry_id=entry_id, device_id=_device_id())
@@ -210,8 +220,47 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
         return redirect_to(url_for(".detail", assessment_id=found.id, saved=1))
     except AssessmentError as exc:
         db.session.rollback()
-        return _form_page(trial, day, phase_key, request.form, exc.errors, entry_id=entry_id, status=422)
+        return _form_page(trial, day, phase_key, request.form, exc.errors, entry_id=entry_id, status=422,
+                          repeat_of=existing)
     return redirect_to(url_for(".detail", assessment_id=saved.id, saved=1))
+
+
+def _existing_page(trial: Trial, day: TrialDay, phase: str, existing: list[Assessment]) -> Any:
+    """The day's assessments of this phase, with Correct and Add a repeat, instead of a blank form."""
+    dose = dose_for(day)
+    return render("assessments/existing.html", trial=trial, day=day, phase=phase, phase_label=PHASES[phase],
+                  existing=existing, child=child_short(trial), assessed_at=assessed_at,
+                  flags={a.id: needs_timing_check(a, dose) for a in existing},
+                  repeat_url=url_for(".new", trial_id=trial.id, day_number=day.day_number, phase=SLUG_FOR[phase],
+                                     repeat=1))
+
+
+@bp.route("/assessments/<int:assessment_id>/timing", methods=["GET", "POST"])
+@roles_required("pt")
+def resolve(assessment_id: int):  # type: ignore[no-untyped-def]
+    """A baseline made after the dose (or a post-dose before it): keep it as recorded, or move its phase."""
+    a = _assessment_or_404(assessment_id)
+    dose = dose_for(a.trial_day)
+    errors: dict[str, list[str]] = {}
+    values: Any = {}
+    if request.method == "POST":
+        data, errors = load_form(TimingSchema(), request.form)
+        values = request.form
+        if data is not None:
+            try:
+                saved = resolve_timing(a.id, data["action"], reason=data.get("reason"),
+                                       author_id=current_user_id(), recorded_at=utcnow(),
+                                       entry_id=_entry_id(request.form.get("entry_id")))
+                db.session.commit()
+            except AssessmentError as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                return redirect_to(url_for(".detail", assessment_id=saved.id))
+    return render("assessments/timing.html", "assessments/_timing_form.html",
+                  status=422 if errors else 200, a=a, trial=a.trial, child=child_short(a.trial),
+                  problem=out_of_phase(a, dose), latest=is_current(a), errors=errors, values=values,
+                  entry_id=_entry_id(None), other_phase=PHASES["post_dose" if a.phase == "baseline" else "baseline"])
 
 
 @bp.route("/assessments/<int:assessment_id>/correct", methods=["GET", "POST"])
@@ -307,6 +356,7 @@ def detail(assessment_id: int):  # type: ignore[no-untyped-def]
     saved = bool(request.args.get("saved"))
     return render("assessments/detail.html", a=a, trial=a.trial, versions=versions, latest=latest,
                   is_latest=latest.id == a.id, timing=timing(a, dose), assessed=assessed_at(a), saved=saved,
+                  phase_problem=out_of_phase(a, dose),
                   rows=value_rows(a), instruments=INSTRUMENTS, side_labels=SIDE_LABELS, child=child_short(a.trial),
                   draft_key=draft_key(a.trial_id, a.trial_day.day_number, a.phase, a.supersedes_id),
                   slug_for=SLUG_FOR, today=local_today())

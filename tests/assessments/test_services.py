@@ -130,11 +130,11 @@ def test_post_dose_before_the_dose_record_is_kept_flagged_and_timed_once_the_dos
                              "the server")
     assert after.flagged  # still flagged: it was saved before the dose record arrived
     # A post-dose assessment saved after the dose is on record is not flagged, unless outside the window.
-    late = _record(trial_id, pt, phase="post_dose", at=T0 + timedelta(hours=7))
+    late = _record(trial_id, pt, phase="post_dose", at=T0 + timedelta(hours=7), repeat="1")
     t = timing(late, dose_for(day))
     assert t is not None and late.saved_before_dose_record is False and t.in_window is False and t.flagged
     assert "outside" in t.message
-    early = _record(trial_id, pt, phase="post_dose", at=T0)
+    early = _record(trial_id, pt, phase="post_dose", at=T0, repeat="1")
     t = timing(early, dose_for(day))
     assert t is not None and t.minutes == -30 and "BEFORE the recorded dose" in t.message
 
@@ -154,7 +154,7 @@ def test_a_correction_is_a_new_version_and_keeps_the_earlier_one_and_the_reason(
     assert [a.id for a in current_assessments(trial_id)] == [fix.id]
     assert [[a.id for a in vs] for vs in all_versions(trial_id).values()] == [[original.id, fix.id]]
     assert assessed_at(fix) == T0  # a correction fixes values, not when the child was assessed
-    assert same_day_baseline(trial_id, fix.trial_day_id).id == fix.id
+    assert same_day_baseline(trial_id, fix.trial_day_id, None).id == fix.id
     # A second correction goes on the latest version; correcting the old one again is refused.
     with pytest.raises(AlreadyCorrected) as exc:
         correct_assessment(original.id, loaded(form(trial_id)), reason="again", author_id=pt, recorded_at=T0,

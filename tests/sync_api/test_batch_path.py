@@ -69,9 +69,9 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
         earlier = str(uuid.uuid4())  # saved through the plain form, then sent again by the phone
         by_form = record_assessment(loaded(form(trial_a)), author_id=pt, recorded_at=datetime.now(UTC),
                                     entry_id=earlier).id
-        to_fix = record_assessment(loaded(form(trial_a, grade="3")), author_id=pt, recorded_at=datetime.now(UTC),
+        to_fix = record_assessment(loaded(form(trial_a, grade="3", repeat="1")), author_id=pt, recorded_at=datetime.now(UTC),
                                    entry_id=str(uuid.uuid4())).id
-        fixed = record_assessment(loaded(form(trial_a, grade="4")), author_id=pt, recorded_at=datetime.now(UTC),
+        fixed = record_assessment(loaded(form(trial_a, grade="4", repeat="1")), author_id=pt, recorded_at=datetime.now(UTC),
                                   entry_id=str(uuid.uuid4())).id
         latest = correct_assessment(fixed, loaded(form(trial_a, grade="1")), reason="Wrong side", author_id=pt,
                                     recorded_at=datetime.now(UTC), entry_id=str(uuid.uuid4())).id
@@ -80,7 +80,7 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
         before = {m: db.session.scalar(select(func.count()).select_from(m))
                   for m in (Assessment, SyncLedger, SyncConflict, AuditEvent, AssessmentPlan)}
 
-    first = wire(pt, form(trial_a))
+    first = wire(pt, form(trial_a, repeat="1"))
     entries = [
         first,                                                                   # 0 applied
         wire(pt, form(trial_a, phase="post_dose")),                              # 1 applied, no dose yet: flagged
@@ -98,6 +98,7 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
         wire(pt, {"trial_id": str(trial_a), "day_number": "1"}, kind="dosing.observe"),  # 11 rejected: role
         wire(pt, form(trial_a), form_version=9),                                 # 12 rejected: form version
         wire(pt, form(trial_b, day_number=2)),                                   # 13 applied
+        wire(pt, form(trial_b, day_number=2)),                                   # 14 rejected: not a repeat
     ]
     response = client.post("/api/sync", json={"protocol_version": 1, "device_id": "phone-1", "entries": entries})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -105,7 +106,8 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
     assert [r["id"] for r in results] == [e["id"] for e in entries]
     assert [r["status"] for r in results] == [
         "applied", "applied", "applied", "rejected", "rejected", "rejected", "rejected", "applied", "applied",
-        "conflict", "duplicate", "rejected", "rejected", "applied"]
+        "conflict", "duplicate", "rejected", "rejected", "applied", "rejected"]
+    assert "already saved" in results[14]["errors"]["repeat"][0]
     assert results[3]["errors"] == {f"mas.{group}.{side}": ["Choose a grade: 0, 1, 1+, 2, 3 or 4."]
                                     for group in LOWER for side in ("left", "right")}
     assert results[4]["reason"] == "Unknown trial (4242): nothing was saved."
@@ -147,7 +149,8 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
     again = client.post("/api/sync", json={"protocol_version": 1, "device_id": "phone-1", "entries": entries})
     statuses = [r["status"] for r in again.get_json()["results"]]
     assert statuses == ["duplicate", "duplicate", "duplicate", "rejected", "rejected", "rejected", "rejected",
-                        "duplicate", "duplicate", "conflict", "duplicate", "rejected", "rejected", "duplicate"]
+                        "duplicate", "duplicate", "conflict", "duplicate", "rejected", "rejected", "duplicate",
+                        "rejected"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Assessment)) == after[Assessment]
 
@@ -177,8 +180,9 @@ def test_the_fast_path_uses_as_many_statements_for_200_entries_as_for_10(  # typ
     trials = [make_trial() for _ in range(3)]
     # Warm up: each trial's plan is fixed by its first assessment (one write per trial, once).
     _statements(app, client, [wire(pt, form(t)) for t in trials])
-    few = _statements(app, client, [wire(pt, form(trials[n % 3], phase="baseline")) for n in range(10)])
-    many = _statements(app, client, [wire(pt, form(trials[n % 3], phase="baseline")) for n in range(200)])
+    few = _statements(app, client, [wire(pt, form(trials[n % 3], phase="baseline", repeat="1")) for n in range(10)])
+    many = _statements(app, client, [wire(pt, form(trials[n % 3], phase="baseline", repeat="1"))
+                                     for n in range(200)])
     assert many == few, (few, many)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Assessment)) == 213
@@ -199,7 +203,8 @@ def test_entries_from_two_devices_still_apply_in_request_order(  # type: ignore[
     def fix(reason: str) -> dict[str, Any]:
         return {**form(trial_id, grade="1"), "supersedes_id": str(target), "correction_reason": reason}
 
-    entries = [wire(pt, form(trial_id), device="phone-X"), wire(pt, fix("first, on phone Y"), device="phone-Y"),
+    entries = [wire(pt, form(trial_id, repeat="1"), device="phone-X"),
+               wire(pt, fix("first, on phone Y"), device="phone-Y"),
                wire(pt, fix("second, on phone X"), device="phone-X")]
     response = client.post("/api/sync", json={"protocol_version": 1, "device_id": "phone-X", "entries": entries})
     assert [r["status"] for r in response.get_json()["results"]] == ["applied", "applied", "conflict"]

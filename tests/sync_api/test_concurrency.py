@@ -157,7 +157,9 @@ def test_the_same_reused_id_from_four_phones_at_once_keeps_one_copy(app, make_us
 def test_the_first_assessments_of_a_trial_from_four_phones_make_one_plan(app, make_user, make_trial, race) -> None:  # type: ignore[no-untyped-def]
     pt, clients = _clients(app, make_user)
     trial_id = make_trial()
-    responses = _together(clients, lambda c, n: _push(c, [_entry(pt, form(trial_id, phase="baseline"))]))
+    # (each a repeat: the PTs mean four baselines of the same day)
+    responses = _together(clients, lambda c, n: _push(c, [_entry(pt, form(trial_id, phase="baseline",
+                                                                         repeat="1"))]))
     assert [r.status_code for r in responses] == [200] * PHONES, [r.get_data(as_text=True) for r in responses]
     assert {r.get_json()["results"][0]["status"] for r in responses} == {"applied"}
     assert _count(app, AssessmentPlan) == 1 and _count(app, Assessment) == PHONES
@@ -167,7 +169,8 @@ def test_the_first_assessments_by_plain_form_from_four_phones_at_once(app, make_
     _pt, clients = _clients(app, make_user)
     trial_id = make_trial()
     responses = _together(clients, lambda c, _n: c.post(f"/trials/{trial_id}/days/1/baseline",
-                                                      data={**form(trial_id), "entry_id": str(uuid.uuid4())}))
+                                                      data={**form(trial_id, repeat="1"),
+                                                            "entry_id": str(uuid.uuid4())}))
     assert [r.status_code for r in responses] == [303] * PHONES, [r.get_data(as_text=True)[:300] for r in responses]
     assert _count(app, AssessmentPlan) == 1 and _count(app, Assessment) == PHONES
 

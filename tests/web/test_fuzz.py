@@ -169,6 +169,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     """endpoint -> (URLs to post to, schema, a valid-looking base form). Every POST route of the app but the API."""
     from server.assessments.schemas import AssessmentSchema
     from server.assessments.schemas import PlanSchema as ItemsSchema
+    from server.assessments.schemas import TimingSchema
     from server.auth.schemas import LoginSchema, StaffCreateSchema, StaffRolesSchema
     from server.decisions.schemas import DecisionSchema, OutcomeSchema
     from server.dosing.schemas import (
@@ -205,10 +206,12 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
         "trials.trial_new": (["/trials/new"], TrialSchema(),
                              {"patient_id": "1", "start_date": date.today().isoformat(), "day1_dose_mcg": "50",
                               "dose_time": "09:00"}),
-        "assessments.new": ([f"/trials/{t}/days/1/baseline", f"/trials/{t}/days/2/post-dose",
+        "assessments.new": ([f"/trials/{t}/days/1/baseline", f"/trials/{t}/days/2/post-dose?repeat=1",
                              f"/trials/{missing}/days/1/baseline"], AssessmentSchema(), afm),
         "assessments.correct": ([f"/assessments/{a}/correct"], AssessmentSchema(),
                                 {**afm, "correction_reason": "Scored the wrong side."}),
+        "assessments.resolve": ([f"/assessments/{a}/timing", f"/assessments/{missing}/timing"], TimingSchema(),
+                                {"action": "confirm", "reason": "The dose was given late."}),
         "assessments.plan": ([f"/trials/{t}/assessment-plan", f"/trials/{t}/assessment-plan?next=//evil"],
                              ItemsSchema(), {"items": ["mas.hip_adductors"]}),
         "dosing.plan": ([f"/days/{d}/plan"], DosePlanSchema(),
