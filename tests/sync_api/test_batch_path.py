@@ -69,9 +69,11 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
         earlier = str(uuid.uuid4())  # saved through the plain form, then sent again by the phone
         by_form = record_assessment(loaded(form(trial_a)), author_id=pt, recorded_at=datetime.now(UTC),
                                     entry_id=earlier).id
-        to_fix = record_assessment(loaded(form(trial_a, grade="3", repeat="1")), author_id=pt, recorded_at=datetime.now(UTC),
+        to_fix = record_assessment(loaded(form(trial_a, grade="3", repeat="1")), author_id=pt,
+                                   recorded_at=datetime.now(UTC),
                                    entry_id=str(uuid.uuid4())).id
-        fixed = record_assessment(loaded(form(trial_a, grade="4", repeat="1")), author_id=pt, recorded_at=datetime.now(UTC),
+        fixed = record_assessment(loaded(form(trial_a, grade="4", repeat="1")), author_id=pt,
+                                  recorded_at=datetime.now(UTC),
                                   entry_id=str(uuid.uuid4())).id
         latest = correct_assessment(fixed, loaded(form(trial_a, grade="1")), reason="Wrong side", author_id=pt,
                                     recorded_at=datetime.now(UTC), entry_id=str(uuid.uuid4())).id

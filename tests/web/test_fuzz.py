@@ -167,9 +167,8 @@ def _counts(app: Flask) -> dict[str, int]:
 
 def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     """endpoint -> (URLs to post to, schema, a valid-looking base form). Every POST route of the app but the API."""
-    from server.assessments.schemas import AssessmentSchema
+    from server.assessments.schemas import AssessmentSchema, TimingSchema
     from server.assessments.schemas import PlanSchema as ItemsSchema
-    from server.assessments.schemas import TimingSchema
     from server.auth.schemas import LoginSchema, StaffCreateSchema, StaffRolesSchema
     from server.decisions.schemas import DecisionSchema, OutcomeSchema
     from server.dosing.schemas import (

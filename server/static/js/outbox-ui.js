@@ -121,6 +121,7 @@
       var p = el("p", { class: "field-error", id: id, "data-from-sync": "1" }, text);
       if (input) {
         var field = input.closest(".field, fieldset, td, .mas-row") || input.parentNode;
+        field.hidden = false;  // a control shown only when needed (the repeat box)
         field.insertBefore(p, field.firstChild.nextSibling);
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("aria-describedby", id);
@@ -355,6 +356,27 @@
         else { say("Still refused: " + (row.reason || "see the entry.")); }
       });
   }
+  // Refused only because the day already has one of this phase (saved from a form opened before the first
+  // reached the server): the PT may keep it as a repeat. That is a changed entry, so it gets a new id and the
+  // refused one is marked replaced; the phone's time of the assessment stays.
+  function repeatable(e) {
+    var names = Object.keys(e.errors || {});
+    return e.status === "rejected" && e.kind === "assessments.record" && names.length === 1 && names[0] === "repeat";
+  }
+  function keepAsRepeat(e) {
+    say("Sending as a repeat…");
+    return Outbox.enqueue({ id: e.id, kind: e.kind, payload: Object.assign({}, e.payload, { repeat: "1" }),
+                            base_rev: e.base_rev, author_id: e.author_id, recorded_at: e.recorded_at,
+                            form_version: e.form_version, label: e.label, device_id: e.device_id,
+                            return_url: e.return_url, hidden_fields: e.hidden_fields,
+                            field_labels: e.field_labels })
+      .then(function (row) { return flushNow().then(function () { return Outbox.get(row.id); }); })
+      .then(function (row) {
+        if (row && row.status === "sent") { say("Kept as a repeat: sent " + hhmm(row.sent_at) + "."); }
+        else if (row && row.status === "pending") { say("Kept as a repeat: it will send when the network returns."); }
+        else { say("Still refused: " + ((row && row.reason) || "see the entry.")); }
+      });
+  }
   function renderOutboxPage(s) {
     var list = document.getElementById("outbox-list");
     if (!list) { return; }
@@ -390,6 +412,11 @@
       }
       if (e.status === "conflict") {
         li.appendChild(el("a", { href: "/sync/conflicts", class: "btn btn-small" }, "Open both versions"));
+      }
+      if (repeatable(e)) {
+        var keep = el("button", { type: "button", class: "btn btn-small" }, "Keep as a repeat");
+        keep.addEventListener("click", function () { keepAsRepeat(e); });
+        li.appendChild(keep);
       }
       if (Outbox.NEEDS_ATTENTION[e.status]) {
         var discard = el("button", { type: "button", class: "btn btn-small btn-danger" },
