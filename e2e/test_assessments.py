@@ -148,7 +148,9 @@ def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, 
     saved_url = page.url
     # The saved page clears the draft once its (deferred) scripts run, which may be after its text shows.
     wait_until(page, "() => Object.keys(localStorage).filter(k => k.startsWith('itb.draft:')).length === 0")
-    page.goto(form_url)  # saved, so the draft is gone: a new baseline form opens empty
+    page.goto(form_url)  # done: the day's baseline opens as saved, with Correct and Add a repeat
+    expect(page.get_by_text("Baseline for day 1 is already saved.", exact=False)).to_be_visible()
+    page.get_by_role("link", name="Add a repeat").click()  # saved, so the draft is gone: a repeat opens empty
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{first} A. · Day 1 · Baseline")
     expect(page.get_by_text(re.compile(r"^Draft restored"))).to_have_count(0)
     expect(page.locator('input[name="rom.popliteal_angle.left"]')).to_have_value("")

@@ -88,7 +88,7 @@ def _children(server: LiveServer) -> dict[str, list[str]]:
                                   "catheter_placed_at": None, "small_child": False, "day1_dose_mcg": Decimal("50"),
                                   "dose_time": dtime(9, 0)}, created_by_id=None)
             db.session.flush()
-            forms["pt"].append(f"/trials/{trial.id}/days/1/baseline")
+            forms["pt"].append(f"/trials/{trial.id}/days/1/baseline?repeat=1")  # many a day: each a repeat
             forms["nurse"].append(f"/days/{trial.days[0].id}/observations")
         db.session.commit()
         db.engine.dispose()

@@ -125,7 +125,7 @@ def test_offline_bedside_entries_survive_reload_and_a_closed_browser(
 
 
 def _enqueue(page: Page, trial_id: int, n: int, author_id: int | None = None) -> None:
-    """Put n real baseline entries in the outbox, as n saves of the form would."""
+    """Put n real baseline entries in the outbox, as n saves of the "Add a repeat" form would."""
     page.evaluate("""([trialId, n, authorId]) => {
         const userId = authorId || parseInt(document.getElementById('sync-status').dataset.userId, 10);
         const jobs = [];
@@ -133,7 +133,7 @@ def _enqueue(page: Page, trial_id: int, n: int, author_id: int | None = None) ->
             jobs.push(ITBOutbox.enqueue({id: crypto.randomUUID(), kind: 'assessments.record', author_id: userId,
                 device_id: ITB.deviceId, recorded_at: new Date().toISOString(), base_rev: null, form_version: 1,
                 label: 'Bulk ' + i, payload: {trial_id: String(trialId), day_number: '1', phase: 'baseline',
-                'mas.hip_adductors.left': ['0', '1', '1+', '2', '3', '4'][i % 6]}}));
+                repeat: '1', 'mas.hip_adductors.left': ['0', '1', '1+', '2', '3', '4'][i % 6]}}));
         }
         return Promise.all(jobs);
     }""", [trial_id, n, author_id])

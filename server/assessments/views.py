@@ -196,7 +196,9 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
         if existing and not request.args.get("repeat"):  # one per day and phase unless the PT means a repeat
             return _existing_page(trial, day, phase_key, existing)
         errors = {} if trial.is_open else {"_form": ["This trial is closed: no new assessments can be recorded."]}
-        return _form_page(trial, day, phase_key, {"repeat": "1"} if existing else {}, errors,
+        # "Add a repeat" (?repeat=1) ticks the box even where the page is kept for use offline and one is saved
+        # later: what the PT asked for travels with the entry.
+        return _form_page(trial, day, phase_key, {"repeat": "1"} if request.args.get("repeat") else {}, errors,
                           entry_id=_entry_id(None), repeat_of=existing)
     payload = request.form.copy()
     payload["trial_id"], payload["day_number"], payload["phase"] = str(trial.id), str(day_number), phase_key
