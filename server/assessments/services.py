@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
+from ..dosing import schedule
 from ..dosing.models import DoseAdministration, current_given
 from ..extensions import db
 from ..protocol import current_protocol
@@ -216,6 +217,10 @@ def hours_minutes(minutes: int) -> str:
     return f"{sign}{m // 60} h {m % 60:02d}"
 
 
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
 def timing(assessment: Assessment, dose: DoseAdministration | None) -> Timing | None:
     """None for a baseline. For a post-dose assessment: minutes after the dose, the window, and any flag."""
     if assessment.phase != "post_dose":
@@ -225,11 +230,11 @@ def timing(assessment: Assessment, dose: DoseAdministration | None) -> Timing | 
         return Timing(None, None, early, None,
                       "No dose recorded yet for this day: kept and flagged; the time after the dose fills in "
                       "once the dose is recorded.")
-    minutes = int((assessed_at(assessment) - dose.given_at).total_seconds() // 60)
-    protocol = current_protocol()
-    lo = getattr(protocol, "reassess_window_from_minutes", 180)
-    hi = getattr(protocol, "reassess_window_to_minutes", 300)
-    in_window = lo <= minutes <= hi
+    at = assessed_at(assessment)
+    minutes = int((at - dose.given_at).total_seconds() // 60)
+    window_at = schedule.reassessment(dose.given_at, current_protocol())
+    in_window = window_at.state(at) == "open"
+    lo, hi = (_minutes(window_at.opens - dose.given_at), _minutes(window_at.closes - dose.given_at))
     if minutes < 0:
         message = f"Made {hours_minutes(-minutes)} BEFORE the recorded dose time: check the times."
     else:

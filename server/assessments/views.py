@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from ..auth.decorators import roles_required
 from ..auth.session import current_user_id, device_header
 from ..dosing.models import DoseAdministration
+from ..dosing.schedule import reassessment
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.lookup import trial_or_404
@@ -173,11 +174,11 @@ def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> st
         note = (f"Dose {fmt(Decimal(dose.dose_mcg), 1)} mcg given at {localtime(dose.given_at)} · "
                 f"now {hours_minutes(mins)} after")
         if phase == "post_dose":  # the reassessment window beside the clock, as in the design sketch
-            protocol = current_protocol()
-            lo, hi = protocol.reassess_window_from_minutes, protocol.reassess_window_to_minutes
-            inside = lo <= mins <= hi
+            window = reassessment(dose.given_at, current_protocol())
+            state = window.state(utcnow())
+            lo, hi = (int((edge - dose.given_at).total_seconds() // 60) for edge in (window.opens, window.closes))
             note += (f" (window {hours_minutes(lo)}–{hours_minutes(hi)} "  # noqa: RUF001
-                     f"{'✓' if inside else ('— not yet' if mins < lo else '— past it')})")
+                     f"{'✓' if state == 'open' else ('— not yet' if state == 'before' else '— past it')})")
         return note
     if phase == "post_dose":
         return ("No dose is recorded for this day yet. You can still save: the assessment is kept and flagged, "
