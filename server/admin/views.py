@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import Response, abort, request, stream_with_context, url_for
 from sqlalchemy import func, select
 
-from ..audit.models import AuditEvent
+from ..audit.queries import ACTIONS, entity_types, export_rows, search
+from ..audit.schemas import AuditFilterSchema
 from ..auth.decorators import roles_required
 from ..auth.models import ROLE_LABELS, User
 from ..auth.schemas import StaffCreateSchema, StaffRolesSchema
@@ -13,6 +14,7 @@ from ..auth.services import StaffError, create_staff, set_active, set_roles
 from ..auth.session import current_user_id
 from ..extensions import db
 from ..trials.models import Patient, Trial
+from ..web.csvfile import csv_lines
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from . import bp
@@ -102,6 +104,27 @@ def staff_active(user_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/audit")
 @admin_only
 def audit():  # type: ignore[no-untyped-def]
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)).all()
-    names = dict(db.session.execute(select(User.id, User.username)).all())
-    return render("admin/audit.html", events=events, names=names)
+    """The audit log, filtered by trial, child, person, action, record type and dates; CSV of the same."""
+    filters, errors = load_form(AuditFilterSchema(), request.args)
+    if filters is None:
+        filters = {}
+    names = dict(db.session.execute(select(User.id, User.display_name)).all())
+    if request.args.get("format") == "csv" and not errors:
+        response = Response(stream_with_context(csv_lines(export_rows(filters, names))), mimetype="text/csv")
+        response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
+        return response
+    result = search(filters, filters.get("page", 1))
+    trials = db.session.execute(select(Trial.id, Patient.first_name, Patient.last_name, Trial.start_date)
+                                .join(Patient, Patient.id == Trial.patient_id).order_by(Trial.id.desc())).all()
+    patients = db.session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
+                                  .order_by(Patient.last_name, Patient.first_name)).all()
+    options = {
+        "trials": [(t.id, f"{t.first_name} {t.last_name} · from {t.start_date:%-d %b %Y}") for t in trials],
+        "patients": [(p.id, f"{p.last_name}, {p.first_name}") for p in patients],
+        "users": sorted(names.items(), key=lambda item: item[1]),
+        "actions": list(ACTIONS.items()),
+        "types": [(t, t) for t in entity_types()],
+    }
+    args = {k: v for k, v in (filters or {}).items() if k != "page" and v is not None}
+    return render("admin/audit.html", "admin/_audit_results.html", status=422 if errors else 200, result=result,
+                  names=names, errors=errors, values=request.args, options=options, args=args)

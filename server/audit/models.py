@@ -24,3 +24,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     entity_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Whose record it is, so a reviewer can ask "what happened to this child / this trial": filled in by the
+    # flush hook from the record (its trial, its trial day's trial, the trial's patient); None for staff accounts.
+    trial_id: Mapped[int | None] = mapped_column(index=True)
+    patient_id: Mapped[int | None] = mapped_column(index=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..web.types import utcnow
@@ -93,4 +93,50 @@ def _audit_after_flush(session: Session, _ctx: Any) -> None:
             rows.append({**base, "action": "delete", "entity_type": type(obj).__name__,
                          "entity_id": _entity_id(obj), "before": _snapshot(obj), "after": None})
     if rows:
+        _scope(session, rows, [*session.new, *session.dirty, *session.deleted])
         session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> None:
+    """Fill in each row's trial and patient from the record: a trial, a patient, or anything with a trial_id or a
+    trial_day_id (two small queries per flush at most, on the flush's own connection)."""
+    from ..trials.models import Patient, Trial, TrialDay  # (the audit package is imported by every model)
+
+    found: dict[tuple[str, str], tuple[int | None, int | None, int | None]] = {}  # -> (trial, patient, day)
+    for obj in objects:
+        if not isinstance(obj, Audited):
+            continue
+        key = (type(obj).__name__, _entity_id(obj))
+        if isinstance(obj, Patient):
+            found[key] = (None, obj.id, None)
+        elif isinstance(obj, Trial):
+            found[key] = (obj.id, obj.patient_id, None)
+        else:
+            found[key] = (getattr(obj, "trial_id", None), None, getattr(obj, "trial_day_id", None))
+    days = {d for _, _, d in found.values() if d is not None}
+    conn = session.connection()
+    day_trial: dict[int, int] = dict(conn.execute(select(TrialDay.__table__.c.id, TrialDay.__table__.c.trial_id)
+                                  .where(TrialDay.__table__.c.id.in_(days))).all()) if days else {}
+    trials = {t if t is not None else day_trial.get(d) if d is not None else None for t, _, d in found.values()}
+    trials.discard(None)
+    trial_patient: dict[int, int] = dict(conn.execute(select(Trial.__table__.c.id, Trial.__table__.c.patient_id)
+                                      .where(Trial.__table__.c.id.in_(trials))).all()) if trials else {}
+    for row in rows:
+        trial_id, patient_id, day_id = found.get((row["entity_type"], row["entity_id"]), (None, None, None))
+        if trial_id is None and day_id is not None:
+            trial_id = day_trial.get(day_id)
+        row["trial_id"] = trial_id
+        row["patient_id"] = patient_id if patient_id is not None or trial_id is None else trial_patient.get(trial_id)
+
+
+def record_access(entity_type: str, entity_id: str | int, *, action: str = "read", trial_id: int | None = None,
+                  patient_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Audit a read or an export of clinical data (a summary opened, a file downloaded): who, when, what. The
+    caller's transaction commits it."""
+    from ..extensions import db
+
+    actor = current_actor()
+    db.session.add(AuditEvent(
+        at=utcnow(), actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,
+        via=actor.via if actor else "system", action=action, entity_type=entity_type, entity_id=str(entity_id),
+        before=None, after=detail, trial_id=trial_id, patient_id=patient_id))

@@ -129,8 +129,15 @@ def _load_user() -> None:
     set_actor(Actor(user_id=g.user.id if g.user else None, device_id=device_header(), via="web"))
 
 
+def _forget_actor(_exc: BaseException | None) -> None:
+    """The request's actor ends with it: nothing written later on this thread (a worker's next job, a test's
+    own setup) is put down to this user."""
+    set_actor(None)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_user)
+    app.teardown_request(_forget_actor)
 
     @app.context_processor
     def _inject_user() -> dict[str, object]:

@@ -515,7 +515,8 @@ def test_decision_and_outcome_are_audited_with_the_surgeon_as_actor(app, client,
         assert closed[0].after["outcome"] == "candidate" and closed[0].after["status"] == "completed"
         assert closed[0].before["status"] == "active"
         replanned = db.session.scalars(select(AuditEvent).where(
-            AuditEvent.entity_type == "TrialDay", AuditEvent.entity_id == str(day_id(trial, 2)))).all()
+            AuditEvent.entity_type == "TrialDay", AuditEvent.entity_id == str(day_id(trial, 2)),
+            AuditEvent.action == "update")).all()
         assert replanned and all(e.actor_id == surgeon for e in replanned)
 
 
