@@ -21,7 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..dosing import schedule
-from ..dosing.models import DoseAdministration, current_given
+from ..dosing.models import DoseAdministration
+from ..dosing.services import current_dose, current_doses
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
@@ -87,18 +88,12 @@ def trial_day(trial: Trial, day_number: int) -> TrialDay | None:
 
 
 def dose_for(day: TrialDay) -> DoseAdministration | None:
-    """The dose given on the day, as last corrected (dosing's records are append-only)."""
-    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id,
-                                                              current_given()))
+    """The dose given on the day, as last corrected (read through dosing's API: its records, its rules)."""
+    return current_dose(day.id)
 
 
 def doses_for(trial: Trial) -> dict[int, DoseAdministration]:
-    ids = [d.id for d in trial.days]
-    if not ids:
-        return {}
-    rows = db.session.scalars(select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(ids),
-                                                               current_given())).all()
-    return {row.trial_day_id: row for row in rows}
+    return current_doses([d.id for d in trial.days])
 
 
 def get_assessment(assessment_id: int) -> Assessment | None:
@@ -405,8 +400,7 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
             _first_plan(trial.id, ordered(default_plan(trial.patient.gmfcs_level)), item.author_id)
             planned.add(trial.id)
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
-    dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
-        DoseAdministration.trial_day_id.in_(post_dose_days), current_given()))) if post_dose_days else set()
+    dosed = set(current_doses(list(post_dose_days)))
     received_at = utcnow()
     for n, item, trial, day in accepted:
         data = item.data
