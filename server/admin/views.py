@@ -125,6 +125,6 @@ def audit():  # type: ignore[no-untyped-def]
         "actions": list(ACTIONS.items()),
         "types": [(t, t) for t in entity_types()],
     }
-    args = {k: v for k, v in (filters or {}).items() if k != "page" and v is not None}
+    args = {k: v for k, v in filters.items() if k != "page" and v is not None}
     return render("admin/audit.html", "admin/_audit_results.html", status=422 if errors else 200, result=result,
                   names=names, errors=errors, values=request.args, options=options, args=args)

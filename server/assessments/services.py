@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -165,7 +165,7 @@ def out_of_phase(assessment: Assessment, dose: DoseAdministration | None) -> str
     if dose is None:
         return None
     at = assessed_at(assessment)
-    minutes = int((at - dose.given_at).total_seconds() // 60)
+    minutes = minutes_after(at, dose.given_at)
     when = f"the dose was given at {localtime(dose.given_at, '%-d %b %H:%M')}"
     if assessment.phase == "baseline" and minutes > 0:
         return (f"Baseline recorded {hours_minutes(minutes)} AFTER the dose ({when}; baseline at "
@@ -212,8 +212,9 @@ def hours_minutes(minutes: int) -> str:
     return f"{sign}{m // 60} h {m % 60:02d}"
 
 
-def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)
+def minutes_after(at: datetime, start: datetime) -> int:
+    """Whole minutes from `start` to `at` (negative when `at` is earlier)."""
+    return int((at - start).total_seconds() // 60)
 
 
 def timing(assessment: Assessment, dose: DoseAdministration | None) -> Timing | None:
@@ -226,10 +227,10 @@ def timing(assessment: Assessment, dose: DoseAdministration | None) -> Timing | 
                       "No dose recorded yet for this day: kept and flagged; the time after the dose fills in "
                       "once the dose is recorded.")
     at = assessed_at(assessment)
-    minutes = int((at - dose.given_at).total_seconds() // 60)
+    minutes = minutes_after(at, dose.given_at)
     window_at = schedule.reassessment(dose.given_at, current_protocol())
     in_window = window_at.state(at) == "open"
-    lo, hi = (_minutes(window_at.opens - dose.given_at), _minutes(window_at.closes - dose.given_at))
+    lo, hi = minutes_after(window_at.opens, dose.given_at), minutes_after(window_at.closes, dose.given_at)
     if minutes < 0:
         message = f"Made {hours_minutes(-minutes)} BEFORE the recorded dose time: check the times."
     else:

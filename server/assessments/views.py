@@ -72,6 +72,7 @@ from .services import (
     get_plan,
     hours_minutes,
     is_current,
+    minutes_after,
     needs_timing_check,
     out_of_phase,
     plan_for,
@@ -170,13 +171,13 @@ def _form_page(trial: Trial, day: TrialDay, phase: str, values: Any, errors: dic
 
 def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> str:
     if dose is not None:
-        mins = int((utcnow() - dose.given_at).total_seconds() // 60)
+        mins = minutes_after(utcnow(), dose.given_at)
         note = (f"Dose {fmt(Decimal(dose.dose_mcg), 1)} mcg given at {localtime(dose.given_at)} · "
                 f"now {hours_minutes(mins)} after")
         if phase == "post_dose":  # the reassessment window beside the clock, as in the design sketch
             window = reassessment(dose.given_at, current_protocol())
             state = window.state(utcnow())
-            lo, hi = (int((edge - dose.given_at).total_seconds() // 60) for edge in (window.opens, window.closes))
+            lo, hi = minutes_after(window.opens, dose.given_at), minutes_after(window.closes, dose.given_at)
             note += (f" (window {hours_minutes(lo)}–{hours_minutes(hi)} "  # noqa: RUF001
                      f"{'✓' if state == 'open' else ('— not yet' if state == 'before' else '— past it')})")
         return note

@@ -18,7 +18,7 @@ from .tracking import REDACTED
 PAGE_SIZE = 50
 ACTIONS = {"create": "Created", "update": "Changed", "delete": "Deleted", "read": "Read", "export": "Exported"}
 # Where a record can be read in the app (the values the log leaves out live there).
-RECORD_PAGES = {"Assessment": "/assessments/{id}", "Trial": "/trials/{id}", "DayDecision": None}
+RECORD_PAGES = {"Assessment": "/assessments/{id}", "Trial": "/trials/{id}"}
 
 
 @dataclass(frozen=True)
