@@ -72,10 +72,15 @@ def _payload(trial: Trial, day_number: int, phase: str, left: list[str], right: 
 
 
 def _when(day: TrialDay, phase: str) -> tuple[datetime, bool]:
-    """Baseline 08:15; post-dose 4 h 05 after the dose on record, else 13:05. And whether a dose is on record."""
+    """Baseline 08:15, or 45 min before the dose on record if that was earlier (a baseline is taken before the
+    dose: the demo loaded early in the day gives doses at night); post-dose 4 h 05 after the dose on record,
+    else 13:05. And whether a dose is on record."""
     dose = dose_for(day)
     if phase == "baseline":
-        return local_to_utc(day.date, time(8, 15)), dose is not None
+        at = local_to_utc(day.date, time(8, 15))
+        if dose is not None and dose.given_at <= at:
+            at = dose.given_at - timedelta(minutes=45)
+        return at, dose is not None
     if dose is not None:
         return dose.given_at + timedelta(hours=4, minutes=5), True
     return local_to_utc(day.date, time(13, 5)), False

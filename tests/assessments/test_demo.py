@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import select
 
 from server.assessments.demo import add_demo_assessments
@@ -12,7 +13,22 @@ from server.assessments.services import dose_for, timing
 from server.extensions import db
 
 
-def test_demo_assessments_for_past_days(app, client) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["now", "02:30", "14:00"])
+def clock(request):  # type: ignore[no-untyped-def]
+    """The demo loaded at any hour: early in the day its doses are given at night (the baselines stay before them)."""
+    from datetime import UTC, datetime, timedelta
+
+    from server.web.types import set_fixed_now
+
+    if request.param != "now":
+        hour, minute = map(int, request.param.split(":"))
+        today = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+        set_fixed_now(today - timedelta(days=1))
+    yield request.param
+    set_fixed_now(None)
+
+
+def test_demo_assessments_for_past_days(app, client, clock) -> None:  # type: ignore[no-untyped-def]
     from server.cli import load_demo_data
 
     with app.app_context():
