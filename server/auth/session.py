@@ -118,6 +118,14 @@ def _session_user() -> User | None:
     return user
 
 
+def _drop_sign_in() -> None:
+    """Forget an ended sign-in, but keep the session's CSRF token: a page's requests still in flight with the
+    old cookie (a poll, the outbox) must not wipe the token of the sign-in form that was just served, or that
+    form is refused with 400. sign_in() starts a fresh session (and token) anyway."""
+    for key in ("uid", "sv", "sid"):
+        session.pop(key, None)
+
+
 def _load_user() -> None:
     g.user = None
     if request.endpoint == "static":  # assets are the same for everyone: no session read, no query
@@ -125,7 +133,7 @@ def _load_user() -> None:
     if session.get("uid") is not None:
         g.user = _session_user()
         if g.user is None:
-            session.clear()
+            _drop_sign_in()
     set_actor(Actor(user_id=g.user.id if g.user else None, device_id=device_header(), via="web"))
 
 

@@ -7,6 +7,7 @@ session unused for SESSION_HOURS ends (idle), and one older than SESSION_MAX_HOU
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -111,3 +112,24 @@ def test_disabling_the_account_still_ends_its_sessions(app, client, signed_in) -
         set_active(db.session.get(User, uid), False)
         db.session.commit()
     assert client.get("/api/session").status_code == 401
+
+
+def test_a_request_in_flight_with_an_ended_session_keeps_the_sign_in_form_valid(app, client, make_user, clock) -> None:  # type: ignore[no-untyped-def]
+    """Found by CI: the next morning the nurse's session had ended; /login was served with a CSRF token, then a
+    request the old page still had in flight (same old cookie) answered after it and wiped that token, so the
+    sign-in was refused with 400. An ended sign-in now drops the sign-in only, never the form's token."""
+    make_user("nurse", username="nia")
+    client.login("nia")
+    client.get("/ward")
+    old_cookie = client.get_cookie(COOKIE).value
+    clock[0] += timedelta(hours=13)  # idle past SESSION_HOURS
+    page = client.get("/login")
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert token is not None
+    client.set_cookie(COOKIE, old_cookie)  # the old page's request, sent before /login answered...
+    assert client.get("/api/session").status_code == 401  # ...answers after it, with its own Set-Cookie
+    response = client.post("/login", data={"username": "nia", "password": "correct-horse",
+                                           "csrf_token": token.group(1)}, csrf=False)
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    assert client.get("/api/session").status_code == 200
