@@ -36,6 +36,9 @@ WEBKIT_DRIVER = os.environ.get("WEBKIT_DRIVER_PATH", "/usr/bin/WebKitWebDriver")
 PHONE_BROWSER = Path(__file__).with_name("phone_browser.py")
 PHONE_SIZE = (390, 844)  # CSS pixels: the web view fills the window (no toolbar)
 TIMEOUT = 15.0
+# What WebKit logs when a load fails because the server is unreachable (Chromium: "Failed to load resource"):
+# expected while a test has stopped the server, not a script error.
+NETWORK_FAILURES = ("Failed to load resource", "Could not connect to", "ERROR Cannot load http")
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +76,7 @@ class Phone:
 
     def __init__(self, driver: webdriver.Remote, service: Service, base_url: str, log: Path):
         self.driver, self.service, self.base_url, self.log = driver, service, base_url, log
+        self.closed = False
 
     # ---- pages and script ----
     def open(self, path: str) -> None:
@@ -163,6 +167,10 @@ class Phone:
     # ---- the app ----
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
         self.open("/login")
+        # WebKit 2.50 leaves a service worker "installing" until the browser restarts when the page that
+        # registered it navigates away while the worker is being started (docs/ios.md): let it install first.
+        self.wait_until("() => navigator.serviceWorker.getRegistration()"
+                        ".then(r => !!r && !!r.active && !r.installing)")
         self.fill("Username", username)
         self.fill("Password", password)
         self.tap(self.button("Sign in"))
@@ -191,10 +199,13 @@ class Phone:
         if not self.log.exists():
             return []
         return [line for line in self.log.read_text(errors="replace").splitlines()
-                if line.startswith("CONSOLE") and " ERROR " in line and "Failed to load resource" not in line]
+                if line.startswith("CONSOLE") and " ERROR " in line and not any(n in line for n in NETWORK_FAILURES)]
 
     def close(self) -> None:
-        """Close the browser (WebKitWebDriver ends it with the session), then the driver."""
+        """Close the browser (WebKitWebDriver ends it with the session), then the driver. Once."""
+        if self.closed:
+            return
+        self.closed = True
         with contextlib.suppress(WebDriverException):
             self.driver.quit()
         self.service.stop()

@@ -60,22 +60,55 @@
     return dbPromise;
   }
 
+  // Safari (WebKit) keeps a page it leaves in its back/forward cache, frozen with its IndexedDB transactions
+  // unfinished, and a frozen transaction blocks every other page's writes to the same store: the next page's
+  // Save would wait for ever. So when the page goes into that cache its unfinished transactions are abandoned
+  // (aborted: a write is never half done, and nothing is confirmed to the user before its commit, so an
+  // abandoned save was never said to be saved), no new one starts, and what waited on them never settles; a
+  // page shown again from that cache is loaded afresh. `live`: the transactions not finished yet.
+  var live = [];
+  var frozen = false;
+  function never() { return new Promise(function () { /* the page is in the back/forward cache */ }); }
+  function watchPageCache(win) {
+    win.addEventListener("pagehide", function (evt) {
+      if (!evt.persisted) { return; }  // unloaded for good: the browser ends its transactions itself
+      frozen = true;
+      live.slice().forEach(function (t) { try { t.abort(); } catch (e) { /* finished meanwhile */ } });
+    });
+    win.addEventListener("pageshow", function (evt) {
+      if (evt.persisted) { win.location.reload(); }  // the load trigger sends what waits
+    });
+  }
+
   // Run `fn(transaction)` and resolve when the transaction has COMMITTED (strict durability for writes).
   // `fn` returns an IDBRequest (its result is resolved), a function (called after commit), or a value.
   function run(stores, mode, fn) {
+    if (frozen) { return never(); }
     return getDb().then(function (db) {
+      if (frozen) { return never(); }
       return new Promise(function (resolve, reject) {
         var t = mode === "readwrite" ? db.transaction(stores, mode, { durability: "strict" })
                                      : db.transaction(stores, mode);
+        live.push(t);
+        var done = function () { live = live.filter(function (x) { return x !== t; }); };
         var out;
-        try { out = fn(t); } catch (err) { try { t.abort(); } catch (e) { /* already done */ } reject(err); return; }
+        try { out = fn(t); } catch (err) {
+          done();
+          try { t.abort(); } catch (e) { /* already done */ }
+          reject(err);
+          return;
+        }
         t.oncomplete = function () {
+          done();
           if (out && typeof IDBRequest !== "undefined" && out instanceof IDBRequest) { resolve(out.result); }
           else if (typeof out === "function") { resolve(out()); }
           else { resolve(out); }
         };
-        t.onerror = function () { reject(t.error); };
-        t.onabort = function () { reject(t.error || new Error("The phone's storage refused the write.")); };
+        t.onerror = function () { done(); if (!frozen) { reject(t.error); } };
+        t.onabort = function () {
+          done();
+          if (!frozen) { reject(t.error || new Error("The phone's storage refused the write.")); }
+        };
       });
     });
   }
@@ -489,17 +522,15 @@
 
   // When the page sends the outbox itself. Background Sync (the worker's "sync" event) exists only in
   // Chromium; Safari and Firefox have none, so these are what sends there (docs/ios.md): at once (the page
-  // loads), when the network returns ("online"), when the app is shown again ("visibilitychange", and
-  // "pageshow" from the back-forward cache, which runs no script), and every RETRY_EVERY_MS while the
-  // browser thinks it is online (a phone on Wi-Fi that cannot reach the server fires no "online" event).
-  // `send(reason)` is called for each; returns a function that stops them.
+  // loads; also a page shown again from the back/forward cache, which watchPageCache reloads), when the
+  // network returns ("online"), when the app is shown again ("visibilitychange"), and every RETRY_EVERY_MS
+  // while the browser thinks it is online (a phone on Wi-Fi that cannot reach the server fires no "online"
+  // event). `send(reason)` is called for each; returns a function that stops them.
   function sendTriggers(win, doc, send) {
     function onOnline() { send("online"); }
     function onVisible() { if (doc.visibilityState === "visible") { send("visible"); } }
-    function onShow(evt) { if (evt && evt.persisted) { send("pageshow"); } }
     win.addEventListener("online", onOnline);
     doc.addEventListener("visibilitychange", onVisible);
-    win.addEventListener("pageshow", onShow);
     var timer = win.setInterval(function () {
       if (!win.navigator || win.navigator.onLine !== false) { send("timer"); }
     }, RETRY_EVERY_MS);
@@ -507,7 +538,6 @@
     return function stop() {
       win.removeEventListener("online", onOnline);
       doc.removeEventListener("visibilitychange", onVisible);
-      win.removeEventListener("pageshow", onShow);
       win.clearInterval(timer);
     };
   }
@@ -516,6 +546,7 @@
     enqueue: enqueue, flush: flush, get: get, all: all, update: update, remove: remove, summary: summary,
     getMeta: getMeta, setMeta: setMeta, channel: channel, newId: newId, sameContent: sameContent,
     NEEDS_ATTENTION: NEEDS_ATTENTION, atRisk: atRisk, AT_RISK_AFTER_HOURS: AT_RISK_AFTER_HOURS,
-    storagePersistence: storagePersistence, sendTriggers: sendTriggers, RETRY_EVERY_MS: RETRY_EVERY_MS
+    storagePersistence: storagePersistence, sendTriggers: sendTriggers, RETRY_EVERY_MS: RETRY_EVERY_MS,
+    watchPageCache: watchPageCache
   };
 })(typeof self !== "undefined" ? self : this);

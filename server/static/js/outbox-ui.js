@@ -142,7 +142,7 @@
       return !!control && control.type !== "hidden";
     });
   }
-  function formStatus(form, entry) {
+  function formStatus(form, entry, phase) {
     var box = form.querySelector("[data-outbox-status]");
     if (!box) {
       box = el("p", { class: "outbox-status", "data-outbox-status": "", role: "status", "aria-live": "polite" });
@@ -165,7 +165,11 @@
     box.dataset.state = entry.status;
     var text = LABELS[entry.status] || entry.status;
     if (entry.status === "sent") { text += " " + hhmm(entry.sent_at); }
-    if (entry.status === "pending" && !navigator.onLine) { text += " · will send when the network returns"; }
+    // The browser knows it is offline, or (Safari: on Wi-Fi that cannot reach the server, navigator.onLine stays
+    // true) the last attempt could not reach the server.
+    if (entry.status === "pending" && (!navigator.onLine || phase === "offline")) {
+      text += " · will send when the network returns";
+    }
     if ((entry.status === "rejected" || entry.status === "conflict") && entry.reason) { text += ": " + entry.reason; }
     box.textContent = text;
     if (entry.status === "rejected" && entry.errors) { showFieldErrors(form, entry.errors); }
@@ -180,7 +184,7 @@
       renderHeader(s);
       Object.keys(watched).forEach(function (id) {
         var row = s.entries.filter(function (e) { return e.id === id; })[0];
-        if (row) { formStatus(watched[id], row); }
+        if (row) { formStatus(watched[id], row, s.state.phase); }
       });
       renderOutboxPage(s);
       return s;
@@ -427,6 +431,21 @@
     var note = document.getElementById("outbox-others");
     if (note) { note.textContent = others ? others + " entries by other users wait on this phone for them." : ""; }
   }
+  // Whether this page works with no network (the service worker controls it). In Safari a worker can stay
+  // "installing" until the browser is restarted (docs/ios.md): then this says what to do.
+  function renderOfflineReady() {
+    var box = document.getElementById("outbox-offline");
+    if (!box) { return; }
+    var ready = !!(navigator.serviceWorker && navigator.serviceWorker.controller);
+    box.dataset.ready = String(ready);
+    box.textContent = ready
+      ? "With no network: ready. This phone keeps the app's pages and saves entries until they can be sent."
+      : "With no network: not ready yet. Stay on the network for a moment; if this does not change, close the " +
+        "browser (or the Home Screen app) and open it again while on the network.";
+  }
+  renderOfflineReady();
+  if (navigator.serviceWorker) { navigator.serviceWorker.addEventListener("controllerchange", renderOfflineReady); }
+
   // Whether the browser promised to keep this phone's storage; asked again each time this screen opens.
   function renderStorage() {
     var box = document.getElementById("outbox-storage");
@@ -464,6 +483,7 @@
   window.ITB.outboxSummary = function () { return Outbox.summary(userId); };
   if (Outbox.channel) { Outbox.channel.addEventListener("message", function () { refresh(); }); }
   document.addEventListener("outbox:changed", function () { refresh(); });
+  Outbox.watchPageCache(window);  // Safari's back/forward cache must not freeze the outbox for other pages
   refresh().then(function () {
     Outbox.sendTriggers(window, document, function (why) {
       if (why !== "load" || userId) { flushNow(); }  // on load, only when someone is signed in to send as
