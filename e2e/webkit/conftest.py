@@ -191,6 +191,7 @@ class Phone:
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"webkit-{name}.png"
+        self.run("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # painted
         self.driver.save_screenshot(str(path))
         return path
 

@@ -99,6 +99,8 @@ def test_pt_offline_baseline_and_post_dose_survive_reload_and_a_closed_browser_t
         phone.open("/outbox")
         phone.wait_count("#outbox-list .outbox-entry", 2)
         phone.wait_text("#outbox-list", "Saved on this phone")
+        phone.wait_text("#sync-status", "2 on this phone")
+        phone.wait_text("#outbox-storage", "Storage:")
         phone.screenshot("outbox-pending")
         assert _assessments(server_db, trial_id) == []
 
@@ -199,6 +201,7 @@ def test_a_new_version_never_takes_over_mid_entry_the_user_is_offered_a_reload(
         assert phone.run("() => document.documentElement.dataset.before") == "update"
         assert phone.run("() => document.querySelector('input[name=\"mas.hip_adductors.left\"]:checked').value") == "2"
         assert phone.run("() => navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+        phone.run("() => window.scrollTo(0, 0)")  # the banner is at the top of the page
         phone.screenshot("update-offered")
         phone.tap(phone.button("Reload to update"))
         phone.wait_until("() => !document.documentElement.dataset.before && document.readyState === 'complete'")
@@ -217,6 +220,7 @@ def test_outbox_shows_storage_persistence_and_warns_of_entries_waiting_too_long(
     phone.sign_in("pt")
     phone.wait_for_service_worker(baseline, "/outbox")
     phone.open("/outbox")
+    phone.wait_text("#outbox-offline", "With no network: ready.")
     # Asked with navigator.storage.persist(); WebKitGTK, like Safari in a tab, does not promise it.
     phone.wait_text("#outbox-storage", "asked to keep the app's storage; this browser has not promised to")
     assert phone.run("() => document.getElementById('outbox-storage').dataset.persisted") == "false"
