@@ -59,6 +59,17 @@ def _user_id(server_db: ServerDb, username: str) -> int:
     return int(server_db.scalar("SELECT id FROM users WHERE username = :u", u=username))
 
 
+def _pt_with_a_child(phones, make_child, first: str, *cached: str) -> tuple[Phone, int]:  # type: ignore[no-untyped-def]
+    """A new child on day 1 and a phone signed in as the PT, whose worker holds the day's `cached` forms
+    ("baseline", "post-dose") and pages."""
+    trial_id = make_child(first)
+    phone = phones()
+    phone.sign_in("pt")
+    phone.wait_for_service_worker(*(f"/trials/{trial_id}/days/1/{p}" if p in ("baseline", "post-dose") else p
+                                    for p in cached))
+    return phone, trial_id
+
+
 def _save_on_phone(phone: Phone, button: str) -> None:
     phone.tap(phone.button(button))
     phone.wait_text("[data-outbox-status]", "Saved on this phone")
@@ -160,11 +171,8 @@ def _dialog(phone: Phone, timeout: float = 10) -> Alert:
 
 def test_sign_out_with_pending_entries_warns_keeps_them_and_they_go_after_signing_in_again(
         phones, make_child, server_db: ServerDb, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    trial_id = make_child("Sami")
+    phone, trial_id = _pt_with_a_child(phones, make_child, "Sami", "baseline")
     baseline = f"/trials/{trial_id}/days/1/baseline"
-    phone = phones()
-    phone.sign_in("pt")
-    phone.wait_for_service_worker(baseline)
     with server_unreachable(live_server):
         phone.open(baseline)
         phone.tap_grade("Hip flexors, Left", "1")
@@ -214,11 +222,8 @@ def test_a_new_version_never_takes_over_mid_entry_the_user_is_offered_a_reload(
 
 def test_outbox_shows_storage_persistence_and_warns_of_entries_waiting_too_long(
         phones, make_child, server_db: ServerDb, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
-    trial_id = make_child("Tove")
+    phone, trial_id = _pt_with_a_child(phones, make_child, "Tove", "baseline", "/outbox")
     baseline = f"/trials/{trial_id}/days/1/baseline"
-    phone = phones()
-    phone.sign_in("pt")
-    phone.wait_for_service_worker(baseline, "/outbox")
     phone.open("/outbox")
     phone.wait_text("#outbox-offline", "With no network: ready.")
     # Asked with navigator.storage.persist(); WebKitGTK, like Safari in a tab, does not promise it.
@@ -252,12 +257,9 @@ def test_a_page_left_while_it_reads_the_outbox_never_blocks_the_next_pages_save(
     unfinished; one of those blocked every write of the next page, so its Save never finished (seen in about
     one quick save in three, after the save's own send). The outbox abandons them when the page goes into that
     cache. Here the page leaves while it reads the outbox, as it does after any change (the header count)."""
-    trial_id = make_child("Vale")
+    phone, trial_id = _pt_with_a_child(phones, make_child, "Vale", "baseline", "post-dose")
     forms = [(f"/trials/{trial_id}/days/1/baseline", "Save baseline"),
              (f"/trials/{trial_id}/days/1/post-dose", "Save post-dose")]
-    phone = phones()
-    phone.sign_in("pt")
-    phone.wait_for_service_worker(*(path for path, _ in forms))
     with server_unreachable(live_server):
         for i, grade in enumerate(["0", "1", "1+", "2"]):
             path, button = forms[i % 2]
