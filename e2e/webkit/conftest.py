@@ -74,8 +74,8 @@ def display() -> Iterator[str]:
 class Phone:
     """One phone: a WebKit browser on a profile directory, with helpers that find controls by label and role."""
 
-    def __init__(self, driver: webdriver.Remote, service: Service, base_url: str, log: Path):
-        self.driver, self.service, self.base_url, self.log = driver, service, base_url, log
+    def __init__(self, driver: webdriver.Remote, service: Service, base_url: str, profile: Path, log: Path):
+        self.driver, self.service, self.base_url, self.profile, self.log = driver, service, base_url, profile, log
         self.closed = False
 
     # ---- pages and script ----
@@ -203,13 +203,36 @@ class Phone:
                 if line.startswith("CONSOLE") and " ERROR " in line and not any(n in line for n in NETWORK_FAILURES)]
 
     def close(self) -> None:
-        """Close the browser (WebKitWebDriver ends it with the session), then the driver. Once."""
+        """Close the browser (WebKitWebDriver ends it with the session), then the driver, and wait until every
+        process of that browser has exited: its network process holds the profile's IndexedDB and service
+        worker registrations for a moment after, and a browser opened on the profile meanwhile finds neither
+        (seen on a loaded machine). Each of its processes has the log open (its output), so none may."""
         if self.closed:
             return
         self.closed = True
-        with contextlib.suppress(WebDriverException):
-            self.driver.quit()
-        self.service.stop()
+        try:
+            with contextlib.suppress(Exception):  # a browser that died already: the driver must still stop
+                self.driver.quit()
+        finally:
+            self.service.stop()
+        deadline = time.monotonic() + 20
+        while (held := _holders(self.profile, self.log)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not held, f"the browser's processes are still running: {held}"
+
+
+def _holders(*paths: Path) -> list[str]:
+    """Processes with a file open at or under `paths` (from /proc): `pid name` each."""
+    prefixes = tuple(str(p) for p in paths)
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(prefixes):
+                        found.append(f"{pid} {Path(f'/proc/{pid}/comm').read_text().strip()}")
+                        break
+    return found
 
 
 @pytest.fixture
@@ -238,7 +261,7 @@ def phones(display: str, live_server: LiveServer, tmp_path: Path) -> Iterator[Ca
             service.stop()
             raise
         driver.set_script_timeout(TIMEOUT + 5)
-        phone = Phone(driver, service, live_server.url, log)
+        phone = Phone(driver, service, live_server.url, tmp_path / profile, log)
         opened.append(phone)
         return phone
 

@@ -12,7 +12,9 @@ is switched on here to match. Console messages go to --log=FILE (the tests fail 
 Run by Debian's python3 with python3-gi and gir1.2-webkit2-4.1 (make webkit installs them); not the venv.
 """
 
+import ctypes
 import os
+import signal
 import sys
 
 import gi
@@ -27,6 +29,12 @@ SAFARI_FEATURES = ("StorageAPI", "StorageAPIEstimate")
 
 
 def main() -> None:
+    # Never outlive the driver that started us: a browser left running after its session (seen when the end of
+    # a session raced a loaded machine) keeps the profile, and the same phone opened again would find its
+    # IndexedDB and service worker held by the old one. Linux: a signal when the parent process dies.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before that
+        sys.exit(0)
     options = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a)
     profile = options["profile"]
     os.makedirs(profile, exist_ok=True)
@@ -50,12 +58,21 @@ def main() -> None:
         if feature.get_identifier() in SAFARI_FEATURES:
             settings.set_feature_enabled(feature, True)
 
+    windows: list[Gtk.Window] = []
+
+    def closed(window: Gtk.Window) -> None:
+        windows.remove(window)
+        if not windows:  # the session's last window: the browser is closed
+            Gtk.main_quit()
+
     def new_view(_session):  # type: ignore[no-untyped-def]
         view = WebKit2.WebView(web_context=context, settings=settings, is_controlled_by_automation=True)
         window = Gtk.Window(title="ITB phone")
         window.set_default_size(WIDTH, HEIGHT)
         window.add(view)
         window.show_all()
+        windows.append(window)
+        window.connect("destroy", closed)
         view.connect("close", lambda _v: window.destroy())
         return view
 

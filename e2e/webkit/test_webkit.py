@@ -108,6 +108,7 @@ def test_pt_offline_baseline_and_post_dose_survive_reload_and_a_closed_browser_t
         phone.close()  # the browser is closed with both entries only on the phone
         phone = phones("pt")  # and opened again on the same profile, the server still unreachable
         phone.open("/outbox")
+        phone.wait_heading("On this phone")  # served by the worker from the phone's copy
         phone.wait_count("#outbox-list .outbox-entry", 2)
         phone.wait_text("#outbox-list", "Saved on this phone")
         phone.wait_text("#sync-status", "2 on this phone")
