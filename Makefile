@@ -1,6 +1,6 @@
 # ITB trial app. `make help` lists the targets. Two commands matter on a fresh clone:
 #   make run    set everything up (venv, Python and npm packages, migrations, demo data) and serve on :5000
-#   make test   set everything up (including Debian's chromium) and run every test, browser tests included
+#   make test   set everything up (including Debian's chromium and WebKitGTK) and run every test, browser tests included
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
+.PHONY: help install vendor chromium webkit run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -48,6 +48,20 @@ chromium: ## Install Debian's chromium for the browser tests when it is missing
 	  fi; \
 	fi
 
+# The WebKit lane (e2e/webkit): WebKitGTK's WebDriver, Xvfb, and WebKitGTK for Debian's python3, which runs
+# e2e/webkit/phone_browser.py.
+WEBKIT_DEBS := webkit2gtk-driver xvfb gir1.2-webkit2-4.1 python3-gi
+webkit: ## Install what the WebKit browser tests need (Debian packages) when it is missing
+	@if ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null || \
+	    ! /usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing WebKitGTK's WebDriver, Xvfb and WebKitGTK for python3…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(WEBKIT_DEBS) >/dev/null; \
+	  else \
+	    echo "The WebKit browser tests need: sudo apt-get install $(WEBKIT_DEBS)"; exit 1; \
+	  fi; \
+	fi
+
 db-upgrade: install ## Apply database migrations (DATABASE_URL, default SQLite in instance/)
 	$(DEV_ENV) $(FLASK) db upgrade
 
@@ -62,7 +76,7 @@ run: demo ## Set up everything and serve the app with gunicorn (as in production
 	$(DEV_ENV) $(VENV)/bin/gunicorn --bind=$(HOST):$(PORT) --workers=$(WORKERS) --threads=4 \
 		--worker-class=gthread 'server:create_app()'
 
-test: install chromium lint js-test ## Set up everything, lint, and run every test (JS, unit and browser) on SQLite, or TEST_DATABASE_URL
+test: install chromium webkit lint js-test ## Set up everything, lint, and run every test (JS, unit and browser) on SQLite, or TEST_DATABASE_URL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest
 
 js-test: install ## Unit tests of the outbox JavaScript (Node's test runner, fake-indexeddb)
@@ -77,7 +91,7 @@ test-pg: ## The same tests against the local PostgreSQL server (a fresh database
 unit: install js-test ## Server, sync and JavaScript unit tests (no browser)
 	$(PY) -m pytest tests
 
-e2e: install chromium ## Browser tests only
+e2e: install chromium webkit ## Browser tests only (Chromium, then WebKit: e2e/webkit)
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
 
 lint: install ## ruff, mypy (strict on sync/, checked on server/), and ESLint on our JavaScript

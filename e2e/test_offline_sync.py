@@ -371,3 +371,39 @@ def test_offline_copies_keep_page_and_fragment_apart(page: Page, context: Browse
     assert "<html" in offline_page and "Ward schedule" in offline_page
     assert "<html" not in offline_rows and offline_rows.strip()
     context.set_offline(False)
+
+
+def test_outbox_shows_storage_persistence_and_warns_of_entries_waiting_too_long(
+        page: Page, context: BrowserContext, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
+    """The same as on WebKit (e2e/webkit/test_webkit.py): persistence asked and shown, entries at risk of being
+    cleared by the browser after AT_RISK_AFTER_HOURS (outbox-core.js) warned of on /outbox and in the header."""
+    trial_id = make_child("Tove")
+    baseline = f"/trials/{trial_id}/days/1/baseline"
+    sign_in(page, "pt")
+    wait_for_service_worker(page)
+    wait_until_cached(page, baseline)
+    page.goto("/outbox")
+    expect(page.locator("#outbox-offline")).to_contain_text("With no network: ready.")
+    # Headless Chromium, like Safari in a tab, does not promise to keep the storage.
+    expect(page.locator("#outbox-storage")).to_contain_text("asked to keep the app's storage; this browser has "
+                                                            "not promised to")
+    context.set_offline(True)
+    page.goto(baseline)
+    tap_grade(page, "Hip adductors, Left", "3")
+    _save_on_phone(page, "Save baseline")
+    page.goto("/outbox")
+    expect(page.locator("#outbox-list .outbox-entry")).to_have_count(1)
+    expect(page.locator("#outbox-risk")).to_have_text("")
+    page.evaluate("""() => ITBOutbox.all().then(rows => Promise.all(rows.map(r => ITBOutbox.update(r.id,
+        {saved_at: new Date(Date.now() - 25 * 3600 * 1000).toISOString()}))))""")  # a day later, not opened
+    page.reload()
+    expect(page.locator("#outbox-risk")).to_contain_text("1 entry has waited on this phone for over 24 hours")
+    expect(page.locator("#sync-status").get_by_role("link", name="1 waiting over 24 h")).to_be_visible()
+    expect(page.locator(".outbox-entry .card-risk")).to_have_text("Waiting over 24 h")
+    check_accessibility(page, "outbox-at-risk")
+    context.set_offline(False)
+    page.get_by_role("button", name="Sync now").click()
+    expect(page.locator('#outbox-list .outbox-entry[data-state="sent"]')).to_have_count(1)
+    expect(page.locator("#outbox-risk")).to_have_text("")
+    expect(page.locator("#sync-status .sync-risk")).to_have_count(0)
+    assert len(_assessments(server_db, trial_id)) == 1

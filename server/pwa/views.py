@@ -70,6 +70,13 @@ def offline():  # type: ignore[no-untyped-def]
     return render("pwa/offline.html")
 
 
+@bp.get("/help/iphone")
+@roles_required("pt", "nurse", "surgeon", "admin")
+def iphone():  # type: ignore[no-untyped-def]
+    """The PT's help for an iPhone (Safari's WebKit): what differs and what to do (docs/ios.md)."""
+    return render("pwa/iphone.html")
+
+
 @bp.get("/outbox")
 @roles_required("pt", "nurse", "surgeon", "admin")
 def outbox():  # type: ignore[no-untyped-def]

@@ -27,3 +27,14 @@ def test_offline_page_is_public_and_outbox_page_needs_sign_in(client, signed_in)
     signed_in("pt")
     page = client.get("/outbox").get_data(as_text=True)
     assert 'id="outbox-list"' in page and "Export unsent entries as a file" in page
+
+
+def test_the_pts_iphone_help_needs_sign_in_and_is_linked_from_today_and_the_outbox(client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    assert client.get("/help/iphone").status_code == 303
+    signed_in("pt")
+    page = client.get("/help/iphone").get_data(as_text=True)
+    assert "Add to Home Screen" in page and "Nothing is sent while the app is closed" in page
+    for path in ("/today", "/outbox"):
+        assert 'href="/help/iphone"' in client.get(path).get_data(as_text=True), path
+    outbox = client.get("/outbox").get_data(as_text=True)
+    assert 'id="outbox-risk"' in outbox and 'id="outbox-storage"' in outbox and 'id="outbox-offline"' in outbox

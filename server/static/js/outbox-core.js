@@ -22,6 +22,11 @@
   var SENT_RETENTION_DAYS = 7;
   var REQUEST_TIMEOUT_MS = 15000;
   var MAX_SERVER_FAILURES = 2;     // 500s on an entry sent alone, in flushes where the server saved others
+  // Safari (so every browser on an iPhone) may clear a site's storage after 7 days without a visit. An entry
+  // still only on this phone after this many hours is "at risk": the header and /outbox warn, well before
+  // then. This is the one place the number lives (docs/ios.md).
+  var AT_RISK_AFTER_HOURS = 24;
+  var RETRY_EVERY_MS = 30000;      // the page's own timer (sendTriggers), where no Background Sync sends
   var channel = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel("itb-outbox") : null;
 
   function openDb() {
@@ -55,22 +60,55 @@
     return dbPromise;
   }
 
+  // Safari (WebKit) keeps a page it leaves in its back/forward cache, frozen with its IndexedDB transactions
+  // unfinished, and a frozen transaction blocks every other page's writes to the same store: the next page's
+  // Save would wait for ever. So when the page goes into that cache its unfinished transactions are abandoned
+  // (aborted: a write is never half done, and nothing is confirmed to the user before its commit, so an
+  // abandoned save was never said to be saved), no new one starts, and what waited on them never settles; a
+  // page shown again from that cache is loaded afresh. `live`: the transactions not finished yet.
+  var live = [];
+  var frozen = false;
+  function never() { return new Promise(function () { /* the page is in the back/forward cache */ }); }
+  function watchPageCache(win) {
+    win.addEventListener("pagehide", function (evt) {
+      if (!evt.persisted) { return; }  // unloaded for good: the browser ends its transactions itself
+      frozen = true;
+      live.slice().forEach(function (t) { try { t.abort(); } catch (e) { /* finished meanwhile */ } });
+    });
+    win.addEventListener("pageshow", function (evt) {
+      if (evt.persisted) { win.location.reload(); }  // the load trigger sends what waits
+    });
+  }
+
   // Run `fn(transaction)` and resolve when the transaction has COMMITTED (strict durability for writes).
   // `fn` returns an IDBRequest (its result is resolved), a function (called after commit), or a value.
   function run(stores, mode, fn) {
+    if (frozen) { return never(); }
     return getDb().then(function (db) {
+      if (frozen) { return never(); }
       return new Promise(function (resolve, reject) {
         var t = mode === "readwrite" ? db.transaction(stores, mode, { durability: "strict" })
                                      : db.transaction(stores, mode);
+        live.push(t);
+        var done = function () { live = live.filter(function (x) { return x !== t; }); };
         var out;
-        try { out = fn(t); } catch (err) { try { t.abort(); } catch (e) { /* already done */ } reject(err); return; }
+        try { out = fn(t); } catch (err) {
+          done();
+          try { t.abort(); } catch (e) { /* already done */ }
+          reject(err);
+          return;
+        }
         t.oncomplete = function () {
+          done();
           if (out && typeof IDBRequest !== "undefined" && out instanceof IDBRequest) { resolve(out.result); }
           else if (typeof out === "function") { resolve(out()); }
           else { resolve(out); }
         };
-        t.onerror = function () { reject(t.error); };
-        t.onabort = function () { reject(t.error || new Error("The phone's storage refused the write.")); };
+        t.onerror = function () { done(); if (!frozen) { reject(t.error); } };
+        t.onabort = function () {
+          done();
+          if (!frozen) { reject(t.error || new Error("The phone's storage refused the write.")); }
+        };
       });
     });
   }
@@ -137,6 +175,17 @@
       canonical(a.payload) === canonical(b.payload);
   }
   var NEEDS_ATTENTION = { rejected: true, conflict: true, failed: true };
+  // Not on the server yet: only this phone holds it (a conflict's version is kept by the server too).
+  var ONLY_ON_PHONE = { pending: true, sending: true, rejected: true, failed: true };
+
+  // Entries, of any user, that have waited on this phone for AT_RISK_AFTER_HOURS or more without reaching
+  // the server: the browser may clear them (Safari after 7 days without a visit).
+  function atRisk(rows, nowMs) {
+    var cutoff = (nowMs == null ? Date.now() : nowMs) - AT_RISK_AFTER_HOURS * 3600000;
+    return rows.filter(function (e) {
+      return ONLY_ON_PHONE[e.status] === true && !!e.saved_at && Date.parse(e.saved_at) <= cutoff;
+    });
+  }
 
   // Save an entry on this phone. Resolves (with the row as stored, and `outcome`) once IndexedDB has
   // committed it. The entry-identity rule (docs/sync.md):
@@ -442,15 +491,62 @@
         attention: rows.filter(function (e) {
           return NEEDS_ATTENTION[e.status] === true && (userId == null || e.author_id === userId);
         }).length,
+        atRisk: atRisk(rows).length,
         lastSync: r[1],
         state: r[2] || { phase: "idle" }
       };
     });
   }
 
+  // Storage the browser promises to keep (navigator.storage.persist()). `ask` asks for it (no prompt in Safari or
+  // Chromium; they decide themselves, e.g. Safari for an app added to the Home Screen); otherwise it only reads
+  // the state. Resolves {supported, persisted, asked}; never rejects. Browsers without the Storage API (older
+  // iOS, WebKitGTK unless enabled) answer {supported: false}: the outbox works the same, unprotected.
+  function storagePersistence(ask, nav) {
+    nav = nav || (typeof navigator !== "undefined" ? navigator : null);
+    var storage = nav && nav.storage;
+    if (!storage || typeof storage.persisted !== "function") {
+      return Promise.resolve({ supported: false, persisted: false, asked: false });
+    }
+    var asked = false;
+    return Promise.resolve().then(function () { return storage.persisted(); }).then(function (already) {
+      if (already || !ask || typeof storage.persist !== "function") { return already; }
+      asked = true;
+      return storage.persist();
+    }).then(function (persisted) {
+      return { supported: true, persisted: persisted === true, asked: asked };
+    }, function () {
+      return { supported: true, persisted: false, asked: asked };
+    });
+  }
+
+  // When the page sends the outbox itself. Background Sync (the worker's "sync" event) exists only in
+  // Chromium; Safari and Firefox have none, so these are what sends there (docs/ios.md): at once (the page
+  // loads; also a page shown again from the back/forward cache, which watchPageCache reloads), when the
+  // network returns ("online"), when the app is shown again ("visibilitychange"), and every RETRY_EVERY_MS
+  // while the browser thinks it is online (a phone on Wi-Fi that cannot reach the server fires no "online"
+  // event). `send(reason)` is called for each; returns a function that stops them.
+  function sendTriggers(win, doc, send) {
+    function onOnline() { send("online"); }
+    function onVisible() { if (doc.visibilityState === "visible") { send("visible"); } }
+    win.addEventListener("online", onOnline);
+    doc.addEventListener("visibilitychange", onVisible);
+    var timer = win.setInterval(function () {
+      if (!win.navigator || win.navigator.onLine !== false) { send("timer"); }
+    }, RETRY_EVERY_MS);
+    send("load");
+    return function stop() {
+      win.removeEventListener("online", onOnline);
+      doc.removeEventListener("visibilitychange", onVisible);
+      win.clearInterval(timer);
+    };
+  }
+
   global.ITBOutbox = {
     enqueue: enqueue, flush: flush, get: get, all: all, update: update, remove: remove, summary: summary,
     getMeta: getMeta, setMeta: setMeta, channel: channel, newId: newId, sameContent: sameContent,
-    NEEDS_ATTENTION: NEEDS_ATTENTION
+    NEEDS_ATTENTION: NEEDS_ATTENTION, atRisk: atRisk, AT_RISK_AFTER_HOURS: AT_RISK_AFTER_HOURS,
+    storagePersistence: storagePersistence, sendTriggers: sendTriggers, RETRY_EVERY_MS: RETRY_EVERY_MS,
+    watchPageCache: watchPageCache
   };
 })(typeof self !== "undefined" ? self : this);

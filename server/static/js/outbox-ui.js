@@ -6,7 +6,6 @@
   if (!Outbox) { return; }
   var statusEl = document.getElementById("sync-status");
   var userId = statusEl && statusEl.dataset.userId ? parseInt(statusEl.dataset.userId, 10) : null;
-  var TIMER_MS = 30000;
   var KINDS = { "assessments.record": "Assessment", "assessments.correct": "Correction",
                 "dosing.observe": "Observations" };  // people read these, not the protocol's kind names
   var LABELS = { pending: "Saved on this phone", sending: "Sending…", sent: "Sent",
@@ -102,6 +101,10 @@
     if (s.pendingOthers) {
       statusEl.appendChild(el("span", { class: "sync-others" }, s.pendingOthers + " wait for another user"));
     }
+    if (s.atRisk) {  // the browser may clear them (Safari: after 7 days without a visit)
+      statusEl.appendChild(el("a", { href: "/outbox", class: "sync-risk" },
+                              s.atRisk + " waiting over " + Outbox.AT_RISK_AFTER_HOURS + " h"));
+    }
     if (userId) {
       var btn = el("button", { type: "button", class: "btn btn-small btn-quiet sync-now" }, "Sync now");
       btn.addEventListener("click", function () { flushNow(); });
@@ -140,7 +143,7 @@
       return !!control && control.type !== "hidden";
     });
   }
-  function formStatus(form, entry) {
+  function formStatus(form, entry, phase) {
     var box = form.querySelector("[data-outbox-status]");
     if (!box) {
       box = el("p", { class: "outbox-status", "data-outbox-status": "", role: "status", "aria-live": "polite" });
@@ -163,7 +166,11 @@
     box.dataset.state = entry.status;
     var text = LABELS[entry.status] || entry.status;
     if (entry.status === "sent") { text += " " + hhmm(entry.sent_at); }
-    if (entry.status === "pending" && !navigator.onLine) { text += " · will send when the network returns"; }
+    // The browser knows it is offline, or (Safari: on Wi-Fi that cannot reach the server, navigator.onLine stays
+    // true) the last attempt could not reach the server.
+    if (entry.status === "pending" && (!navigator.onLine || phase === "offline")) {
+      text += " · will send when the network returns";
+    }
     if ((entry.status === "rejected" || entry.status === "conflict") && entry.reason) { text += ": " + entry.reason; }
     box.textContent = text;
     if (entry.status === "rejected" && entry.errors) { showFieldErrors(form, entry.errors); }
@@ -178,7 +185,7 @@
       renderHeader(s);
       Object.keys(watched).forEach(function (id) {
         var row = s.entries.filter(function (e) { return e.id === id; })[0];
-        if (row) { formStatus(watched[id], row); }
+        if (row) { formStatus(watched[id], row, s.state.phase); }
       });
       renderOutboxPage(s);
       return s;
@@ -302,10 +309,11 @@
       form.querySelectorAll(".field-error[data-from-sync]").forEach(function (n) { n.remove(); });
       formStatus(form, row);
       form.dispatchEvent(new CustomEvent("outbox:saved", { bubbles: true, detail: { id: row.id } }));
-      if ("serviceWorker" in navigator && "SyncManager" in window) {
+      if ("serviceWorker" in navigator && "SyncManager" in window) {  // Chromium only; elsewhere sendTriggers
         navigator.serviceWorker.ready.then(function (reg) { return reg.sync.register("itb-outbox"); })
           .catch(function () { /* the timer and the online event still send it */ });
       }
+      Outbox.storagePersistence(true);  // something worth keeping is on the phone: ask the browser to keep it
       return flushNow();
     }, function (err) {
       formStatus(form, { status: "rejected", reason: "Could not save on this phone: " + (err && err.message) });
@@ -385,6 +393,17 @@
       .sort(function (a, b) { return (b.saved_at || "").localeCompare(a.saved_at || ""); });
     var mine = rows.filter(function (e) { return e.author_id === userId; });
     var others = rows.length - mine.length;
+    var risky = {};
+    Outbox.atRisk(rows).forEach(function (e) { risky[e.id] = true; });
+    var warning = document.getElementById("outbox-risk");
+    if (warning) {
+      warning.textContent = s.atRisk
+        ? s.atRisk + (s.atRisk === 1 ? " entry has" : " entries have") + " waited on this phone for over " +
+          Outbox.AT_RISK_AFTER_HOURS + " hours. The browser may clear what a site keeps when it is not used " +
+          "for some days (Safari on an iPhone: after 7 days). Open the app where the ward's network reaches the " +
+          "server so they are sent, or export them as a file below."
+        : "";
+    }
     if (!mine.length) { list.appendChild(el("p", { class: "empty" }, "Nothing from you on this phone.")); }
     mine.forEach(function (e) {
       var li = el("li", { class: "card outbox-entry", "data-state": e.status, "data-entry": e.id });
@@ -394,6 +413,9 @@
       li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + (KINDS[e.kind] || e.kind)));
       if (e.reason) { li.appendChild(el("span", { class: "card-reason" }, e.reason)); }
       if (e.last_error && e.status === "pending") { li.appendChild(el("span", { class: "card-meta" }, e.last_error)); }
+      if (risky[e.id]) {
+        li.appendChild(el("span", { class: "card-risk" }, "Waiting over " + Outbox.AT_RISK_AFTER_HOURS + " h"));
+      }
       if (e.status === "rejected" && e.errors) {
         var errs = el("ul", { class: "card-errors" });
         Object.keys(e.errors).forEach(function (name) {  // the values refused, in the form's words
@@ -436,6 +458,36 @@
     var note = document.getElementById("outbox-others");
     if (note) { note.textContent = others ? others + " entries by other users wait on this phone for them." : ""; }
   }
+  // Whether this page works with no network (the service worker controls it). In Safari a worker can stay
+  // "installing" until the browser is restarted (docs/ios.md): then this says what to do.
+  function renderOfflineReady() {
+    var box = document.getElementById("outbox-offline");
+    if (!box) { return; }
+    var ready = !!(navigator.serviceWorker && navigator.serviceWorker.controller);
+    box.dataset.ready = String(ready);
+    box.textContent = ready
+      ? "With no network: ready. This phone keeps the app's pages and saves entries until they can be sent."
+      : "With no network: not ready yet. Stay on the network for a moment; if this does not change, close the " +
+        "browser (or the Home Screen app) and open it again while on the network.";
+  }
+  renderOfflineReady();
+  if (navigator.serviceWorker) { navigator.serviceWorker.addEventListener("controllerchange", renderOfflineReady); }
+
+  // Whether the browser promised to keep this phone's storage; asked again each time this screen opens.
+  function renderStorage() {
+    var box = document.getElementById("outbox-storage");
+    if (!box) { return Promise.resolve(); }
+    return Outbox.storagePersistence(true).then(function (st) {
+      box.dataset.persisted = st.supported ? String(st.persisted) : "unsupported";
+      box.textContent = !st.supported
+        ? "Storage: this browser does not say whether it keeps the app's storage. Send entries soon."
+        : st.persisted
+          ? "Storage: this browser has promised to keep the app's storage."
+          : "Storage: asked to keep the app's storage; this browser has not promised to. It may clear it " +
+            "when the app is not used for some days. Send entries soon.";
+    });
+  }
+  renderStorage();
   var exportBtn = document.getElementById("outbox-export");
   if (exportBtn) {
     exportBtn.addEventListener("click", function () {
@@ -451,16 +503,17 @@
     });
   }
 
-  // ---- when to send: now, online again, visible again, every 30 s, when another tab/worker changes it ----
+  // ---- when to send: now, online again, visible again, on a timer (Outbox.sendTriggers: the only senders
+  // where there is no Background Sync, as in Safari), and show it when another tab/worker changes it ----
   window.ITB = window.ITB || {};
   window.ITB.flushNow = flushNow;   // also the hook the browser tests call
   window.ITB.outboxSummary = function () { return Outbox.summary(userId); };
-  window.addEventListener("online", flushNow);
-  document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") { flushNow(); }
-  });
-  setInterval(function () { if (navigator.onLine) { flushNow(); } }, TIMER_MS);
   if (Outbox.channel) { Outbox.channel.addEventListener("message", function () { refresh(); }); }
   document.addEventListener("outbox:changed", function () { refresh(); });
-  refresh().then(function () { if (userId) { flushNow(); } });
+  Outbox.watchPageCache(window);  // Safari's back/forward cache must not freeze the outbox for other pages
+  refresh().then(function () {
+    Outbox.sendTriggers(window, document, function (why) {
+      if (why !== "load" || userId) { flushNow(); }  // on load, only when someone is signed in to send as
+    });
+  });
 })();
