@@ -4,25 +4,17 @@ records only through `dosing.services.charted_events`."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.dosing.services import charted_events, record_escalation_response, record_observation
+from server.dosing.services import charted_events, record_escalation_response
 from server.extensions import db
 from server.trials.models import Trial
-from tests.dosing.conftest import DAY, day_id, give
+from tests.dosing.conftest import DAY, day_id, give, observe
 
 T = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)  # London is on GMT: hospital time = UTC
 ACTION = "Rapid response called; surgeon reviewed the child at the bedside."
 
-
-def _observe(app, did: int, nurse: int, at: datetime, **values: Any) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        obs = record_observation({"trial_day_id": did, "taken_at": at, **values}, author_id=nurse,
-                                 entry_id=str(uuid.uuid4()), recorded_at=at, now=at)
-        db.session.commit()
-        return obs.id
 
 
 def _events(app, trial_id: int) -> dict[int, Any]:  # type: ignore[no-untyped-def]
@@ -37,11 +29,11 @@ def test_effects_and_escalations_by_day(app, trial_on, staff) -> None:  # type: 
     give(app, d2, staff, mcg="75")
     # Day 1: nausea charted twice, a quiet check in between. Day 2: drowsiness (an overdose sign) with headache,
     # acted on; then a seizure, still open.
-    _observe(app, d1, staff["nurse"], T - timedelta(days=1), heart_rate=90, effects=["nausea_vomiting"])
-    _observe(app, d1, staff["nurse"], T - timedelta(days=1, minutes=-30), heart_rate=88, effects=[])
-    _observe(app, d1, staff["nurse"], T - timedelta(days=1, minutes=-60),
+    observe(app, d1, staff["nurse"], T - timedelta(days=1), heart_rate=90, effects=["nausea_vomiting"])
+    observe(app, d1, staff["nurse"], T - timedelta(days=1, minutes=-30), heart_rate=88, effects=[])
+    observe(app, d1, staff["nurse"], T - timedelta(days=1, minutes=-60),
              effects=["nausea_vomiting", "nausea_vomiting"])
-    _observe(app, d2, staff["nurse"], T, effects=["headache", "drowsiness"])
+    observe(app, d2, staff["nurse"], T, effects=["headache", "drowsiness"])
     with app.app_context():
         from server.dosing.services import open_escalations
 
@@ -50,7 +42,7 @@ def test_effects_and_escalations_by_day(app, trial_on, staff) -> None:  # type: 
                                            "action_taken": ACTION, "escalation_key": key},
                                    author_id=staff["nurse"], now=T + timedelta(minutes=15))
         db.session.commit()
-    _observe(app, d2, staff["nurse"], T + timedelta(hours=1), effects=["seizure"])
+    observe(app, d2, staff["nurse"], T + timedelta(hours=1), effects=["seizure"])
 
     events = _events(app, trial)
     with app.app_context():
@@ -77,8 +69,8 @@ def test_vital_sign_overdose_signs_are_named_and_other_trials_are_not_read(app, 
     d1, other_d1 = day_id(app, mine, 1), day_id(app, other, 1)
     give(app, d1, staff)
     give(app, other_d1, staff)
-    _observe(app, d1, staff["nurse"], T, resp_rate=10, spo2=90)
-    _observe(app, other_d1, staff["nurse"], T, effects=["nausea_vomiting"])
+    observe(app, d1, staff["nurse"], T, resp_rate=10, spo2=90)
+    observe(app, other_d1, staff["nurse"], T, effects=["nausea_vomiting"])
     events = _events(app, mine)
     assert set(events) == {d1} and events[d1].effects == []
     (escalation,) = events[d1].escalations
