@@ -279,6 +279,11 @@ def _locked_day(day_id: int) -> TrialDay | None:
                               .execution_options(populate_existing=True)).first()
 
 
+def duration_missing(decision: DayDecision | None) -> bool:
+    """The team judged the dose to have had an effect, but has not recorded how long it lasted."""
+    return decision is not None and decision.effect in EFFECT_SEEN and decision.effect_duration_hours is None
+
+
 def effect_errors(day: TrialDay, given: DoseAdministration | None, onset: Decimal | None, duration: Decimal | None,
                   now: datetime) -> dict[str, list[str]]:
     """The effect's onset and duration: within the protocol's bounds, only for a day with a dose given, and not
@@ -423,9 +428,7 @@ def outcome_evidence(trial: Trial) -> Evidence:
     return Evidence(no_dose=[d for d in counted if d.id not in dosed],
                     no_post_dose=[d for d in counted if d.id in dosed and d.id not in assessed],
                     no_decision=[d for d in counted if d.id not in decided],
-                    no_duration=[d for d in counted if d.id in dosed and d.id in decided
-                                 and decided[d.id].effect in EFFECT_SEEN
-                                 and decided[d.id].effect_duration_hours is None])
+                    no_duration=[d for d in counted if d.id in dosed and duration_missing(decided.get(d.id))])
 
 
 @dataclass(frozen=True)
@@ -438,6 +441,10 @@ class DayEvidence:
     decision: DayDecision | None
     gas: Decimal | None
     events: DayEvents
+
+    @property
+    def duration_missing(self) -> bool:
+        return self.dose is not None and duration_missing(self.decision)
 
     @property
     def responder(self) -> bool | None:

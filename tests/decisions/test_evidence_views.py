@@ -169,3 +169,14 @@ def test_without_an_effective_dose_the_page_says_why_there_is_no_suggestion(  # 
     assert "No suggestion: no test dose met the tone criterion, so there is no effective bolus to start from." in text
     assert _cells(client.get(f"/trials/{trial}/outcome").get_data(as_text=True), "Responder") == [
         "No assessment", "No assessment", "No assessment"]
+
+
+def test_an_effect_without_its_duration_is_shown_as_not_recorded_and_missing(  # type: ignore[no-untyped-def]
+        app, client, signed_in, trial) -> None:
+    signed_in("surgeon")
+    assert client.post(f"/days/{_d1(app, trial)}/decision", data=_form(
+        next_step="end", dose_mcg=None, planned_time=None, effect_onset_hours=None,
+        effect_duration_hours=None)).status_code == 303
+    page = client.get(f"/trials/{trial}/outcome").get_data(as_text=True)
+    assert _cells(page, "Effect lasted") == ["not recorded", "—", "—"]
+    assert "How long the effect lasted is not recorded: day 1." in _text(page)
