@@ -414,7 +414,7 @@ class Evidence:
 
 
 def outcome_evidence(trial: Trial) -> Evidence:
-    """The evidence the outcome page lists as missing (four queries)."""
+    """The evidence the outcome page lists as missing (three queries)."""
     decided = decisions_for(trial)
     end = next((d.day_number for d in trial.days if d.id in decided and decided[d.id].next_step in CLOSING_STEPS),
                None)
