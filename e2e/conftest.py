@@ -48,6 +48,14 @@ def demo_server(tmp: Path, **env: str) -> Iterator[LiveServer]:
         drop()
 
 
+def restart_at(server: LiveServer, when: Any) -> None:
+    """Restart a server whose clock stands still (TEST_NOW) with its clock at `when` (an aware datetime): the same
+    port and database, a later hour or day."""
+    server.stop()
+    server.env["TEST_NOW"] = when.isoformat()
+    server.start()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with demo_server(tmp_path_factory.mktemp("e2e")) as server:

@@ -24,7 +24,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.conftest import PHONE, ServerDb, check_accessibility, demo_server, js_errors, sign_in, wait_until
+from e2e.conftest import (
+    PHONE,
+    ServerDb,
+    check_accessibility,
+    demo_server,
+    js_errors,
+    restart_at,
+    sign_in,
+    wait_until,
+)
 from e2e.server import LiveServer
 
 FROZEN = datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
@@ -382,12 +391,6 @@ def test_finding_5_outcome_with_evidence_missing_needs_confirmation_and_a_senten
 
 # --- 2. the outcome on day 3 in the evening: the child stays on the ward until monitoring ends ------------------------
 
-def _restart_at(server: LiveServer, when: datetime) -> None:
-    server.stop()
-    server.env["TEST_NOW"] = when.isoformat()
-    server.start()
-
-
 def test_finding_2_outcome_on_day_3_evening_keeps_the_child_on_the_ward_until_monitoring_ends(  # type: ignore[no-untyped-def]
         phone_for: Any, app: Any, clock_server: LiveServer, db_: ServerDb) -> None:
     trial_id, days = _child(app, "Oli", "Evening", TODAY - timedelta(days=2))
@@ -421,16 +424,16 @@ def test_finding_2_outcome_on_day_3_evening_keeps_the_child_on_the_ward_until_mo
                datetime(2026, 11, 26, 5, 0, tzinfo=UTC)):
         _observe(app, days[2], at)
     try:
-        _restart_at(clock_server, datetime(2026, 11, 26, 8, 50, tzinfo=UTC))  # next morning, no trial day left
+        restart_at(clock_server, datetime(2026, 11, 26, 8, 50, tzinfo=UTC))  # next morning, no trial day left
         # The next morning, more than SESSION_HOURS idle later: the night's sign-in has ended, so sign in again.
         sign_in(page, "nurse")
         page.goto("/ward")
         expect(ward_row()).to_contain_text("Next obs 09:00 (4-hourly #16)")
         expect(ward_row()).to_contain_text("monitoring the day-3 dose (09:00 Wed 25 Nov)")
         _observe(app, days[2], datetime(2026, 11, 26, 9, 0, tzinfo=UTC))
-        _restart_at(clock_server, datetime(2026, 11, 26, 9, 10, tzinfo=UTC))  # the last check is done
+        restart_at(clock_server, datetime(2026, 11, 26, 9, 10, tzinfo=UTC))  # the last check is done
         page.goto("/ward")
         expect(page.get_by_role("heading", name="Ward schedule")).to_be_visible()
         expect(ward_row()).to_have_count(0)
     finally:
-        _restart_at(clock_server, FROZEN)
+        restart_at(clock_server, FROZEN)

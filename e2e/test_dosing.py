@@ -130,7 +130,7 @@ def test_protocol_and_plan_pages_at_phone_size(page: Page, own_trial: tuple[int,
     trial_id, _ = own_trial
     sign_in(page, "surgeon")
     page.goto("/protocol")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dosing protocol")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Clinical protocol")
     check_accessibility(page, "protocol")
     page.goto(f"/trials/{trial_id}/dosing")
     page.get_by_role("link", name="Plan, hold or cancel day 2").click()

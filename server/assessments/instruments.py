@@ -1,8 +1,8 @@
 # ruff: noqa: RUF001, RUF002  (clinical text uses en dashes and minus signs on purpose)
 """The PT instruments, defined once as data: forms, validation, scoring, comparison and export all read this.
 
-Every item names its source with the clinical brief's tags ([S32] etc., see ../shared/docs/clinical-brief.md
-§3 and §4). Nothing here is a clinical order: ranges are plausibility limits for data entry, and the
+Every item names its source by short citation (`server.protocol.cite`; the full references are on
+/protocol). Nothing here is a clinical order: ranges are plausibility limits for data entry, and the
 numeric MAS mappings are conventions for averaging, shown beside every mean.
 
 Form field names are flat and derived from the data (see `Item.field`):
@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from ..protocol import cite
 
 SIDES: tuple[tuple[str, str], ...] = (("left", "Left"), ("right", "Right"))
 SIDE_LABELS = dict(SIDES)
@@ -139,7 +141,7 @@ def _number(key: str, label: str, unit: str, unit_words: str, lo: str, hi: str, 
                    max=Decimal(hi), decimals=decimals, lower_means=lower, higher_means=higher)
 
 
-# ---- Modified Ashworth Scale [S32][S33][S34] ----------------------------------------------------------------
+# ---- Modified Ashworth Scale (Bohannon & Smith 1987) --------------------------------------------------------------
 
 MAS_GRADES: tuple[Choice, ...] = (
     Choice("0", "0", "No increase in tone"),
@@ -153,28 +155,33 @@ MAS_MEASURE = Measure(key="", label="Grade", kind="choice", choices=MAS_GRADES,
                       lower_means="less tone", higher_means="more tone")
 
 
+_MAS_LOWER, _MAS_UPPER = cite("mutlu2008", "mas_muscles"), cite("mas_muscles")
+
+
 def _mas(key: str, label: str, region: str, source: str) -> Item:
     return Item("mas", key, label, (MAS_MEASURE,), region=region, source=source)
 
 
 MAS = Instrument(
     key="mas", title="Muscle tone (Modified Ashworth)", item_word="muscle group",
-    source="[S32] grades; [S33] 0–5 coding; [S34] reliability in CP; muscle groups [S34][S56b][S56c]",
-    hint="Tap one grade per side: 0 no increase … 4 rigid. Same position and test order every day [S9].",
+    source=f"grades: {cite('bohannon1987')}; 0–5 coding: {cite('mas_coding2013')}; reliability in CP: "
+           f"{cite('mutlu2008')}; muscle groups: {cite('mutlu2008', 'mas_muscles')}",
+    hint=f"Tap one grade per side: 0 no increase … 4 rigid. Same position and test order every day "
+         f"({cite('bristol_itb')}).",
     items=(
-        _mas("hip_flexors", "Hip flexors", "lower", "[S34][S56b]"),
-        _mas("hip_adductors", "Hip adductors", "lower", "[S34][S56b]"),
-        _mas("hip_internal_rotators", "Hip internal rotators", "lower", "[S34][S56b]"),
-        _mas("knee_flexors", "Knee flexors (hamstrings)", "lower", "[S34][S56b]"),
-        _mas("knee_extensors", "Knee extensors (quadriceps)", "lower", "[S34][S56b]"),
-        _mas("gastrocnemius", "Plantar-flexors: gastrocnemius (knee straight)", "lower", "[S34][S56b]"),
-        _mas("soleus", "Plantar-flexors: soleus (knee bent)", "lower", "[S34][S56b]"),
-        _mas("elbow_flexors", "Elbow flexors", "upper", "[S56b][S56c]"),
-        _mas("elbow_extensors", "Elbow extensors", "upper", "[S56b][S56c]"),
-        _mas("wrist_flexors", "Wrist flexors", "upper", "[S56b][S56c]"),
-        _mas("wrist_extensors", "Wrist extensors", "upper", "[S56b][S56c]"),
-        _mas("finger_flexors", "Finger flexors", "upper", "[S56b][S56c]"),
-        _mas("thumb_flexors", "Thumb flexors", "upper", "[S56b][S56c]"),
+        _mas("hip_flexors", "Hip flexors", "lower", _MAS_LOWER),
+        _mas("hip_adductors", "Hip adductors", "lower", _MAS_LOWER),
+        _mas("hip_internal_rotators", "Hip internal rotators", "lower", _MAS_LOWER),
+        _mas("knee_flexors", "Knee flexors (hamstrings)", "lower", _MAS_LOWER),
+        _mas("knee_extensors", "Knee extensors (quadriceps)", "lower", _MAS_LOWER),
+        _mas("gastrocnemius", "Plantar-flexors: gastrocnemius (knee straight)", "lower", _MAS_LOWER),
+        _mas("soleus", "Plantar-flexors: soleus (knee bent)", "lower", _MAS_LOWER),
+        _mas("elbow_flexors", "Elbow flexors", "upper", _MAS_UPPER),
+        _mas("elbow_extensors", "Elbow extensors", "upper", _MAS_UPPER),
+        _mas("wrist_flexors", "Wrist flexors", "upper", _MAS_UPPER),
+        _mas("wrist_extensors", "Wrist extensors", "upper", _MAS_UPPER),
+        _mas("finger_flexors", "Finger flexors", "upper", _MAS_UPPER),
+        _mas("thumb_flexors", "Thumb flexors", "upper", _MAS_UPPER),
     ),
 )
 
@@ -197,23 +204,24 @@ MAS_MAPPINGS: dict[str, MasMapping] = {m.key: m for m in (
         "ashworth_0_4", "Ashworth 0–4, 1+ = 1.5",
         {"0": Decimal(0), "1": Decimal(1), "1+": Decimal("1.5"), "2": Decimal(2), "3": Decimal(3),
          "4": Decimal(4)},
-        "Keeps the original 0–4 Ashworth scale on which the ≥ 1.0 responder threshold was published [S17]; "
-        "1+ sits between 1 and 2 by its definition [S32]. Coding 1+ as 1.5 is UNVERIFIED in the brief's sources."),
+        f"Keeps the original 0–4 Ashworth scale on which the ≥ 1.0 responder threshold was published "
+        f"({cite('gilmartin2000')}); 1+ sits between 1 and 2 by its definition ({cite('bohannon1987')}). No "
+        "published source codes 1+ as 1.5: a hospital default."),
     MasMapping(
         "ordinal_0_5", "Ordinal 0–5 (1+ = 2)",
         {"0": Decimal(0), "1": Decimal(1), "1+": Decimal(2), "2": Decimal(3), "3": Decimal(4), "4": Decimal(5)},
-        "Published analysis coding [S33]. Stretches the scale: changes through 1+ count double against a "
-        "threshold published on the 0–4 scale [S17]."),
+        f"Published analysis coding ({cite('mas_coding2013')}). Stretches the scale: changes through 1+ count "
+        f"double against a threshold published on the 0–4 scale ({cite('gilmartin2000')})."),
     MasMapping(
         "ashworth_0_4_floor", "Ashworth 0–4, 1+ = 1",
         {"0": Decimal(0), "1": Decimal(1), "1+": Decimal(1), "2": Decimal(2), "3": Decimal(3), "4": Decimal(4)},
-        "Original Ashworth had no 1+ grade; folding it into 1 is the conservative reading of [S17]'s scale "
-        "(app option, UNVERIFIED)."),
+        "Original Ashworth had no 1+ grade; folding it into 1 is the conservative reading of the scale the "
+        f"threshold was published on ({cite('gilmartin2000')}). An option of this app, no published source."),
 )}
 DEFAULT_MAS_MAPPING = "ashworth_0_4"
 
 
-# ---- Modified Tardieu Scale [S35][S35b][S36][S36b] -----------------------------------------------------------
+# ---- Modified Tardieu Scale (Tardieu 1954; Boyd & Graham 1999) ----------------------------------------------------
 
 TARDIEU_QUALITY: tuple[Choice, ...] = (
     Choice("0", "0", "No resistance through the passive movement"),
@@ -229,7 +237,7 @@ def _tardieu(key: str, label: str, region: str, measured_as: str, lo: str, hi: s
     more = "later catch" if direction > 0 else "earlier catch"
     less = "earlier catch" if direction > 0 else "later catch"
     return Item(
-        "tardieu", key, label, region=region, stretch_direction=direction, source="[S35][S35b][S36b]",
+        "tardieu", key, label, region=region, stretch_direction=direction, source=cite("tardieu", "banky2019"),
         hint=f"Angles as {measured_as}. R1: catch on a fast stretch (V2/V3, same speed every day). "
              "R2: full range on a slow stretch (V1).",
         measures=(
@@ -245,9 +253,10 @@ def _tardieu(key: str, label: str, region: str, measured_as: str, lo: str, hi: s
 
 TARDIEU = Instrument(
     key="tardieu", title="Spasticity (Modified Tardieu)", item_word="muscle",
-    source="[S35] quality grades; [S35b] velocities and recording; [S36] reliability; [S36b] muscles",
-    hint="R2−R1 (the dynamic, spastic component) is worked out for you. Its reliability is low [S36]: "
-         "read changes with care.",
+    source=f"quality grades, velocities and recording: {cite('tardieu')}; reliability: "
+           f"{cite('tardieu_speed2022')}; muscles: {cite('banky2019')}",
+    hint=f"R2−R1 (the dynamic, spastic component) is worked out for you. Its reliability is low "
+         f"({cite('tardieu_speed2022')}): read changes with care.",
     items=(
         _tardieu("hamstrings", "Hamstrings", "lower", "popliteal angle (hip at 90°, 0° = knee straight)",
                  "0", "180", -1),
@@ -266,19 +275,22 @@ DYNAMIC_MEASURE = _number("dynamic", DYNAMIC_LABEL, "°", "degrees", "-360", "36
                           lower="smaller dynamic component", higher="larger dynamic component")
 
 
-# ---- Goniometric passive range of motion [S37][S37b][S38][S9] ------------------------------------------------
+# ---- Goniometric passive range of motion --------------------------------------------------------------------------
 
 def _rom(key: str, label: str, hint: str, lo: str, hi: str, more_is: str, region: str = "lower") -> Item:
     """`more_is`: what a larger number means ("more range" or "less range")."""
     less_is = "less range" if more_is == "more range" else "more range"
     return Item("rom", key, label, (_number("", "Angle", "°", "degrees", lo, hi, lower=less_is, higher=more_is),),
-                region=region, hint=hint, source="[S37][S38]" + ("[S37b]" if key == "popliteal_angle" else ""))
+                region=region, hint=hint, source=cite("goniometry2009", "execp2021",
+                                                      *(("popliteal2021",) if key == "popliteal_angle" else ())))
 
 
 ROM = Instrument(
     key="rom", title="Range of motion (degrees)", item_word="joint measure",
-    source="[S37] goniometry; [S37b] popliteal angle; [S38] flexibility tests; [S9] ROM under GA",
-    hint="Passive range with a goniometer, same positions every day. ITB does not change fixed contracture [S9].",
+    source=f"goniometry: {cite('goniometry2009')}; popliteal angle: {cite('popliteal2021')}; flexibility tests: "
+           f"{cite('execp2021')}; range under anaesthesia: {cite('bristol_itb')}",
+    hint=f"Passive range with a goniometer, same positions every day. ITB does not change fixed contracture "
+         f"({cite('bristol_itb')}).",
     items=(
         _rom("hip_abduction", "Hip abduction", "Supine, hips extended, pelvis stabilised.", "-10", "90",
              "more range"),
@@ -302,38 +314,44 @@ ROM = Instrument(
 )
 
 
-# ---- Gait and physical function [S43][S44][S45][S46][S47][S19][S20] -----------------------------------------
+# ---- Gait and physical function -----------------------------------------------------------------------------------
 
 GAIT = Instrument(
     key="gait", title="Gait", item_word="test",
-    source="[S43] 10 m and 6 min walk; [S44] TUG; [S45] OGS; [S46][S46b] EVGS; loss of standing [S19][S20]",
-    hint="In ambulant children too much tone reduction can cost standing or cause foot drop: re-test at each "
-         "dose [S19][S20].",
+    source=f"10 m and 6 min walk: {cite('thompson2008')}; TUG: {cite('tug_review')}; OGS: {cite('mackey2003')}; "
+           f"EVGS: {cite('read2003')}; loss of standing: {cite('shin2015', 'yoon2017')}",
+    hint=f"In ambulant children too much tone reduction can cost standing or cause foot drop: re-test at each "
+         f"dose ({cite('shin2015', 'yoon2017')}).",
     items=(
         Item("gait", "walk_10m_seconds", "10 m walk time", (
             _number("", "Time", "s", "seconds", "2", "600", 2, lower="faster", higher="slower"),),
-             sided=False, hint="Fast walk over 10 m; speed is worked out. Weak test–retest reliability [S43].",
-             source="[S43]"),
+             sided=False, hint=f"Fast walk over 10 m; speed is worked out. Weak test–retest reliability "
+                                f"({cite('thompson2008')}).",
+             source=cite("thompson2008")),
         Item("gait", "tug_seconds", "Timed Up and Go", (
             _number("", "Time", "s", "seconds", "2", "300", 2, lower="faster", higher="slower"),),
-             sided=False, hint="Protocols vary: use the same one every day [S44].", source="[S44]"),
+             sided=False, hint=f"Protocols vary: use the same one every day ({cite('tug_review')}).",
+             source=cite("tug_review")),
         Item("gait", "walk_6min_metres", "6-minute walk distance", (
             _number("", "Distance", "m", "metres", "1", "1000", 0, lower="shorter", higher="further"),),
-             sided=False, hint="MDC about 62 / 64 / 47 m for GMFCS I / II / III [S43].", source="[S43]"),
+             sided=False, hint=f"MDC about 62 / 64 / 47 m for GMFCS I / II / III ({cite('thompson2008')}).",
+             source=cite("thompson2008")),
         Item("gait", "evgs", "Edinburgh Visual Gait Score (total)", (
             _number("", "Total", "", "points", "0", "34", 0, lower="fewer deviations", higher="more deviations"),),
-             hint="17 items per limb, 0–2 each (0 = normal); max 34. Proposed MCID 2.4 [S46][S46b].",
-             source="[S46][S46b]"),
+             hint=f"17 items per limb, 0–2 each (0 = normal); max 34. Proposed MCID 2.4 ({cite('read2003')}).",
+             source=cite("read2003")),
         Item("gait", "ogs", "Observational Gait Scale (total)", (
             _number("", "Total", "", "points", "0", "22", 0, lower="lower score", higher="higher score"),),
-             hint="8 sections, max 22 per limb; lower = worse [S45].", source="[S45]"),
+             hint=f"8 sections, max 22 per limb; lower = worse ({cite('mackey2003')}).", source=cite("mackey2003")),
     ),
 )
 
-_APP_SCALE = "App DEFAULT descriptive categories (not a validated scale); standing may be lost with ITB [S19][S20]"
+_APP_SCALE = (f"Hospital default: descriptive categories (not a validated scale); standing may be lost with ITB "
+              f"({cite('shin2015', 'yoon2017')})")
 FUNCTION = Instrument(
     key="function", title="Function and spasms", item_word="test",
-    source="[S47] Penn Spasm Frequency Scale; standing, transfers and sitting: app categories [S19][S20]",
+    source=f"Penn Spasm Frequency Scale: {cite('penn1989')}; standing, transfers and sitting: hospital default "
+           f"categories ({cite('shin2015', 'yoon2017')})",
     items=(
         Item("function", "standing", "Standing", (
             Measure("", "Standing", "choice", choices=(
@@ -363,8 +381,9 @@ FUNCTION = Instrument(
             Measure("severity", "Severity", "choice", choices=(
                 Choice("1", "1", "Mild"), Choice("2", "2", "Moderate"), Choice("3", "3", "Severe")),
                 lower_means="milder spasms", higher_means="more severe spasms"),
-        ), sided=False, hint="Child or carer report. Severity is left blank when there are no spasms (0) [S47].",
-             source="[S47]"),
+        ), sided=False, hint=f"Child or carer report. Severity is left blank when there are no spasms (0) "
+                             f"({cite('penn1989')}).",
+             source=cite("penn1989")),
     ),
 )
 
@@ -378,7 +397,7 @@ def item(item_id: str) -> Item:
     return ITEMS[item_id]
 
 
-# ---- The per-trial plan: which items apply to this child ----------------------------------------------------
+# ---- The per-trial plan: which items apply to this child ----------------------------------------------------------
 
 LOWER_LIMB_MAS = tuple(i.id for i in MAS.items if i.region == "lower")
 DEFAULT_ROM = ("rom.hip_abduction", "rom.popliteal_angle", "rom.ankle_df_knee_extended", "rom.ankle_df_knee_flexed")
@@ -386,7 +405,7 @@ DEFAULT_TARDIEU = ("tardieu.hamstrings", "tardieu.gastrocnemius")
 
 
 def default_plan(gmfcs_level: int | None = None) -> list[str]:
-    """Lower limb by default. GMFCS I–III walk, so the 10 m walk; IV–V sit, stand and transfer [S41]."""
+    """Lower limb by default. GMFCS I–III walk, so the 10 m walk; IV–V sit, stand and transfer (Palisano et al.)."""
     walking = gmfcs_level is None or gmfcs_level <= 3
     function = ("gait.walk_10m_seconds",) if walking else ("function.standing", "function.transfers",
                                                             "function.sitting")

@@ -45,6 +45,10 @@ class DayDecision(Audited, db.Model):  # type: ignore[name-defined]
     effect: Mapped[str] = mapped_column(String(16))
     next_step: Mapped[str] = mapped_column(String(16))
     next_dose_mcg: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    # The effect of the day's dose as the team judged it: when it began (hours after the dose) and how long it
+    # lasted (hours); the label's starting pump dose depends on the duration. Bounds: Protocol.effect_*.
+    effect_onset_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    effect_duration_hours: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
     rationale: Mapped[str] = mapped_column(Text)
     team_present: Mapped[list[str]] = mapped_column(JSON)  # TEAM_ROLES keys
     parents_present: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import ValidationError, fields, post_load, validate
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from ..dosing.schemas import DoseChoiceMixin, dose_field, override_confirm_field
+from ..protocol import current_protocol
 from ..trials.models import OUTCOMES
 from ..web.forms import FormSchema, max_length, required_messages
 from ..web.routing import MAX_ID
@@ -28,6 +31,23 @@ def _choice(options: dict[str, str], message: str) -> fields.String:
                          error_messages=required_messages(message))
 
 
+class Hours(fields.Field):  # type: ignore[type-arg]
+    """A number of hours typed on the form ("6", "5.5" or "5,5"); its bounds are the protocol's
+    (`Protocol.effect_hours_errors`, also applied by the service on every path)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
+        message = current_protocol().effect_hours_message(attr or "")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValidationError(message)
+        try:
+            number = Decimal(str(value).strip().replace(",", "."))
+        except InvalidOperation as exc:
+            raise ValidationError(message) from exc
+        if not number.is_finite():
+            raise ValidationError(message)
+        return number
+
+
 class DecisionSchema(FormSchema, DoseChoiceMixin):
     effect = _choice(EFFECTS, "Choose how the dose worked.")
     next_step = _choice(NEXT_STEPS, "Choose the next step.")
@@ -43,7 +63,16 @@ class DecisionSchema(FormSchema, DoseChoiceMixin):
     parents_present = fields.String(load_default=None, validate=validate.OneOf(
         ["yes"], error="Tick the box if the parents took part."))
     parents_view = fields.String(load_default=None, validate=max_length(2000))
+    effect_onset_hours = Hours(load_default=None)
+    effect_duration_hours = Hours(load_default=None)
     base_revision = _base_revision()
+
+    @validates_schema(skip_on_field_errors=False)
+    def _hours(self, data: dict[str, Any], **_: Any) -> None:
+        errors = current_protocol().effect_hours_errors(data.get("effect_onset_hours"),
+                                                        data.get("effect_duration_hours"))
+        if errors:
+            raise ValidationError(errors)
 
     @post_load
     def _shape(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

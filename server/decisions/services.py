@@ -10,7 +10,7 @@ Like every service these flush and never commit: the caller owns the transaction
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,17 +18,33 @@ from typing import Any
 from sqlalchemy import select
 
 from ..assessments.models import Assessment
+from ..assessments.results import trial_results
+from ..assessments.scoring import ToneSummary
 from ..dosing.models import DoseAdministration, current_given
-from ..dosing.services import DosingError, PlanConflict, hold_dose, interval_errors, resume_dose, set_plan
+from ..dosing.services import (
+    FUTURE_SLACK,
+    DayEvents,
+    DosingError,
+    PlanConflict,
+    charted_events,
+    hold_dose,
+    interval_errors,
+    resume_dose,
+    set_plan,
+)
 from ..extensions import db
+from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
 from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES, DayDecision
+from .pump import Bolus, PumpSuggestion, suggest_pump_dose
 from .schemas import DOSE_STEPS
 
 CLOSING_STEPS = ("end", "stop")
+EFFECT_SEEN = ("good", "over_response")  # the dose had an effect: how long it lasted is part of the evidence
+EFFECT_FIELDS = ("effect_onset_hours", "effect_duration_hours")
 
 
 class DecisionError(Exception):
@@ -263,9 +279,45 @@ def _locked_day(day_id: int) -> TrialDay | None:
                               .execution_options(populate_existing=True)).first()
 
 
+def duration_missing(decision: DayDecision | None) -> bool:
+    """The team judged the dose to have had an effect, but has not recorded how long it lasted."""
+    return decision is not None and decision.effect in EFFECT_SEEN and decision.effect_duration_hours is None
+
+
+def effect_errors(day: TrialDay, given: DoseAdministration | None, onset: Decimal | None, duration: Decimal | None,
+                  now: datetime) -> dict[str, list[str]]:
+    """The effect's onset and duration: within the protocol's bounds, only for a day with a dose given, and not
+    ending after now (the team records how long it lasted once it has worn off)."""
+    errors = current_protocol().effect_hours_errors(onset, duration)
+    typed = {name: value for name, value in zip(EFFECT_FIELDS, (onset, duration), strict=True) if value is not None}
+    if errors or not typed:
+        return errors
+    if given is None:
+        return {name: [f"No dose was given on day {day.day_number}: leave the effect's onset and duration blank."]
+                for name in typed}
+    tz = hospital_tz()
+    began = given.given_at + timedelta(hours=float(onset or 0))
+    if began > now + FUTURE_SLACK:
+        return {"effect_onset_hours": [
+            f"{format_mcg(onset)} h after the dose ({given.given_at.astimezone(tz):%H:%M}) is "
+            f"{began.astimezone(tz):%a %H:%M}, which has not come yet: check the onset."]}
+    if duration is not None and began + timedelta(hours=float(duration)) > now + FUTURE_SLACK:
+        ended = began + timedelta(hours=float(duration))
+        return {"effect_duration_hours": [
+            f"The effect would wear off at {ended.astimezone(tz):%a %H:%M}, which has not come yet: record how long "
+            "it lasted once it has worn off (revise the decision then)."]}
+    return {}
+
+
+def _hours(value: Decimal | None) -> Decimal | None:
+    places = current_protocol().effect_hours_places
+    return None if value is None else Decimal(value).quantize(Decimal(1).scaleb(-places))
+
+
 def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> DayDecision:
     """Record (or revise) a trial day's decision. `data`: effect, next_step, dose_mcg, planned_time,
-    override_reason, rationale, team_present, parents_present, parents_view, base_revision (0 when new)."""
+    override_reason, rationale, team_present, parents_present, parents_view, effect_onset_hours and
+    effect_duration_hours (optional), base_revision (0 when new)."""
     trial_id = db.session.scalar(select(TrialDay.trial_id).where(TrialDay.id == day_id))
     if trial_id is None:
         raise DecisionError({"_form": ["No such trial day."]})
@@ -289,7 +341,8 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
     step = data["next_step"]
     tomorrow = next_day(day)
     dose: Decimal | None = data.get("dose_mcg") if step in DOSE_STEPS else None
-    errors: dict[str, list[str]] = {}
+    onset, duration = data.get("effect_onset_hours"), data.get("effect_duration_hours")
+    errors: dict[str, list[str]] = effect_errors(day, given, onset, duration, utcnow())
     if step in DOSE_STEPS:
         if tomorrow is None:
             errors["next_step"] = [f"Day {day.day_number} is the last trial day: choose “No more test doses” or "
@@ -308,7 +361,8 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
         _cancel_later(trial, day.day_number, _closing_reason(day.day_number, step), author_id)
     fields = {"effect": data["effect"], "next_step": step, "next_dose_mcg": dose,
               "rationale": data["rationale"], "team_present": list(data["team_present"]),
-              "parents_present": bool(data["parents_present"]), "parents_view": data.get("parents_view")}
+              "parents_present": bool(data["parents_present"]), "parents_view": data.get("parents_view"),
+              "effect_onset_hours": _hours(onset), "effect_duration_hours": _hours(duration)}
     now = utcnow()
     if existing is None:
         existing = DayDecision(trial_day_id=day.id, revision=1, decided_by_id=author_id, decided_at=now,
@@ -329,15 +383,18 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
 @dataclass(frozen=True)
 class Evidence:
     """What the candidacy outcome would be recorded without: days (up to a decision to end or stop, else every
-    day) without a dose given, dosed days without a post-dose PT assessment, and days without a team decision."""
+    day) without a dose given, dosed days without a post-dose PT assessment, days without a team decision, and
+    days whose dose had an effect (judged good or an over-response) without how long it lasted (the starting
+    pump dose depends on it)."""
 
     no_dose: list[TrialDay]
     no_post_dose: list[TrialDay]
     no_decision: list[TrialDay]
+    no_duration: list[TrialDay] = field(default_factory=list)
 
     @property
     def missing(self) -> bool:
-        return bool(self.no_dose or self.no_post_dose or self.no_decision)
+        return bool(self.no_dose or self.no_post_dose or self.no_decision or self.no_duration)
 
     def lines(self) -> list[str]:
         def days(ds: list[TrialDay]) -> str:
@@ -351,6 +408,8 @@ class Evidence:
             out.append(f"No post-dose PT assessment: {days(self.no_post_dose)}.")
         if self.no_decision:
             out.append(f"No team decision: {days(self.no_decision)}.")
+        if self.no_duration:
+            out.append(f"How long the effect lasted is not recorded: {days(self.no_duration)}.")
         return out
 
 
@@ -368,7 +427,54 @@ def outcome_evidence(trial: Trial) -> Evidence:
         Assessment.trial_id == trial.id, Assessment.phase == "post_dose", Assessment.id.not_in(superseded))))
     return Evidence(no_dose=[d for d in counted if d.id not in dosed],
                     no_post_dose=[d for d in counted if d.id in dosed and d.id not in assessed],
-                    no_decision=[d for d in counted if d.id not in decided])
+                    no_decision=[d for d in counted if d.id not in decided],
+                    no_duration=[d for d in counted if d.id in dosed and duration_missing(decided.get(d.id))])
+
+
+@dataclass(frozen=True)
+class DayEvidence:
+    """One trial day as the outcome page shows it."""
+
+    day: TrialDay
+    dose: DoseAdministration | None
+    tone: ToneSummary | None  # None: no PT assessment that day
+    decision: DayDecision | None
+    gas: Decimal | None
+    events: DayEvents
+
+    @property
+    def duration_missing(self) -> bool:
+        return self.dose is not None and duration_missing(self.decision)
+
+    @property
+    def responder(self) -> bool | None:
+        """The responder flag: the tone criterion met (None: no assessment, or no muscle compared)."""
+        return self.tone.meets if self.tone is not None else None
+
+
+@dataclass(frozen=True)
+class CandidacyEvidence:
+    days: list[DayEvidence]
+    pump: PumpSuggestion | None  # from the label's rule (decisions/pump.py); the team confirms
+
+
+def candidacy_evidence(trial: Trial) -> CandidacyEvidence:
+    """Per trial day: the dose given, the responder flag and MAS change, the effect's onset and duration, the
+    GAS T-score, and the adverse effects and escalations the nurses charted; and the suggested starting pump
+    dose from the lowest effective bolus."""
+    ids = [d.id for d in trial.days]
+    doses = {d.trial_day_id: d for d in db.session.scalars(select(DoseAdministration).where(
+        DoseAdministration.trial_day_id.in_(ids), current_given()))} if ids else {}
+    tones = {view.day.id: view.result.tone for view in trial_results(trial)}
+    decided = decisions_for(trial)
+    gas = t_scores(trial)
+    events = charted_events(trial)
+    days = [DayEvidence(d, doses.get(d.id), tones.get(d.id), decided.get(d.id), gas.get(d.id),
+                        events.get(d.id, DayEvents())) for d in trial.days]
+    pump = suggest_pump_dose([Bolus(e.day.day_number, e.dose.dose_mcg if e.dose else None, e.responder,
+                                    e.decision.effect_duration_hours if e.decision else None) for e in days],
+                             current_protocol())
+    return CandidacyEvidence(days, pump)
 
 
 def _guard_errors(evidence: Evidence, data: dict[str, Any]) -> dict[str, list[str]]:

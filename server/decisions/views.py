@@ -29,6 +29,7 @@ from .services import (
     CHOICES,
     DecisionConflict,
     DecisionError,
+    candidacy_evidence,
     decision_for,
     decisions_for,
     dose_given,
@@ -83,7 +84,12 @@ def _decision_values(day: TrialDay, decision: Any, given: Any) -> dict[str, Any]
     if decision is None:
         return {"base_revision": 0, "team_present": ["surgeon"], "planned_time": suggested_time(day, given),
                 "dose_mcg": format_mcg(given.dose_mcg) if given else ""}
+    def hours(value: Any) -> str:
+        return format_mcg(value) if value is not None else ""
+
     return {"base_revision": decision.revision, "effect": decision.effect, "next_step": decision.next_step,
+            "effect_onset_hours": hours(decision.effect_onset_hours),
+            "effect_duration_hours": hours(decision.effect_duration_hours),
             "dose_mcg": format_mcg(decision.next_dose_mcg) if decision.next_dose_mcg is not None else "",
             "planned_time": suggested_time(day, given), "rationale": decision.rationale,
             "team_present": decision.team_present, "parents_present": "yes" if decision.parents_present else "",
@@ -128,11 +134,9 @@ def _outcome_page(t: Trial, values: Any = None, errors: dict[str, list[str]] | N
                   conflict: str | None = None, status: int = 200) -> Response:
     if values is None:
         values = {"outcome": t.outcome or "", "outcome_reason": t.outcome_reason or "", "base_revision": t.revision}
-    return render("decisions/outcome.html", "decisions/_outcome_body.html", trial=t, doses=doses_for(t),
+    return render("decisions/outcome.html", "decisions/_outcome_body.html", trial=t,
                   monitoring_until=monitoring_ends(t, utcnow()), evidence=outcome_evidence(t),
-                  protocol=current_protocol(),
-                  gas=t_scores(t),
-                  results=_results_by_day(t), decisions=decisions_for(t), pending=pending_later_days(t, 0),
+                  candidacy=candidacy_evidence(t), protocol=current_protocol(), pending=pending_later_days(t, 0),
                   values=values, errors=errors or {}, conflict=conflict, choices=CHOICES, statuses=TRIAL_STATUSES,
                   fmt=fmt, signed=signed, threshold=current_protocol().tone_response_threshold,
                   can_edit=current_user().has_role("surgeon") and t.status != "planned",  # type: ignore[union-attr]

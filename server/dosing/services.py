@@ -28,6 +28,7 @@ from ..web.types import utcnow
 from . import schedule
 from .models import DoseAdministration, DosePlanChange, EscalationResponse, Observation, current_given
 from .vitals import (
+    ADVERSE_EFFECTS,
     AGE_BANDS,
     OVERDOSE_EFFECTS,
     SEDATION_FLAG_AT,
@@ -661,6 +662,64 @@ def record_escalation_response(trial_id: int, data: dict[str, Any], *, author_id
     db.session.add(response)
     db.session.flush()
     return response
+
+
+@dataclass(frozen=True)
+class ChartedEffect:
+    """An adverse effect the nurses charted on a trial day, and when (each observation that charted it)."""
+
+    label: str
+    times: list[datetime]
+    overdose_sign: bool
+
+
+@dataclass(frozen=True)
+class ChartedEscalation:
+    """Overdose signs that opened an escalation on a trial day, and what was done (None while still open)."""
+
+    since: datetime
+    signs: list[str]
+    response: EscalationResponse | None
+
+
+@dataclass
+class DayEvents:
+    effects: list[ChartedEffect] = field(default_factory=list)
+    escalations: list[ChartedEscalation] = field(default_factory=list)
+
+
+def charted_events(trial: Trial) -> dict[int, DayEvents]:
+    """What the nurses charted after each dose, by trial day id: the adverse effects (in the order of the
+    list on the observation form) and the escalations, acted on or still open. For the team's pages; other
+    features read observations and escalation records only through this."""
+    ids = [d.id for d in trial.days]
+    if not ids:
+        return {}
+    observations = db.session.scalars(select(Observation).where(Observation.trial_day_id.in_(ids))
+                                      .order_by(Observation.taken_at, Observation.id)).all()
+    out: dict[int, DayEvents] = defaultdict(DayEvents)
+    times: dict[int, dict[str, list[datetime]]] = defaultdict(lambda: defaultdict(list))
+    for obs in observations:
+        for key in dict.fromkeys(obs.effects or []):
+            if key in ADVERSE_EFFECTS:
+                times[obs.trial_day_id][key].append(obs.taken_at)
+    for day_id, charted in times.items():
+        out[day_id].effects = [ChartedEffect(label, charted[key], key in OVERDOSE_EFFECTS)
+                               for key, label in ADVERSE_EFFECTS.items() if key in charted]
+    by_id = {o.id: o for o in observations}
+    for response in escalation_responses(trial.id)[::-1]:  # oldest first
+        answered = sorted((by_id[i] for i in response.observation_ids or [] if i in by_id),
+                          key=lambda o: (o.taken_at, o.id))
+        if not answered:
+            continue
+        signs = list(dict.fromkeys(f.message for o in answered for f in observation_flags(o, trial.patient)
+                                   if f.overdose_sign))
+        out[answered[0].trial_day_id].escalations.append(ChartedEscalation(answered[0].taken_at, signs, response))
+    still_open = open_escalations([trial.id]).get(trial.id)
+    if still_open is not None:
+        out[still_open.observations[0].trial_day_id].escalations.append(
+            ChartedEscalation(still_open.since, still_open.signs, None))
+    return dict(out)
 
 
 def escalation_responses(trial_id: int) -> list[EscalationResponse]:

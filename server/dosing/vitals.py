@@ -36,11 +36,14 @@ ADVERSE_EFFECTS: dict[str, str] = {
     "site_leak": "Catheter site problem or CSF leak",
     "loss_of_standing": "Loss of standing or foot drop",
 }
-ADVERSE_EFFECT_SOURCES = {
-    "hypotonia": "[S16][S17]", "rostral_hypotonia": "[S3][S7]", "drowsiness": "[S16][S17]",
-    "dizziness": "[S31]", "nausea_vomiting": "[S16][S17]", "headache": "[S16][S31][S57]",
-    "urinary_retention": "[S58]", "seizure": "[S16][S17]", "respiratory_depression": "[S3][S7]",
-    "site_leak": "[S25][S57]", "loss_of_standing": "[S19][S20]",
+# The references (keys of server.protocol.REFERENCES) for each effect.
+ADVERSE_EFFECT_SOURCES: dict[str, tuple[str, ...]] = {
+    "hypotonia": ("hoving2007", "gilmartin2000"), "rostral_hypotonia": ("lioresal_pi",),
+    "drowsiness": ("hoving2007", "gilmartin2000"), "dizziness": ("lioresal_hcp",),
+    "nausea_vomiting": ("hoving2007", "gilmartin2000"), "headache": ("hoving2007", "lioresal_hcp", "csf_leak2024"),
+    "urinary_retention": ("baclofen_adverse",), "seizure": ("hoving2007", "gilmartin2000"),
+    "respiratory_depression": ("lioresal_pi",), "site_leak": ("bleyenheuft2007", "csf_leak2024"),
+    "loss_of_standing": ("shin2015", "yoon2017"),
 }
 # Effects that are also signs of overdose (brief 5.3 [S3][S7]).
 OVERDOSE_EFFECTS = frozenset({"drowsiness", "dizziness", "seizure", "respiratory_depression",
@@ -155,18 +158,21 @@ def age_in_months(born: Any, on: Any) -> int:
     return months - (1 if on.day < born.day else 0)
 
 
-# The escalation checklist shown beside flagged observations (brief 5.1 and 5.3). No doses are calculated.
-ESCALATION_CHECKLIST: tuple[tuple[str, str], ...] = (
-    ("Stay with the child and call for help now: use the hospital's rapid-response escalation.", "[S14]"),
-    ("Tell the neurosurgeon on call (and the anaesthetist if breathing is affected).", "brief 5.1 DEFAULT"),
+# The escalation checklist shown beside flagged observations: each step with its references (keys of
+# server.protocol.REFERENCES); a step with none is a hospital default (its sign-off: Protocol.sources
+# ["escalation_checklist"]). No doses are calculated.
+ESCALATION_CHECKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Stay with the child and call for help now: use the hospital's rapid-response escalation.", ("schn_itb",)),
+    ("Tell the neurosurgeon on call (and the anaesthetist if breathing is affected).", ()),
     ("Airway and breathing first: oxygen, bag-valve-mask and resuscitation equipment at the bedside; the "
-     "medical team intubates if there is respiratory depression.", "[S3][S7][S29][S56]"),
-    ("Continuous SpO2 and heart-rate monitoring; observations every 15 minutes until reviewed.", "brief 5.4 DEFAULT"),
-    ("Consider 1:1 nursing if overdose is suspected.", "[S14]"),
+     "medical team intubates if there is respiratory depression.",
+     ("lioresal_pi", "itb_dosing_refs", "fadavis_baclofen")),
+    ("Continuous SpO2 and heart-rate monitoring; observations every 15 minutes until reviewed.", ()),
+    ("Consider 1:1 nursing if overdose is suspected.", ("schn_itb",)),
     ("No specific antidote. The medical team may drain CSF by lumbar puncture or the catheter: their decision "
      "and their volume (the label gives an adult figure only; no paediatric volume is published).",
-     "[S3][S7][S54]"),
-    ("Physostigmine is not a routine treatment (anecdotal; risk of seizures and bradycardia).", "[S7][S8]"),
-    ("Give no further baclofen until the neurosurgeon has reviewed the child; record the time of each step.",
-     "App DEFAULT"),
+     ("lioresal_pi", "overdose1991")),
+    ("Physostigmine is not a routine treatment (anecdotal; risk of seizures and bradycardia).",
+     ("lioresal_pi", "cheo_physostigmine")),
+    ("Give no further baclofen until the neurosurgeon has reviewed the child; record the time of each step.", ()),
 )

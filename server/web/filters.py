@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..protocol import format_mcg
+from ..protocol import REFERENCES, current_protocol, format_mcg
 from .clock import to_local
 
 
@@ -32,9 +32,16 @@ def localtime(value: datetime | None, fmt: str = "%H:%M") -> str:
         return local.isoformat() if local else ""
 
 
+def hours(value: Decimal | None) -> str:
+    """A number of hours: "6 h", "5.5 h"; empty when not recorded."""
+    return "" if value is None else f"{format_mcg(value)} h"
+
+
 def zip_filter(a: Iterable[Any], b: Iterable[Any]) -> list[tuple[Any, Any]]:
     return list(zip(a, b, strict=False))
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(mcg=mcg, mcg_value=format_mcg, localtime=localtime, zip=zip_filter)
+    app.jinja_env.filters.update(mcg=mcg, mcg_value=format_mcg, localtime=localtime, zip=zip_filter, hours=hours)
+    # Citations and sign-off status for any template (templates/macros/sources.html)
+    app.jinja_env.globals.update(references=REFERENCES, current_protocol=current_protocol)

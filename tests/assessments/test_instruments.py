@@ -19,6 +19,7 @@ from server.assessments.instruments import (
     plan_items,
     range_message,
 )
+from server.protocol import REFERENCES
 
 
 def test_mas_has_the_six_grades_and_the_brief_muscle_groups() -> None:
@@ -33,7 +34,9 @@ def test_mas_has_the_six_grades_and_the_brief_muscle_groups() -> None:
 
 def test_every_item_is_sourced_and_every_number_has_a_range_and_unit() -> None:
     for item in ITEMS.values():
-        assert "[S" in item.source or "DEFAULT" in item.source, item.id
+        shorts = [r.short for r in REFERENCES.values()]
+        assert any(short in item.source for short in shorts) or "Hospital default" in item.source, item.id
+        assert "[S" not in item.source and "DEFAULT" not in item.source, item.id
         for m in item.measures:
             if m.is_choice:
                 assert m.choices, item.id

@@ -44,3 +44,27 @@ def test_demo_goals_are_rated_on_the_dosed_days(app) -> None:  # type: ignore[no
                   for n in ("Ben", "Chloe")}
         assert set(by_day["Ben"]) == {1} and set(by_day["Chloe"]) == {1, 2}
         assert by_day["Chloe"][2] > by_day["Chloe"][1]  # better on day 2, as the demo tells it
+
+
+def test_demo_decisions_record_the_effect_within_the_protocols_bounds(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The demo loader is a path that sets the effect's hours: it records them and checks the protocol's bounds."""
+    from decimal import Decimal
+
+    from server.decisions import demo
+
+    with app.app_context():
+        load_demo_data(DAY, datetime(2026, 11, 25, 11, 30, tzinfo=UTC))
+        daniel = {
+            number: (decision.effect_onset_hours, decision.effect_duration_hours)
+            for number, decision in db.session.execute(
+                select(TrialDay.day_number, DayDecision).join(TrialDay, DayDecision.trial_day_id == TrialDay.id)
+                .join(Trial, TrialDay.trial_id == Trial.id).join(Patient).where(Patient.first_name == "Daniel"))}
+        assert daniel == {1: (None, None), 2: (Decimal("1.0"), Decimal("6.5")), 3: (Decimal("0.5"), Decimal("7.0"))}
+        db.session.rollback()
+
+    rows = {mrn: list(r) for mrn, r in demo.DEMO.items()}
+    number, effect, step, dose, why, parents, _ = rows["DEMO-1004"][1]
+    rows["DEMO-1004"][1] = (number, effect, step, dose, why, parents, ("1", "60"))
+    monkeypatch.setattr(demo, "DEMO", rows)
+    with app.app_context(), pytest.raises(ValueError, match="effect_duration_hours"):
+        demo.add_demo_decisions()

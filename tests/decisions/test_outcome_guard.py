@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -89,8 +90,9 @@ def test_confirmed_with_a_sentence_it_is_recorded(one_dose, team) -> None:  # ty
 
 
 def test_with_every_piece_of_evidence_no_confirmation_is_asked(ctx, make_trial, team) -> None:  # type: ignore[no-untyped-def]
-    """Day 1 50 mcg, escalated; day 2 75 mcg, judged good, no more test doses: every counted day has its dose,
-    post-dose assessment and decision (day 3, cancelled by the decision to end, is not counted)."""
+    """Day 1 50 mcg, escalated; day 2 75 mcg, judged good (the effect lasted 6 h), no more test doses: every
+    counted day has its dose, post-dose assessment and decision (day 3, cancelled by the decision to end, is not
+    counted)."""
     trial_id = make_trial(start_date=START)
     give(trial_id, 1, nurse=team["nurse"], surgeon=team["surgeon"])
     _assess(trial_id, 1, team["pt"])
@@ -98,8 +100,8 @@ def test_with_every_piece_of_evidence_no_confirmation_is_asked(ctx, make_trial, 
     db.session.commit()
     give(trial_id, 2, nurse=team["nurse"], surgeon=team["surgeon"], mcg="75")
     _assess(trial_id, 2, team["pt"])
-    record_decision(day_id(trial_id, 2), decision(effect="good", next_step="end", dose_mcg=None),
-                    author_id=team["surgeon"])
+    record_decision(day_id(trial_id, 2), decision(effect="good", next_step="end", dose_mcg=None,
+                                                  effect_duration_hours=Decimal("6")), author_id=team["surgeon"])
     db.session.commit()
     assert not outcome_evidence(db.session.get(Trial, trial_id)).missing
     record_outcome(trial_id, {"outcome": "candidate", "outcome_reason": "Good.", "base_revision": 1},

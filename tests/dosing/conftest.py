@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -55,3 +56,14 @@ def give(app: Flask, day: int, staff: dict[str, int], at: time = time(9, 0), mcg
                              now=now or datetime(2030, 1, 1, tzinfo=UTC))
         db.session.commit()
         return record.id
+
+
+def observe(app: Flask, did: int, nurse: int, at: datetime, **values: Any) -> int:
+    """Chart one set of observations through the service, taken (and saved on the phone) at `at`; commit."""
+    from server.dosing.services import record_observation
+
+    with app.app_context():
+        obs = record_observation({"trial_day_id": did, "taken_at": at, **values}, author_id=nurse,
+                                 entry_id=str(uuid.uuid4()), recorded_at=at, now=at)
+        db.session.commit()
+        return obs.id

@@ -35,7 +35,8 @@ def _count(app, model) -> int:  # type: ignore[no-untyped-def]
 def test_the_protocol_has_an_absolute_maximum_with_its_source() -> None:
     p = current_protocol()
     assert p.absolute_max_mcg == Decimal("150") and p.ceiling_mcg < p.absolute_max_mcg
-    assert "sign-off" in p.sources["absolute_max_mcg"]
+    source = p.sources["absolute_max_mcg"]
+    assert "no published source" in source.note and source.status == "Hospital sign-off: pending"
     assert p.above_absolute_max(Decimal("150")) is None
     assert p.above_absolute_max(Decimal("150.1")) is not None
 
@@ -161,4 +162,7 @@ def test_the_protocol_page_shows_the_absolute_maximum_as_a_hospital_default(clie
     signed_in("nurse")
     html = client.get("/protocol").get_data(as_text=True)
     assert "Absolute maximum per bolus" in html and "<strong>150 mcg</strong>" in html
-    assert "Hospital default: needs clinical sign-off." in html
+    block = html[html.index('id="absolute-max"'):]
+    block = block[:block.index("</div>")]
+    assert "Hospital default, no published source sets an absolute maximum for a screening bolus" in block
+    assert "Hospital sign-off: pending" in block

@@ -6,10 +6,8 @@ acted on (who, when, what was done), which is audited."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,30 +20,22 @@ from server.dosing.services import (
     _may_show_overdose_sign,
     open_escalations,
     record_escalation_response,
-    record_observation,
     ward_schedule,
 )
 from server.dosing.vitals import AGE_BANDS, OVERDOSE_EFFECTS
 from server.extensions import db
 from server.trials.models import Trial
 from tests.conftest import field_error
-from tests.dosing.conftest import DAY, day_id, give
+from tests.dosing.conftest import DAY, day_id, give, observe
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)  # London is on GMT
 ACTION = "Rapid response called; oxygen on; surgeon reviewed at the bedside; 1:1 nursing."
 
 
-def _observe(app, did: int, nurse: int, at: datetime, **values: Any) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        obs = record_observation({"trial_day_id": did, "taken_at": at, **values}, author_id=nurse,
-                                 entry_id=str(uuid.uuid4()), recorded_at=at, now=at)
-        db.session.commit()
-        return obs.id
-
 
 def _overdose(app, did: int, nurse: int, at: datetime = datetime(2026, 11, 25, 10, 5, tzinfo=UTC)) -> int:  # type: ignore[no-untyped-def]
     """The issue's reproduction: RR 10, SpO2 90, sedation 2 (an 8-year-old)."""
-    return _observe(app, did, nurse, at, resp_rate=10, spo2=90, sedation_score=2, heart_rate=88)
+    return observe(app, did, nurse, at, resp_rate=10, spo2=90, sedation_score=2, heart_rate=88)
 
 
 @pytest.fixture
@@ -67,7 +57,7 @@ def test_overdose_signs_open_an_escalation_that_later_normal_checks_do_not_close
     did = day_id(app, tid, 1)
     give(app, did, staff, time(9, 0))
     first = _overdose(app, did, staff["nurse"])
-    _observe(app, did, staff["nurse"], datetime(2026, 11, 25, 10, 20, tzinfo=UTC), resp_rate=22, spo2=98)
+    observe(app, did, staff["nurse"], datetime(2026, 11, 25, 10, 20, tzinfo=UTC), resp_rate=22, spo2=98)
     with app.app_context():
         e = open_escalations([tid])[tid]
         assert [o.id for o in e.observations] == [first] and e.since == datetime(2026, 11, 25, 10, 5, tzinfo=UTC)
@@ -81,7 +71,7 @@ def test_flags_that_are_not_overdose_signs_open_no_escalation(app, staff, trial_
     tid = trial_on(DAY)
     did = day_id(app, tid, 1)
     give(app, did, staff, time(9, 0))
-    _observe(app, did, staff["nurse"], NOW, temperature_c=Decimal("38.5"), heart_rate=170, pain_score=8,
+    observe(app, did, staff["nurse"], NOW, temperature_c=Decimal("38.5"), heart_rate=170, pain_score=8,
              effects=["headache", "nausea_vomiting"])
     with app.app_context():
         assert open_escalations([tid]) == {} and open_escalations() == {}
@@ -96,7 +86,7 @@ def test_the_sql_prefilter_never_misses_an_overdose_sign(app, staff, trial_on, m
 
     tid = trial_on(DAY, patient_id=make_patient(date_of_birth=date(2026, 6, 1)))  # an infant: highest RR limit
     did = day_id(app, tid, 1)
-    oid = _observe(app, did, staff["nurse"], NOW, **values)
+    oid = observe(app, did, staff["nurse"], NOW, **values)
     with app.app_context():
         assert db.session.scalar(select(Observation.id).where(_may_show_overdose_sign())) == oid
         assert tid in open_escalations([tid])
@@ -118,7 +108,7 @@ def test_acted_on_closes_the_escalation_is_audited_and_a_new_sign_opens_another(
         assert open_escalations([tid]) == {}
         audit = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "EscalationResponse")).one()
         assert audit.action == "create"
-    second = _observe(app, did, staff["nurse"], datetime(2026, 11, 25, 10, 25, tzinfo=UTC),
+    second = observe(app, did, staff["nurse"], datetime(2026, 11, 25, 10, 25, tzinfo=UTC),
                       effects=["respiratory_depression"])
     with app.app_context():
         assert [o.id for o in open_escalations([tid])[tid].observations] == [second]
@@ -161,7 +151,7 @@ def test_finding_3_the_escalated_child_sorts_first_on_the_ward_with_a_banner_and
     did = day_id(app, tid, 1)
     give(app, did, staff, time(9, 0))
     for minutes in (15, 30, 45, 60):
-        _observe(app, did, staff["nurse"], datetime(2026, 11, 25, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes),
+        observe(app, did, staff["nurse"], datetime(2026, 11, 25, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes),
                  resp_rate=22, spo2=98)
     _overdose(app, did, staff["nurse"])
     signed_in("nurse")

@@ -14,9 +14,19 @@ def test_protocol_page_shows_values_with_sources(client, signed_in) -> None:  # 
                  "4 h after the dose (window 3 h to 5 h)",
                  "every 15 min \u00d7 4, every 30 min \u00d7 2, hourly to 8 h after the dose, every 4 h to 24 h after "
                  "the dose",
-                 "16 checks", "[S21][S22]", "UNVERIFIED", "PALS", "rapid-response escalation", "[S14]"):
+                 "16 checks", "PALS", "rapid-response escalation",
+                 # each default's references, and whether the hospital has signed it off
+                 '<a href="/protocol#ref-time_course">Time course of an ITB bolus in cerebral spasticity</a>',
+                 '<a href="/protocol#ref-meythaler1996">Meythaler et al. 1996</a>',
+                 '<a href="/protocol#ref-schn_itb">SCHN (Westmead) ITB guideline</a>',
+                 "Hospital sign-off: pending",
+                 # the references list, in full
+                 '<li id="ref-gilmartin2000"><strong>Gilmartin et al. 2000</strong>. Gilmartin R, Bruce D, Storrs BB',
+                 "Kiresuk TJ, Sherman RE. Goal attainment scaling",
+                 "Lioresal Intrathecal (baclofen injection) for intrathecal injection, US prescribing information"):
         assert text in html, text
-    assert "DEFAULT" in html
+    for internal in ("DEFAULT", "UNVERIFIED", "[S", "brief"):
+        assert internal not in html, internal
 
 
 def test_volume_is_computed_at_the_configured_concentration() -> None:
