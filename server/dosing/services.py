@@ -22,7 +22,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..protocol import Protocol, current_protocol, format_mcg
 from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
-from ..trials.services import before_trial_message, current_weight
+from ..trials.services import before_trial_message
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.types import utcnow
 from . import schedule
@@ -119,7 +119,7 @@ def _bounds(dose: Decimal, data: dict[str, Any], author: User | None, day: Trial
             protocol: Protocol) -> dict[str, list[str]]:
     """`dose_errors` for a form's data (the override fields, and which field the number was typed in)."""
     return dose_errors(dose, override_reason=data.get("override_reason"), confirmed_mcg=data.get("override_confirm"),
-                       author=author, protocol=protocol, weight_kg=current_weight(day.trial.patient_id),
+                       author=author, protocol=protocol, weight_kg=day.trial.patient.weight_kg,
                        field_name=data.get("dose_field") or "dose_mcg")
 
 
@@ -350,7 +350,7 @@ def _add_dose(day: TrialDay, *, given_at: datetime, dose: Decimal, route: str, g
     if status == "given":
         recorder = _user(recorded_by_id)
         errors = dose_errors(dose, override_reason=override_reason, confirmed_mcg=override_confirm,
-                             author=recorder, protocol=protocol, weight_kg=current_weight(day.trial.patient_id))
+                             author=recorder, protocol=protocol, weight_kg=day.trial.patient.weight_kg)
         errors |= interval_errors(day.trial_id, day.id, given_at, protocol, "given_time")
         if errors:
             raise DosingError(errors)

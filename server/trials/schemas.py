@@ -26,7 +26,8 @@ class PatientSchema(FormSchema):
         error_messages=required_messages("Enter the hospital number (MRN)."))
     weight_kg = fields.Decimal(required=True, places=1, validate=validate.Range(
         min=Decimal("2"), max=Decimal("150"), error="Weight must be between 2 and 150 kg."),
-        error_messages={**required_messages("Enter the weight in kg."), "invalid": "Enter the weight as a number."})
+        error_messages={**required_messages("Enter the weight in kg."), "invalid": "Enter the weight as a number.",
+                        "special": "Enter the weight as a number."})
     weight_measured_on = fields.Date(load_default=None, validate=validate.Range(
         min=date(EARLIEST_YEAR, 1, 1), error=f"Check the date: not before {EARLIEST_YEAR}."),
         error_messages={"invalid": "Enter a date as YYYY-MM-DD."})

@@ -7,7 +7,6 @@ transaction, so a sync batch stays one transaction with a savepoint per entry.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -134,12 +133,6 @@ def update_patient(patient_id: int, data: dict[str, Any]) -> Patient:
         patient.revision += 1
         db.session.flush()
     return patient
-
-
-def current_weight(patient_id: int) -> Decimal | None:
-    """The child's latest weight, read from the database now rather than from a copy the session loaded earlier
-    (an edit committed meanwhile counts): what every dose check uses."""
-    return db.session.scalar(select(Patient.weight_kg).where(Patient.id == patient_id))
 
 
 def create_trial(data: dict[str, Any], created_by_id: int | None) -> Trial:
