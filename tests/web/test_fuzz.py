@@ -61,7 +61,8 @@ def _plausible(field: fields.Field[Any]) -> list[str]:
         if isinstance(v, validate.Range):
             for edge in (v.min, v.max):
                 if edge is not None:
-                    out += [str(edge), str(edge - 1), str(edge + 1)]
+                    step: Any = timedelta(days=1) if isinstance(edge, date) else 1
+                    out += [str(edge), str(edge - step), str(edge + step)]
         if isinstance(v, validate.Length) and v.max is not None:
             out += ["x" * v.max, "x" * (v.max + 1), "A long sentence with four words or more, a reason."]
     if isinstance(field, fields.DateTime):
@@ -132,6 +133,7 @@ def _world(app: Flask, make_user: Any, make_trial: Any) -> World:
         w.users[role] = make_user(role)
     w.users["all"] = make_user("pt", "nurse", "surgeon", "admin")
     w.users["checker"] = make_user("nurse")
+    w.users["spare"] = make_user("pt")  # the account whose password and active state the admin forms fuzz
     trial_id = make_trial()
     with app.app_context():
         trial = db.session.get(Trial, trial_id)
@@ -149,7 +151,7 @@ def _world(app: Flask, make_user: Any, make_trial: Any) -> World:
         db.session.commit()
         w.ids = {"trial_id": trial_id, "day_id": day.id, "dose_id": dose.id, "observation_id": obs.id,
                  "assessment_id": assessment.id, "goal_id": goals[0].id, "link_id": link.link.id,
-                 "user_id": w.users["nurse"], "token": 0}
+                 "user_id": w.users["nurse"], "token": 0, "patient_id": trial.patient_id}
         w.token = link.token  # type: ignore[attr-defined]
         w.usernames = {r: db.session.get(User, uid).username for r, uid in w.users.items()}  # type: ignore[attr-defined]
     return w
@@ -169,7 +171,14 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     """endpoint -> (URLs to post to, schema, a valid-looking base form). Every POST route of the app but the API."""
     from server.assessments.schemas import AssessmentSchema
     from server.assessments.schemas import PlanSchema as ItemsSchema
-    from server.auth.schemas import LoginSchema, StaffCreateSchema, StaffRolesSchema
+    from server.auth.schemas import (
+        LoginSchema,
+        PasswordChangeSchema,
+        StaffActiveSchema,
+        StaffCreateSchema,
+        StaffRolesSchema,
+        TemporaryPasswordSchema,
+    )
     from server.decisions.schemas import DecisionSchema, OutcomeSchema
     from server.dosing.schemas import (
         AmendSchema,
@@ -182,10 +191,11 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     from server.dosing.schemas import PlanSchema as DosePlanSchema
     from server.goals.schemas import GoalsSchema, ratings_schema
     from server.parents.schemas import ParentLinkSchema
-    from server.trials.schemas import PatientSchema, TrialSchema
+    from server.trials.schemas import PatientEditSchema, PatientSchema, TrialEditSchema, TrialSchema
 
     i = w.ids
     t, d, dose, a, link, u = i["trial_id"], i["day_id"], i["dose_id"], i["assessment_id"], i["link_id"], i["user_id"]
+    spare, p = w.users["spare"], i["patient_id"]
     missing = 2**31 - 1
     staff = {"given_by_id": str(w.users["all"]), "checked_by_id": str(w.users["checker"])}
     afm = assessment_form(t)
@@ -197,7 +207,21 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
                              "roles": ["pt"]}),
         "admin.staff_roles": ([f"/admin/staff/{u}/roles", f"/admin/staff/{missing}/roles"], StaffRolesSchema(),
                               {"roles": ["nurse"]}),
-        "admin.staff_active": ([f"/admin/staff/{u}/active"], StaffRolesSchema(), {"active": "1"}),
+        "admin.staff_active": ([f"/admin/staff/{spare}/active", f"/admin/staff/{w.users['all']}/active"],
+                               StaffActiveSchema(), {"active": "1"}),
+        "admin.staff_password": ([f"/admin/staff/{spare}/password", f"/admin/staff/{missing}/password"],
+                                 TemporaryPasswordSchema(), {"password": "violet-harbour-lamp"}),
+        # The signed-in user's own password: whatever a change stored, correct-horse is put back afterwards.
+        "auth.password": (["/account/password", "/account/password?next=//evil"], PasswordChangeSchema(),
+                          {"current_password": "correct-horse", "new_password": "violet-harbour-lamp",
+                           "new_password_again": "violet-harbour-lamp"}),
+        "trials.patient_edit": ([f"/patients/{p}/edit", f"/patients/{missing}/edit"], PatientEditSchema(),
+                                {"first_name": "Eve", "last_name": "Stone", "date_of_birth": "2017-01-02",
+                                 "mrn": "F-2", "weight_kg": "20.4", "weight_measured_on": date.today().isoformat(),
+                                 "gmfcs_level": "3", "diagnosis": "CP", "tone_type": "spastic",
+                                 "base_revision": "1"}),
+        "trials.trial_edit": ([f"/trials/{t}/edit", f"/trials/{missing}/edit"], TrialEditSchema(),
+                              {"start_date": date.today().isoformat(), "bed": "4", "base_revision": "1"}),
         "trials.patient_new": (["/patients/new"], PatientSchema(),
                                {"first_name": "Eve", "last_name": "Stone", "date_of_birth": "2017-01-02",
                                 "mrn": "F-1", "weight_kg": "20.4", "gmfcs_level": "3", "diagnosis": "CP",
@@ -255,10 +279,21 @@ def _form_test(app: Flask, client: Any, w: World, seen: dict[str, int], endpoint
         if status >= 400 and status != 409:  # a 409 may keep the stale version on purpose (dosing plans)
             assert _counts(app) == before, (endpoint, url, data, status)
         seen[f"{endpoint} {status}"] = seen.get(f"{endpoint} {status}", 0) + 1
+        if endpoint == "auth.password" and status < 400:
+            _restore_password(app, w.users["all"])  # so the later stages can still sign in as this user
         if endpoint == "auth.logout" or (endpoint == "auth.login" and status == 303):
             client.login(w.usernames["all"])  # type: ignore[attr-defined]  # signed out: sign in again
 
     return post
+
+
+def _restore_password(app: Flask, user_id: int) -> None:
+    from server.auth.models import User
+    from server.auth.passwords import hash_password
+
+    with app.app_context():
+        db.session.get(User, user_id).password_hash = hash_password("correct-horse")
+        db.session.commit()
 
 
 def _fuzz_forms(app: Flask, w: World) -> dict[str, int]:
@@ -388,6 +423,7 @@ def _crawl(app: Flask, w: World) -> int:
             "dose_id": sorted({w.ids["dose_id"], *latest("dose_administrations")}),
             "assessment_id": sorted({w.ids["assessment_id"], *latest("assessments")}),
             "link_id": [w.ids["link_id"]], "user_id": [w.ids["user_id"]], "day_number": [1, 3, 4],
+            "patient_id": sorted({w.ids["patient_id"], *latest("patients")}),
             "phase": ["baseline", "post-dose", "nope"], "token": [w.token, "x" * 43],  # type: ignore[attr-defined]
             "entry_id": [str(uuid.uuid4())], "filename": ["css/app.css"],
         }
