@@ -21,7 +21,7 @@ from ..auth.services import (
     set_temporary_password,
 )
 from ..auth.session import current_user_id
-from ..extensions import db
+from ..extensions import db, htmx
 from ..trials.models import Patient, Trial
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
@@ -127,6 +127,8 @@ def staff_active(user_id: int):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return _staff_page(user, exc.errors, status=422)
     db.session.commit()
+    if htmx:  # the row, swapped in place (a redirect to this same page would only move to its anchor)
+        return _staff_page(user, saved=True)
     return redirect_to(url_for("admin.staff", _anchor=f"staff-{user.id}"))
 
 

@@ -199,7 +199,7 @@ def test_a_first_day_in_the_past_or_far_ahead_asks_for_confirmation(app, client,
         return
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert asks in field_error(html, "confirm_start") and "Yes, this first trial day is right" in html
+    assert asks in field_error(html, "confirm_start") and "Yes, start on this date" in html
     assert _trial(app, tid)[3] == 1  # nothing written
     confirmed = client.post(f"/trials/{tid}/edit", data=_trial_form(app, tid, start_date=new_start,
                                                                    confirm_start="yes"))
