@@ -12,6 +12,7 @@ screen); the colour switch; and the password, account and edit flows as people u
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ def header_fits(page: Page) -> None:
                     return {name: e.className || e.tagName, left: r.left, right: r.right, top: r.top,
                             cut: e.scrollWidth > e.clientWidth}; })""")
     assert len({round(b["top"]) for b in boxes}) == 1 or max(b["top"] for b in boxes) < 20, boxes
-    for before, after in zip(boxes, boxes[1:], strict=False):
+    for before, after in itertools.pairwise(boxes):
         assert before["right"] <= after["left"], (before, after)
     assert boxes[-1]["right"] <= page.viewport_size["width"], boxes  # type: ignore[index]
     assert not any(b["cut"] for b in boxes), boxes
@@ -272,9 +273,9 @@ def test_axe_is_clean_in_both_themes_flags_and_escalation_included(browser: Brow
                                                                    escalated: dict[str, int], theme: str) -> None:
     """The phone's own setting (prefers-color-scheme) chooses the theme; every role's home, and the pages with
     flags and an escalation, pass axe (colour contrast included). The screenshots are looked at by a person."""
-    for role, path, name in SCREENS + [("nurse", f"/days/{escalated['day_id']}/monitoring", "monitoring"),
-                                       ("surgeon", f"/trials/{escalated['trial_id']}", "trial"),
-                                       ("admin", "/admin/staff", "staff"), ("", "/login", "login")]:
+    for role, path, name in [*SCREENS, ("nurse", f"/days/{escalated['day_id']}/monitoring", "monitoring"),
+                             ("surgeon", f"/trials/{escalated['trial_id']}", "trial"),
+                             ("admin", "/admin/staff", "staff"), ("", "/login", "login")]:
         ctx = browser.new_context(base_url=live_server.url, color_scheme=theme, **PHONE)
         page = ctx.new_page()
         errors = js_errors(page)
@@ -320,7 +321,8 @@ def test_the_colour_switch_is_remembered_on_this_phone(browser: Browser, live_se
         page.emulate_media(color_scheme="dark")  # the phone switches to its night setting: followed at once
         expect(page.locator("html")).to_have_attribute("data-theme", "dark")
         page.get_by_role("radio", name="Light").check()
-        expect(page.locator("html")).to_have_attribute("data-theme", "light")  # the switch wins over the phone's setting
+        # The switch wins over the phone's setting.
+        expect(page.locator("html")).to_have_attribute("data-theme", "light")
     finally:
         ctx.close()
 

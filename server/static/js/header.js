@@ -46,7 +46,9 @@
     seen.textContent = short;
     var heard = document.createElement("span");
     heard.className = "visually-hidden";
-    heard.textContent = "Sync: " + (whole || "nothing waiting") + ". Details";
+    // Never the words "sign in" in a button's name: the sign-in form's button is the one so called.
+    heard.textContent = "Sync: " + (signin ? short.slice(2) + " waiting to be sent once you are signed in again"
+      : (whole || "nothing waiting")) + ". Details";
     badge.appendChild(seen);
     badge.appendChild(heard);
     // Something the user must act on (sign in to send; entries needing attention) opens by itself, once.
