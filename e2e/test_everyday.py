@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -44,6 +45,11 @@ NOT_PAGES = {"static", "sync_api.openapi", "sync_api.session_info", "health.heal
              "pwa.service_worker", "parents.progress_page", "assessments.by_entry", "dosing.override_check",
              "auth.home"}
 TEXT_ZOOM = {"standard": 32, "fixed": 26}  # Chromium's defaults are 16 and 13
+
+
+def hospital_now() -> datetime:
+    """The ward's clock (the live server runs with the default HOSPITAL_TIMEZONE)."""
+    return datetime.now(ZoneInfo("Europe/London"))
 
 
 def header_height(page: Page) -> float:
@@ -410,7 +416,7 @@ def test_surgeon_corrects_a_weight_and_a_first_day_with_the_checks_beside_the_fi
     page.get_by_role("button", name="Save patient").click()
     expect(page.locator("#weight_kg-error")).to_have_text("Weight must be between 2 and 150 kg.")
     page.get_by_label("Weight (kg)").fill("25.5")
-    page.get_by_label("Weight measured on").fill(date.today().isoformat())
+    page.get_by_label("Weight measured on").fill(hospital_now().date().isoformat())
     page.get_by_role("button", name="Save patient").click()
     expect(page).to_have_url(re.compile(rf"/trials/{trial_id}$"))
     expect(page.locator(".facts")).to_contain_text("25.5 kg")
@@ -419,14 +425,14 @@ def test_surgeon_corrects_a_weight_and_a_first_day_with_the_checks_beside_the_fi
                             t=trial_id) == 1
 
     page.get_by_role("link", name="Edit trial (first day, bed, catheter)").click()
-    last_year = (date.today() - timedelta(days=200)).isoformat()
+    last_year = (hospital_now().date() - timedelta(days=200)).isoformat()
     page.get_by_label("First trial day").fill(last_year)
     page.get_by_role("button", name="Save trial").click()
     expect(page.locator("#confirm_start-error")).to_contain_text("is in the past: tick to confirm it is right.")
     check_accessibility(page, "trial-edit-confirm")
-    page.get_by_label("First trial day").fill(date.today().isoformat())  # it was right after all
+    page.get_by_label("First trial day").fill(hospital_now().date().isoformat())  # it was right after all
     page.get_by_label("Bed").fill("W2")
-    page.get_by_label("Catheter placed at (optional)").fill(datetime.now().strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Catheter placed at (optional)").fill(hospital_now().strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save trial").click()
     expect(page).to_have_url(re.compile(rf"/trials/{trial_id}$"))
     expect(page.locator(".facts")).to_contain_text("W2")
