@@ -145,6 +145,17 @@ def _end_sessions(user: User, now: datetime) -> None:
                        .values(ended_at=now))
 
 
+def _set_password(user: User, password: str, field: str, *, temporary: bool) -> None:
+    """The new password, if the policy allows it (a refusal goes beside `field`); every sign-in of the user
+    ends. `temporary`: set by an admin, to be changed at the next sign-in."""
+    _password_refused(password, user.username, field)
+    now = utcnow()
+    user.password_hash = hash_password(password)
+    user.must_change_password = temporary
+    user.password_changed_at = now
+    _end_sessions(user, now)
+
+
 def set_temporary_password(user: User, password: str, *, by: User) -> User:
     """An admin gives `user` a temporary password (a forgotten one, a new starter): it must be changed at the next
     sign-in, every sign-in of the user ends, and any sign-in delay of the account is lifted. Not for one's own
@@ -152,12 +163,7 @@ def set_temporary_password(user: User, password: str, *, by: User) -> User:
     if user.id == by.id:
         raise StaffError({"password": ["This is your own account: use Change password in the menu, which asks "
                                        "for your current password."]})
-    _password_refused(password, user.username, "password")
-    now = utcnow()
-    user.password_hash = hash_password(password)
-    user.must_change_password = True
-    user.password_changed_at = now
-    _end_sessions(user, now)
+    _set_password(user, password, "password", temporary=True)
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == user.username))
     db.session.flush()
     return user
@@ -171,12 +177,7 @@ def change_own_password(user: User, current: str, new: str) -> User:
         raise StaffError({"current_password": ["That is not your current password."]})
     if new == current:
         raise StaffError({"new_password": ["Choose a new password, not the current one again."]})
-    _password_refused(new, user.username, "new_password")
-    now = utcnow()
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    user.password_changed_at = now
-    _end_sessions(user, now)
+    _set_password(user, new, "new_password", temporary=False)
     db.session.flush()
     return user
 

@@ -92,11 +92,17 @@ def create_patient(data: dict[str, Any]) -> Patient:
     return patient
 
 
-def _locked(model: Any, record_id: int) -> Any:
-    """The row locked for this transaction (FOR UPDATE) and read afresh: a copy the session loaded earlier must
-    not hide another user's edit from the revision check."""
-    return db.session.scalars(select(model).where(model.id == record_id).with_for_update()
-                              .execution_options(populate_existing=True)).first()
+def _locked_at(model: Any, record_id: int, base_revision: int, what: str) -> Any:
+    """The row to edit, locked for this transaction (FOR UPDATE) and read afresh (a copy the session loaded
+    earlier must not hide another user's edit), provided it is still at `base_revision`; else EditConflict."""
+    record = db.session.scalars(select(model).where(model.id == record_id).with_for_update()
+                                .execution_options(populate_existing=True)).first()
+    if record is None:
+        raise TrialError({"_form": [f"No such {what}."]})
+    if base_revision != record.revision:
+        raise EditConflict(f"Someone else changed this {what} while you were editing (the current details are "
+                           "shown below). Nothing was saved: check your changes and save again.")
+    return record
 
 
 def update_patient(patient_id: int, data: dict[str, Any]) -> Patient:
@@ -104,12 +110,7 @@ def update_patient(patient_id: int, data: dict[str, Any]) -> Patient:
     comes with the date it was measured, never earlier than the weight it replaces: the patient's weight is the
     latest one, and every dose check reads it. Nothing changed, nothing written; any change is one new revision
     (and one audit event with before and after)."""
-    patient = _locked(Patient, patient_id)
-    if patient is None:
-        raise TrialError({"_form": ["No such child."]})
-    if data["base_revision"] != patient.revision:
-        raise EditConflict("Someone else changed this child's details while you were editing (the current "
-                           "details are shown below). Nothing was saved: check your changes and save again.")
+    patient: Patient = _locked_at(Patient, patient_id, data["base_revision"], "child")
     errors: dict[str, list[str]] = {}
     if data["mrn"] != patient.mrn and db.session.scalar(select(Patient.id).where(
             Patient.mrn == data["mrn"], Patient.id != patient.id)) is not None:
@@ -185,12 +186,7 @@ def update_trial(trial_id: int, data: dict[str, Any]) -> Trial:
     and `confirm_start`. The first day may move only while the trial is open and nothing has been recorded for
     any of its days; the days (and a planned dose time, at the same wall-clock time) move with it. A new first
     day in the past or far ahead needs `confirm_start` (start_date_question). Nothing changed, nothing written."""
-    trial = _locked(Trial, trial_id)
-    if trial is None:
-        raise TrialError({"_form": ["No such trial."]})
-    if data["base_revision"] != trial.revision:
-        raise EditConflict("Someone else changed this trial while you were editing (the current details are "
-                           "shown below). Nothing was saved: check your changes and save again.")
+    trial: Trial = _locked_at(Trial, trial_id, data["base_revision"], "trial")
     start: date = data["start_date"]
     catheter: datetime | None = data.get("catheter_placed_at")
     if catheter is not None:

@@ -98,9 +98,26 @@ def patient_new():  # type: ignore[no-untyped-def]
     return redirect_to(url_for("trials.patients"))
 
 
-def _typed(revision: int) -> dict[str, Any]:
-    """What the user typed, now based on the current revision: after a conflict, saving again is deliberate."""
-    return {**request.form.to_dict(), "base_revision": revision}
+def _save_edit(record: Any, schema: Any, update: Any, page: Any) -> Any:
+    """One edit form posted: validate, save through `update(id, data)` and commit (None), or the form again:
+    422 with the messages, or 409 after a stale edit, with the record as saved meanwhile and what the user
+    typed, now based on the current revision (so saving again is deliberate)."""
+    data, errors = load_form(schema, request.form)
+    if data is None:
+        return page(record, request.form, errors, 422)
+    try:
+        update(record.id, data)
+    except EditConflict as exc:
+        db.session.rollback()
+        current = db.session.get(type(record), record.id)
+        assert current is not None  # an edit conflict is about a record that exists
+        return page(current, {**request.form.to_dict(), "base_revision": current.revision}, exc.errors, 409,
+                    current=current)
+    except TrialError as exc:
+        db.session.rollback()
+        return page(record, request.form, exc.errors, 422)
+    db.session.commit()
+    return None
 
 
 def _patient_edit_page(patient: Patient, values: Any, errors: dict[str, list[str]], status: int = 200,
@@ -118,20 +135,8 @@ def patient_edit(patient_id: int):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         values = {name: getattr(patient, name) for name in PATIENT_FIELDS} | {"base_revision": patient.revision}
         return _patient_edit_page(patient, values, {})
-    data, errors = load_form(PatientEditSchema(), request.form)
-    if data is None:
-        return _patient_edit_page(patient, request.form, errors, 422)
-    try:
-        update_patient(patient.id, data)
-    except EditConflict as exc:
-        db.session.rollback()
-        fresh = db.get_or_404(Patient, patient_id)
-        return _patient_edit_page(fresh, _typed(fresh.revision), exc.errors, 409, current=fresh)
-    except TrialError as exc:
-        db.session.rollback()
-        return _patient_edit_page(patient, request.form, exc.errors, 422)
-    db.session.commit()
-    return redirect_to(safe_next(request.values.get("next")) or url_for("trials.patients"))
+    refused = _save_edit(patient, PatientEditSchema(), update_patient, _patient_edit_page)
+    return refused or redirect_to(safe_next(request.values.get("next")) or url_for("trials.patients"))
 
 
 PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "weight_kg", "weight_measured_on", "gmfcs_level",
@@ -155,20 +160,8 @@ def trial_edit(trial_id: int):  # type: ignore[no-untyped-def]
                   "catheter_placed_at": placed.strftime("%Y-%m-%dT%H:%M") if placed else None,
                   "base_revision": trial.revision}
         return _trial_edit_page(trial, values, {})
-    data, errors = load_form(TrialEditSchema(), request.form)
-    if data is None:
-        return _trial_edit_page(trial, request.form, errors, 422)
-    try:
-        update_trial(trial.id, data)
-    except EditConflict as exc:
-        db.session.rollback()
-        fresh = trial_or_404(trial_id)
-        return _trial_edit_page(fresh, _typed(fresh.revision), exc.errors, 409, current=fresh)
-    except TrialError as exc:
-        db.session.rollback()
-        return _trial_edit_page(trial, request.form, exc.errors, 422)
-    db.session.commit()
-    return redirect_to(url_for("trials.detail", trial_id=trial.id))
+    refused = _save_edit(trial, TrialEditSchema(), update_trial, _trial_edit_page)
+    return refused or redirect_to(url_for("trials.detail", trial_id=trial.id))
 
 
 def _trial_form(values, errors, status=200):  # type: ignore[no-untyped-def]

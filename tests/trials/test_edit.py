@@ -116,7 +116,7 @@ def test_a_stale_patient_form_gets_a_conflict_not_an_overwrite(app, client, sign
     stale = client.post(f"/patients/{pid}/edit", data=mine, headers={"HX-Request": "true"})
     assert stale.status_code == 409
     html = stale.get_data(as_text=True)
-    assert "Someone else changed this child&#39;s details while you were editing" in html
+    assert "Someone else changed this child while you were editing" in html
     assert "Saved meanwhile (revision 2)" in html and "23.0 kg" in html  # the current version beside
     assert 'value="25.0"' in html and 'name="base_revision" value="2"' in html  # mine kept, now on revision 2
     assert _patient(app, pid).weight_kg == Decimal("23.0")  # not overwritten
