@@ -191,17 +191,19 @@ def test_create_admin_goes_through_the_same_schema_and_policy(app, monkeypatch) 
     import server.cli
 
     runner = app.test_cli_runner()  # `flask` pushes an app context for every command; the test runner does not
-    app.app_context().push()
-    monkeypatch.setattr(server.cli.getpass, "getpass", lambda prompt="": "letmein")
-    refused = runner.invoke(args=["create-admin", "--username", "Boss Person", "--name", "Boss"])
+
+    def create(password: str, username: str = "boss"):  # type: ignore[no-untyped-def]
+        monkeypatch.setattr(server.cli.getpass, "getpass", lambda prompt="": password)
+        with app.app_context():
+            return runner.invoke(args=["create-admin", "--username", username, "--name", "Boss"])
+
+    refused = create("letmein", "Boss Person")
     assert refused.exit_code != 0
     assert "Username: Use lower-case letters" in refused.output
     assert "Password: Use at least 12 characters (this has 7)." in refused.output
-    monkeypatch.setattr(server.cli.getpass, "getpass", lambda prompt="": "letmein-letmein")
-    common = runner.invoke(args=["create-admin", "--username", "boss", "--name", "Boss"])
+    common = create("letmein-letmein")
     assert common.exit_code != 0 and "most common passwords" in common.output
-    monkeypatch.setattr(server.cli.getpass, "getpass", lambda prompt="": NEW)
-    made = runner.invoke(args=["create-admin", "--username", "boss", "--name", "Boss"])
+    made = create(NEW)
     assert made.exit_code == 0, made.output
     assert "At least 12 characters" in made.output and "Admin boss created." in made.output
     with app.app_context():
@@ -211,8 +213,9 @@ def test_create_admin_goes_through_the_same_schema_and_policy(app, monkeypatch) 
 
 def test_demo_data_twice_says_only_that_nothing_changed(app) -> None:  # type: ignore[no-untyped-def]
     runner = app.test_cli_runner()
-    app.app_context().push()
-    first = runner.invoke(args=["demo-data"])
+    with app.app_context():
+        first = runner.invoke(args=["demo-data"])
     assert first.exit_code == 0 and first.output.startswith("Demo data loaded")
-    second = runner.invoke(args=["demo-data"])
+    with app.app_context():
+        second = runner.invoke(args=["demo-data"])
     assert second.output.strip() == "Demo data already present; nothing changed."
