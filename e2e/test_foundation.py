@@ -94,4 +94,5 @@ def test_admin_manages_staff(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Staff accounts")
     check_accessibility(page, "staff")
     page.get_by_role("button", name="Disable e2e-nurse").click()
+    page.get_by_role("button", name="Yes, disable e2e-nurse").click()  # asked first (issue 16)
     expect(page.get_by_role("button", name="Enable e2e-nurse")).to_be_visible()

@@ -23,20 +23,35 @@ def register(app: Flask) -> None:
 @click.option("--username", prompt=True)
 @click.option("--name", "display_name", prompt="Full name")
 def create_admin(username: str, display_name: str) -> None:
-    """Create the first admin account (asks for the password)."""
-    from .auth.services import StaffError, create_staff
+    """Create the first admin account (asks for the password): the same form schema and password policy as an
+    admin's "New account" page."""
+    from werkzeug.datastructures import MultiDict
 
-    password = getpass.getpass("Password (8+ characters): ")
-    if len(password) < 8:
-        raise click.ClickException("The password needs at least 8 characters.")
+    from .auth.policy import rules_text
+    from .auth.schemas import StaffCreateSchema
+    from .auth.services import StaffError, create_staff
+    from .web.forms import load_form
+
+    click.echo(f"Password: {rules_text()}")
+    password = getpass.getpass("Password: ")
+    form = MultiDict([("username", username), ("display_name", display_name), ("password", password),
+                      ("roles", "admin")])
+    data, errors = load_form(StaffCreateSchema(), form)
     with acting_as(Actor(user_id=None, via="cli")):
-        try:
-            create_staff({"username": username, "display_name": display_name, "password": password,
-                          "roles": ["admin"]})
-            db.session.commit()
-        except StaffError as exc:
-            raise click.ClickException(str(exc.errors)) from exc
-    click.echo(f"Admin {username} created.")
+        if data is not None:
+            try:
+                create_staff(data)
+                db.session.commit()
+            except StaffError as exc:
+                db.session.rollback()
+                errors = exc.errors
+    if errors:
+        raise click.ClickException("Not created. " + " ".join(
+            f"{LABELS.get(field, field)}: {' '.join(messages)}" for field, messages in errors.items()))
+    click.echo(f"Admin {data['username'] if data else username} created.")
+
+
+LABELS = {"username": "Username", "display_name": "Full name", "password": "Password", "_form": "Account"}
 
 
 DEMO_PASSWORD = "demo-pass"  # noqa: S105 - demo accounts only exist when demo data is loaded on purpose
@@ -47,11 +62,14 @@ def demo_data() -> None:
     """Load demo staff (password demo-pass) and four children at different trial stages. Never in production."""
     if current_app.config["APP_ENV"] == "production":
         raise click.ClickException("Refusing to load demo accounts with APP_ENV=production.")
-    load_demo_data()
-    click.echo(f"Demo data loaded: staff pt, nurse, surgeon, admin (password {DEMO_PASSWORD}).")
+    if load_demo_data():
+        click.echo(f"Demo data loaded: staff pt, nurse, surgeon, admin (password {DEMO_PASSWORD}).")
+    else:
+        click.echo("Demo data already present; nothing changed.")
 
 
-def load_demo_data(today: date | None = None, now: datetime | None = None) -> None:
+def load_demo_data(today: date | None = None, now: datetime | None = None) -> bool:
+    """Demo staff and children; False (and nothing changed) when an `admin` account exists already."""
     from .auth.models import User
     from .auth.services import create_staff
     from .trials.models import Patient
@@ -60,14 +78,14 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> No
 
     with acting_as(Actor(user_id=None, via="cli")):
         if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
-            click.echo("Demo data already present; nothing changed.")
-            return
+            return False
         staff = {}
         for username, name, roles in (("pt", "Priya Thomas (PT)", ["pt"]), ("nurse", "Noah Evans (nurse)", ["nurse"]),
                                       ("surgeon", "Sara Gomez (neurosurgeon)", ["surgeon"]),
                                       ("admin", "Alex Morgan (admin)", ["admin"])):
+            # The demo's password is published (README), so the password policy has nothing to protect here.
             staff[username] = create_staff({"username": username, "display_name": name,
-                                            "password": DEMO_PASSWORD, "roles": roles})
+                                            "password": DEMO_PASSWORD, "roles": roles}, enforce_policy=False)
         today = today or local_today()
         children = [
             # (first, last, age, mrn, kg, gmfcs, tone, trial day today (None = finished), bed)
@@ -111,3 +129,4 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> No
 
         add_demo_goals()
         db.session.commit()
+    return True

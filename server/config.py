@@ -77,6 +77,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "LOGIN_WINDOW_MINUTES": int(os.environ.get("LOGIN_WINDOW_MINUTES", "15")),
         # argon2id cost; tests lower it so the suite stays fast.
         "PASSWORD_HASH_PROFILE": os.environ.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"),
+        # The shortest password a person may choose (auth/policy.py); never below 8.
+        "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "12")),
         "COMPRESS_MIMETYPES": [
             "text/html", "text/css", "application/javascript", "text/javascript",
             "application/json", "application/manifest+json", "image/svg+xml",
@@ -92,6 +94,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
     cfg["APP_ENV"] = env
     cfg["TEST_NOW"] = _test_now(cfg.get("TEST_NOW", os.environ.get("TEST_NOW")), env)
     cfg["PUBLIC_BASE_URL"] = _public_base_url(cfg.get("PUBLIC_BASE_URL"))
+    if not 8 <= int(cfg["PASSWORD_MIN_LENGTH"]) <= 64:
+        raise ConfigError("PASSWORD_MIN_LENGTH must be between 8 and 64.")
     return cfg
 
 

@@ -107,7 +107,7 @@ def make_user(app: Flask):  # type: ignore[no-untyped-def]
             if not active:
                 from server.auth.services import set_active
 
-                set_active(user, False)
+                set_active(user, False, confirm=True)
             db.session.commit()
             return user.id
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, abort, request, stream_with_context, url_for
 from sqlalchemy import func, select
 
@@ -9,10 +11,18 @@ from ..audit.queries import ACTIONS, entity_types, export_rows, search
 from ..audit.schemas import AuditFilterSchema
 from ..auth.decorators import roles_required
 from ..auth.models import ROLE_LABELS, User
-from ..auth.schemas import StaffCreateSchema, StaffRolesSchema
-from ..auth.services import StaffError, create_staff, set_active, set_roles
+from ..auth.policy import rules_text
+from ..auth.schemas import StaffActiveSchema, StaffCreateSchema, StaffRolesSchema, TemporaryPasswordSchema
+from ..auth.services import (
+    ConfirmationNeeded,
+    StaffError,
+    create_staff,
+    set_active,
+    set_roles,
+    set_temporary_password,
+)
 from ..auth.session import current_user_id
-from ..extensions import db
+from ..extensions import db, htmx
 from ..trials.models import Patient, Trial
 from ..web.csvfile import csv_lines
 from ..web.forms import load_form
@@ -37,13 +47,23 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/staff")
 @admin_only
 def staff():  # type: ignore[no-untyped-def]
+    return _staff_page()
+
+
+def _staff_page(user: User | None = None, errors: dict[str, list[str]] | None = None,
+                confirm: dict[str, Any] | None = None, saved: bool = False,
+                status: int = 200):  # type: ignore[no-untyped-def]
+    """The staff list, or (htmx) the row of `user`, with its messages, the question to confirm, or "Saved"."""
     users = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
-    return render("admin/staff.html", users=users, role_labels=ROLE_LABELS, errors={})
+    return render("admin/staff.html", "admin/_staff_row.html" if user is not None else None, users=users,
+                  user=user, role_labels=ROLE_LABELS, errors={user.id: errors} if user and errors else {},
+                  confirm={user.id: confirm} if user and confirm else {}, saved=user.id if user and saved else None,
+                  me=current_user_id(), status=status)
 
 
 def _staff_form(values, errors, status=200):  # type: ignore[no-untyped-def]
     return render("admin/staff_new.html", "admin/_staff_form.html", values=values, errors=errors,
-                  role_labels=ROLE_LABELS, status=status)
+                  role_labels=ROLE_LABELS, rules=rules_text(), status=status)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
@@ -57,9 +77,10 @@ def staff_new():  # type: ignore[no-untyped-def]
     if data is None:
         return _staff_form(values, errors, 422)
     try:
-        create_staff(data)
+        create_staff(data, temporary=True)
         db.session.commit()
     except StaffError as exc:
+        db.session.rollback()
         return _staff_form(values, exc.errors, 422)
     return redirect_to(url_for("admin.staff"))
 
@@ -68,37 +89,73 @@ def _user_or_404(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404, description="No such staff account.")
 
 
+def _me() -> User:
+    return db.session.get(User, current_user_id())  # type: ignore[return-value]
+
+
 @bp.post("/staff/<int:user_id>/roles")
 @admin_only
 def staff_roles(user_id: int):  # type: ignore[no-untyped-def]
     user = _user_or_404(user_id)
     data, errors = load_form(StaffRolesSchema(), request.form)
     if data is None:
-        return render("admin/staff.html", "admin/_staff_row.html", user=user, role_labels=ROLE_LABELS,
-                      users=db.session.scalars(select(User).order_by(User.username)).all(),
-                      errors={user.id: errors}, status=422)
-    if user.id == current_user_id() and "admin" not in data["roles"]:
-        errors = {"roles": ["You cannot remove your own admin role."]}
-        return render("admin/staff.html", "admin/_staff_row.html", user=user, role_labels=ROLE_LABELS,
-                      users=db.session.scalars(select(User).order_by(User.username)).all(),
-                      errors={user.id: errors}, status=422)
-    set_roles(user, set(data["roles"]))
+        return _staff_page(user, errors, status=422)
+    try:
+        set_roles(user, set(data["roles"]), by=_me(), confirm=data["confirm"])
+    except ConfirmationNeeded as exc:
+        db.session.rollback()
+        return _staff_page(user, confirm={"action": "roles", "message": exc.errors["roles"][0],
+                                          "roles": data["roles"]})
+    except StaffError as exc:
+        db.session.rollback()
+        return _staff_page(user, exc.errors, status=422)
     db.session.commit()
-    return render("admin/staff.html", "admin/_staff_row.html", user=user, role_labels=ROLE_LABELS,
-                  users=db.session.scalars(select(User).order_by(User.username)).all(), errors={},
-                  saved=user.id)
+    return _staff_page(user, saved=True)
 
 
 @bp.post("/staff/<int:user_id>/active")
 @admin_only
 def staff_active(user_id: int):  # type: ignore[no-untyped-def]
     user = _user_or_404(user_id)
-    make_active = request.form.get("active") == "1"
-    if user.id == current_user_id() and not make_active:
-        abort(409, description="You cannot disable your own account.")
-    set_active(user, make_active)
+    data, errors = load_form(StaffActiveSchema(), request.form)
+    if data is None:
+        return _staff_page(user, {"_form": [m for ms in errors.values() for m in ms]}, status=422)
+    try:
+        set_active(user, data["active"], by=_me(), confirm=data["confirm"])
+    except ConfirmationNeeded as exc:
+        db.session.rollback()
+        return _staff_page(user, confirm={"action": "active", "message": exc.errors["_form"][0]})
+    except StaffError as exc:
+        db.session.rollback()
+        return _staff_page(user, exc.errors, status=422)
     db.session.commit()
-    return redirect_to(url_for("admin.staff"))
+    if htmx:  # the row, swapped in place (a redirect to this same page would only move to its anchor)
+        return _staff_page(user, saved=True)
+    return redirect_to(url_for("admin.staff", _anchor=f"staff-{user.id}"))
+
+
+@bp.route("/staff/<int:user_id>/password", methods=["GET", "POST"])
+@admin_only
+def staff_password(user_id: int):  # type: ignore[no-untyped-def]
+    """Set a temporary password (a forgotten one): the person must choose their own at the next sign-in."""
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        return _password_form(user, {})
+    data, errors = load_form(TemporaryPasswordSchema(), request.form)
+    if data is None:
+        return _password_form(user, errors, 422)
+    try:
+        set_temporary_password(user, data["password"], by=_me())
+    except StaffError as exc:
+        db.session.rollback()
+        return _password_form(user, exc.errors, 422)
+    db.session.commit()
+    return redirect_to(url_for("admin.staff", _anchor=f"staff-{user.id}"))
+
+
+def _password_form(user: User, errors: dict[str, list[str]], status: int = 200):  # type: ignore[no-untyped-def]
+    return render("admin/staff_password.html", "admin/_password_form.html", user=user, errors=errors,
+                  rules=rules_text(), me=current_user_id(), status=status)
 
 
 @bp.get("/audit")

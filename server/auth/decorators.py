@@ -14,6 +14,8 @@ from ..web.redirects import safe_next
 from .session import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
+# The one page open to a user whose password was set by an admin, until they choose their own.
+PASSWORD_CHANGE = "auth.password"  # noqa: S105 - an endpoint name, not a password
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:
@@ -26,8 +28,13 @@ def roles_required(*roles: str) -> Callable[[F], F]:
             if user is None:
                 if request.path.startswith("/api/"):
                     abort(401, description="Sign in to continue.")
-                nxt = request.full_path if request.method == "GET" and not htmx else None
+                nxt = request.full_path.removesuffix("?") if request.method == "GET" and not htmx else None
                 return redirect_to(url_for("auth.login", next=safe_next(nxt)))
+            if user.must_change_password and request.endpoint != PASSWORD_CHANGE:
+                if request.path.startswith("/api/"):  # the outbox waits, as for a sign-in (never discards)
+                    abort(401, description="Choose a new password first: an admin set a temporary one.")
+                nxt = request.full_path.removesuffix("?") if request.method == "GET" and not htmx else None
+                return redirect_to(url_for(PASSWORD_CHANGE, next=safe_next(nxt)))
             if roles and not user.has_role(*roles):
                 abort(403, description="Your role does not allow this.")
             return view(*args, **kwargs)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit.tracking import Audited
@@ -24,8 +25,11 @@ class User(Audited, db.Model):  # type: ignore[name-defined]
     # Sorted, comma-separated subset of ROLES: a user may hold several.
     roles_csv: Mapped[str] = mapped_column("roles", String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on disable or password change: every existing session of the user stops working.
+    # Bumped on disable, role change or password change: every existing session of the user stops working.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Set when an admin gives a temporary password: the next sign-in must choose a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -10,8 +10,9 @@ from ..web.htmx import redirect_to, render
 from ..web.redirects import safe_next
 from . import bp
 from .decorators import login_required
-from .schemas import LoginSchema
-from .services import AuthError, Throttled, authenticate
+from .policy import rules_text
+from .schemas import LoginSchema, PasswordChangeSchema
+from .services import AuthError, StaffError, Throttled, authenticate, change_own_password
 from .session import current_user, sign_in, sign_out
 
 # Where each role lands after signing in; a user with several roles lands on the first that applies.
@@ -65,3 +66,32 @@ def logout():  # type: ignore[no-untyped-def]
     sign_out()
     db.session.commit()
     return redirect_to(url_for("auth.login"))
+
+
+def _password_page(errors: dict[str, list[str]], status: int = 200, changed: bool = False):  # type: ignore[no-untyped-def]
+    user = current_user()
+    return render("auth/password.html", "auth/_password_form.html", errors=errors, rules=rules_text(),
+                  forced=bool(user and user.must_change_password), changed=changed,
+                  next=safe_next(request.values.get("next")), home=home_url(), status=status)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():  # type: ignore[no-untyped-def]
+    """Change one's own password; the only page open while a temporary password set by an admin is in use."""
+    if request.method == "GET":
+        return _password_page({}, changed=request.args.get("changed") == "1")
+    data, errors = load_form(PasswordChangeSchema(), request.form)
+    if data is None:
+        return _password_page(errors, 422)
+    user = current_user()
+    assert user is not None  # login_required
+    try:
+        change_own_password(user, data["current_password"], data["new_password"])
+    except StaffError as exc:
+        db.session.rollback()
+        return _password_page(exc.errors, 422)
+    sign_in(user)  # every earlier sign-in ended with the change; this browser carries on in a new one
+    db.session.commit()
+    nxt = safe_next(request.values.get("next"))
+    return redirect_to(nxt or url_for("auth.password", changed=1))

@@ -18,6 +18,8 @@ OUTCOMES = {"candidate": "Candidate for a pump", "not_candidate": "Not a candida
 
 
 class Patient(Audited, db.Model):  # type: ignore[name-defined]
+    """A child. Mutable (a weight measured again, a typo corrected): edits name the revision they started from."""
+
     __tablename__ = "patients"
     __table_args__ = (CheckConstraint("gmfcs_level BETWEEN 1 AND 5", name="gmfcs_range"),)
 
@@ -26,10 +28,12 @@ class Patient(Audited, db.Model):  # type: ignore[name-defined]
     last_name: Mapped[str] = mapped_column(String(80))
     date_of_birth: Mapped[date] = mapped_column(Date)
     mrn: Mapped[str] = mapped_column(String(32), unique=True)
-    weight_kg: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    weight_kg: Mapped[Decimal] = mapped_column(Numeric(5, 1))  # the latest weight: what every dose check uses
+    weight_measured_on: Mapped[date] = mapped_column(Date)
     gmfcs_level: Mapped[int] = mapped_column(Integer)
     diagnosis: Mapped[str] = mapped_column(String(200))
     tone_type: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # edits name the one they began at
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     trials: Mapped[list[Trial]] = relationship(back_populates="patient", order_by="Trial.start_date")

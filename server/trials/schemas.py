@@ -8,9 +8,10 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..protocol import current_protocol
 from ..web.clock import local_today
-from ..web.forms import FormSchema, WallClockDateTime, required_messages
+from ..web.forms import EARLIEST_YEAR, FormSchema, WallClockDateTime, required_messages
 from ..web.routing import MAX_ID
 from .models import TONE_TYPES
+from .services import start_date_question
 
 
 class PatientSchema(FormSchema):
@@ -25,7 +26,11 @@ class PatientSchema(FormSchema):
         error_messages=required_messages("Enter the hospital number (MRN)."))
     weight_kg = fields.Decimal(required=True, places=1, validate=validate.Range(
         min=Decimal("2"), max=Decimal("150"), error="Weight must be between 2 and 150 kg."),
-        error_messages={**required_messages("Enter the weight in kg."), "invalid": "Enter the weight as a number."})
+        error_messages={**required_messages("Enter the weight in kg."), "invalid": "Enter the weight as a number.",
+                        "special": "Enter the weight as a number."})
+    weight_measured_on = fields.Date(load_default=None, validate=validate.Range(
+        min=date(EARLIEST_YEAR, 1, 1), error=f"Check the date: not before {EARLIEST_YEAR}."),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."})
     gmfcs_level = fields.Integer(required=True, validate=validate.Range(1, 5, error="GMFCS level is I to V."),
                                  error_messages={**required_messages("Choose the GMFCS level."),
                                                  "invalid": "GMFCS level is I to V."})
@@ -43,15 +48,60 @@ class PatientSchema(FormSchema):
             raise ValidationError("This service is for children and young people (under 25).")
 
 
+def _base_revision() -> fields.Integer:
+    return fields.Integer(required=True, strict=False, validate=validate.Range(1, MAX_ID, error=RELOAD),
+                          error_messages={**required_messages(RELOAD), "invalid": RELOAD})
+
+
+RELOAD = "Reload the page: the form is out of date."
+CONFIRM = {"truthy": {"on", "true", "1", "yes"}, "falsy": {"off", "false", "0", "no"}}
+
+
+class PatientEditSchema(PatientSchema):
+    """Editing a child: the same fields, the date the weight was measured (required), and the revision the form
+    was opened at."""
+
+    weight_measured_on = fields.Date(required=True, validate=validate.Range(
+        min=date(EARLIEST_YEAR, 1, 1), error=f"Check the date: not before {EARLIEST_YEAR}."),
+        error_messages={**required_messages("Enter the date the weight was measured."),
+                        "invalid": "Enter a date as YYYY-MM-DD."})
+    base_revision = _base_revision()
+
+
+def _start_date() -> fields.Date:
+    return fields.Date(required=True, error_messages={
+        **required_messages("Enter the first trial day."), "invalid": "Enter a date as YYYY-MM-DD."})
+
+
+def _within_a_year(data: dict[str, Any]) -> None:
+    start = data.get("start_date")
+    if start and abs((start - local_today()).days) > 365:
+        raise ValidationError("The first trial day must be within a year of today.", "start_date")
+
+
+class TrialEditSchema(FormSchema):
+    """Correcting a trial's setup: first day, bed, catheter placement; the revision the form was opened at."""
+
+    start_date = _start_date()
+    bed = fields.String(load_default=None, validate=validate.Length(max=16, error="At most 16 characters."))
+    catheter_placed_at = WallClockDateTime(load_default=None, error_messages={"invalid": "Enter a date and time."})
+    confirm_start = fields.Boolean(load_default=False, **CONFIRM)  # type: ignore[arg-type]
+    base_revision = _base_revision()
+
+    @validates_schema
+    def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        _within_a_year(data)
+
+
 class TrialSchema(FormSchema):
     patient_id = fields.Integer(required=True, strict=False, validate=validate.Range(
         1, MAX_ID, error="Choose the child from the list."), error_messages={
         **required_messages("Choose the child."), "invalid": "Choose the child from the list."})
-    start_date = fields.Date(required=True, error_messages={
-        **required_messages("Enter the first trial day."), "invalid": "Enter a date as YYYY-MM-DD."})
+    start_date = _start_date()
     bed = fields.String(load_default=None, validate=validate.Length(max=16, error="At most 16 characters."))
     catheter_placed_at = WallClockDateTime(load_default=None,
                                          error_messages={"invalid": "Enter a date and time."})
+    confirm_start = fields.Boolean(load_default=False, **CONFIRM)  # type: ignore[arg-type]
     small_child = fields.Boolean(load_default=False, truthy={"on", "true", "1", "yes"},
                                  falsy={"off", "false", "0", "no"})
     day1_dose_mcg = fields.Decimal(required=True, error_messages={
@@ -67,6 +117,8 @@ class TrialSchema(FormSchema):
 
     @validates_schema
     def _dates(self, data: dict[str, Any], **_: Any) -> None:
+        _within_a_year(data)
         start = data.get("start_date")
-        if start and abs((start - local_today()).days) > 365:
-            raise ValidationError("The first trial day must be within a year of today.", "start_date")
+        question = start_date_question(start, local_today()) if start else None
+        if question and not data.get("confirm_start"):
+            raise ValidationError(question, "confirm_start")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request, url_for
 from sqlalchemy import select
 
@@ -10,15 +12,25 @@ from ..decisions.services import waiting_for
 from ..dosing.services import open_escalations
 from ..extensions import db
 from ..protocol import current_protocol
-from ..web.clock import local_today
+from ..web.clock import local_today, to_local
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
+from ..web.redirects import safe_next
 from ..web.types import utcnow
 from . import bp
 from .lookup import trial_or_404
-from .models import OUTCOMES, TONE_TYPES, TRIAL_STATUSES, Patient
-from .schemas import PatientSchema, TrialSchema
-from .services import TrialError, active_trials_on, create_patient, create_trial, trials_query
+from .models import OUTCOMES, TONE_TYPES, TRIAL_STATUSES, Patient, Trial
+from .schemas import PatientEditSchema, PatientSchema, TrialEditSchema, TrialSchema
+from .services import (
+    EditConflict,
+    TrialError,
+    active_trials_on,
+    create_patient,
+    create_trial,
+    trials_query,
+    update_patient,
+    update_trial,
+)
 
 STAFF = ("pt", "nurse", "surgeon", "admin")
 
@@ -64,16 +76,16 @@ def patients():  # type: ignore[no-untyped-def]
     return render("trials/patients.html", patients=rows, tone_types=TONE_TYPES)
 
 
-def _patient_form(values: dict, errors: dict, status: int = 200):  # type: ignore[no-untyped-def,type-arg]
+def _patient_form(values: Any, errors: dict, status: int = 200):  # type: ignore[no-untyped-def,type-arg]
     return render("trials/patient_new.html", "trials/_patient_form.html", values=values, errors=errors,
-                  tone_types=TONE_TYPES, status=status)
+                  tone_types=TONE_TYPES, patient=None, current=None, next=None, status=status)
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])
 @roles_required("admin")
 def patient_new():  # type: ignore[no-untyped-def]
     if request.method == "GET":
-        return _patient_form({}, {})
+        return _patient_form({"weight_measured_on": local_today().isoformat()}, {})
     data, errors = load_form(PatientSchema(), request.form)
     if data is None:
         return _patient_form(request.form, errors, 422)
@@ -81,8 +93,75 @@ def patient_new():  # type: ignore[no-untyped-def]
         create_patient(data)
         db.session.commit()
     except TrialError as exc:
+        db.session.rollback()
         return _patient_form(request.form, exc.errors, 422)
     return redirect_to(url_for("trials.patients"))
+
+
+def _save_edit(record: Any, schema: Any, update: Any, page: Any) -> Any:
+    """One edit form posted: validate, save through `update(id, data)` and commit (None), or the form again:
+    422 with the messages, or 409 after a stale edit, with the record as saved meanwhile and what the user
+    typed, now based on the current revision (so saving again is deliberate)."""
+    data, errors = load_form(schema, request.form)
+    if data is None:
+        return page(record, request.form, errors, 422)
+    try:
+        update(record.id, data)
+    except EditConflict as exc:
+        db.session.rollback()
+        current = db.session.get(type(record), record.id)
+        assert current is not None  # an edit conflict is about a record that exists
+        return page(current, {**request.form.to_dict(), "base_revision": current.revision}, exc.errors, 409,
+                    current=current)
+    except TrialError as exc:
+        db.session.rollback()
+        return page(record, request.form, exc.errors, 422)
+    db.session.commit()
+    return None
+
+
+def _patient_edit_page(patient: Patient, values: Any, errors: dict[str, list[str]], status: int = 200,
+                       current: Patient | None = None):  # type: ignore[no-untyped-def]
+    return render("trials/patient_edit.html", "trials/_patient_form.html", patient=patient, values=values,
+                  errors=errors, tone_types=TONE_TYPES, current=current, next=safe_next(request.values.get("next")),
+                  status=status)
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+@roles_required("admin", "surgeon")
+def patient_edit(patient_id: int):  # type: ignore[no-untyped-def]
+    """Correct a child's details or record a new weight (with the date it was measured)."""
+    patient = db.get_or_404(Patient, patient_id, description="No such child.")
+    if request.method == "GET":
+        values = {name: getattr(patient, name) for name in PATIENT_FIELDS} | {"base_revision": patient.revision}
+        return _patient_edit_page(patient, values, {})
+    refused = _save_edit(patient, PatientEditSchema(), update_patient, _patient_edit_page)
+    return refused or redirect_to(safe_next(request.values.get("next")) or url_for("trials.patients"))
+
+
+PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "weight_kg", "weight_measured_on", "gmfcs_level",
+                  "diagnosis", "tone_type")
+
+
+def _trial_edit_page(trial: Trial, values: Any, errors: dict[str, list[str]], status: int = 200,
+                     current: Trial | None = None):  # type: ignore[no-untyped-def]
+    return render("trials/trial_edit.html", "trials/_trial_edit_form.html", trial=trial, values=values,
+                  errors=errors, current=current, status=status)
+
+
+@bp.route("/trials/<int:trial_id>/edit", methods=["GET", "POST"])
+@roles_required("admin", "surgeon")
+def trial_edit(trial_id: int):  # type: ignore[no-untyped-def]
+    """Correct a trial's first day, bed or catheter placement."""
+    trial = trial_or_404(trial_id)
+    if request.method == "GET":
+        placed = to_local(trial.catheter_placed_at)
+        values = {"start_date": trial.start_date.isoformat(), "bed": trial.bed,
+                  "catheter_placed_at": placed.strftime("%Y-%m-%dT%H:%M") if placed else None,
+                  "base_revision": trial.revision}
+        return _trial_edit_page(trial, values, {})
+    refused = _save_edit(trial, TrialEditSchema(), update_trial, _trial_edit_page)
+    return refused or redirect_to(url_for("trials.detail", trial_id=trial.id))
 
 
 def _trial_form(values, errors, status=200):  # type: ignore[no-untyped-def]
@@ -107,5 +186,6 @@ def trial_new():  # type: ignore[no-untyped-def]
         trial = create_trial(data, created_by_id=current_user_id())
         db.session.commit()
     except TrialError as exc:
+        db.session.rollback()
         return _trial_form(request.form, exc.errors, 422)
     return redirect_to(url_for("trials.detail", trial_id=trial.id))

@@ -21,7 +21,8 @@ def test_creating_a_patient_and_trial_is_audited_with_actor_and_device(app, clie
     assert patient_event.action == "create" and patient_event.actor_id == admin_id
     assert patient_event.device_id == "phone-42" and patient_event.after["mrn"] == "A-1"
     created = client.post("/trials/new", headers=headers, data={"patient_id": patient_event.entity_id,
-                                                      "start_date": "2026-11-25", "day1_dose_mcg": "50",
+                                                      "start_date": "2026-11-25", "confirm_start": "yes",
+                                                      "day1_dose_mcg": "50",
                                                       "dose_time": "09:00"})
     assert created.status_code == 303, created.get_data(as_text=True)
     [trial_event] = _events(app, "Trial")
@@ -32,7 +33,7 @@ def test_creating_a_patient_and_trial_is_audited_with_actor_and_device(app, clie
 def test_updates_record_before_and_after_and_never_the_password_hash(app, client, signed_in, make_user) -> None:  # type: ignore[no-untyped-def]
     signed_in("admin")
     uid = make_user("pt")
-    client.post(f"/admin/staff/{uid}/roles", data={"roles": ["nurse"]})
+    client.post(f"/admin/staff/{uid}/roles", data={"roles": ["nurse"], "confirm": "yes"})
     updates = [e for e in _events(app, "User") if e.action == "update" and e.entity_id == str(uid)]
     assert updates[-1].before["roles_csv"] == "pt" and updates[-1].after["roles_csv"] == "nurse"
     creates = [e for e in _events(app, "User") if e.action == "create"]

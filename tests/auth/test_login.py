@@ -96,7 +96,7 @@ def test_passwords_are_stored_as_argon2_hashes(app, make_user) -> None:  # type:
     from server.auth.models import User
     from server.extensions import db
 
-    uid = make_user("pt", password="s3cret-pass")
+    uid = make_user("pt", password="s3cret-passphrase")
     with app.app_context():
         stored = db.session.get(User, uid).password_hash
-    assert stored.startswith("$argon2id$") and "s3cret-pass" not in stored
+    assert stored.startswith("$argon2id$") and "s3cret-passphrase" not in stored

@@ -109,7 +109,7 @@ def test_disabling_the_account_still_ends_its_sessions(app, client, signed_in) -
 
     uid = signed_in("nurse")
     with app.app_context():
-        set_active(db.session.get(User, uid), False)
+        set_active(db.session.get(User, uid), False, confirm=True)
         db.session.commit()
     assert client.get("/api/session").status_code == 401
 

@@ -39,6 +39,7 @@ def build_world(app: Flask, make_user: Any, make_trial: Any) -> World:
         w.users[role] = make_user(role)
     w.users["all"] = make_user("pt", "nurse", "surgeon", "admin")
     w.users["checker"] = make_user("nurse")
+    w.users["spare"] = make_user("pt")  # the account whose password and active state the admin forms fuzz
     trial_id = make_trial()
     with app.app_context():
         trial = db.session.get(Trial, trial_id)
@@ -56,7 +57,7 @@ def build_world(app: Flask, make_user: Any, make_trial: Any) -> World:
         db.session.commit()
         w.ids = {"trial_id": trial_id, "day_id": day.id, "dose_id": dose.id, "observation_id": obs.id,
                  "assessment_id": assessment.id, "goal_id": goals[0].id, "link_id": link.link.id,
-                 "user_id": w.users["nurse"], "token": 0}
+                 "user_id": w.users["nurse"], "token": 0, "patient_id": trial.patient_id}
         w.token = link.token  # type: ignore[attr-defined]
         w.usernames = {r: db.session.get(User, uid).username for r, uid in w.users.items()}  # type: ignore[attr-defined]
     return w
@@ -75,6 +76,7 @@ def pages(app: Flask, w: World) -> Iterator[tuple[str, str, TestResponse]]:
             "dose_id": sorted({w.ids["dose_id"], *latest("dose_administrations")}),
             "assessment_id": sorted({w.ids["assessment_id"], *latest("assessments")}),
             "link_id": [w.ids["link_id"]], "user_id": [w.ids["user_id"]], "day_number": [1, 3, 4],
+            "patient_id": sorted({w.ids["patient_id"], *latest("patients")}),
             "phase": ["baseline", "post-dose", "nope"], "token": [w.token, "x" * 43],  # type: ignore[attr-defined]
             "entry_id": [str(uuid.uuid4())], "filename": ["css/app.css"],
         }

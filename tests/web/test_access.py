@@ -62,7 +62,7 @@ def test_disabled_user_is_signed_out_at_once(app: Flask, client, make_user) -> N
     assert client.login("nina").status_code == 303
     assert client.get("/ward").status_code == 200
     with app.app_context():
-        set_active(db.session.get(User, uid), False)
+        set_active(db.session.get(User, uid), False, confirm=True)
         db.session.commit()
     response = client.get("/ward")
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")

@@ -60,7 +60,8 @@ def _plausible(field: fields.Field[Any]) -> list[str]:
         if isinstance(v, validate.Range):
             for edge in (v.min, v.max):
                 if edge is not None:
-                    out += [str(edge), str(edge - 1), str(edge + 1)]
+                    step: Any = timedelta(days=1) if isinstance(edge, date) else 1
+                    out += [str(edge), str(edge - step), str(edge + step)]
         if isinstance(v, validate.Length) and v.max is not None:
             out += ["x" * v.max, "x" * (v.max + 1), "A long sentence with four words or more, a reason."]
     if isinstance(field, fields.DateTime):
@@ -125,7 +126,14 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     """endpoint -> (URLs to post to, schema, a valid-looking base form). Every POST route of the app but the API."""
     from server.assessments.schemas import AssessmentSchema, TimingSchema
     from server.assessments.schemas import PlanSchema as ItemsSchema
-    from server.auth.schemas import LoginSchema, StaffCreateSchema, StaffRolesSchema
+    from server.auth.schemas import (
+        LoginSchema,
+        PasswordChangeSchema,
+        StaffActiveSchema,
+        StaffCreateSchema,
+        StaffRolesSchema,
+        TemporaryPasswordSchema,
+    )
     from server.decisions.schemas import DecisionSchema, OutcomeSchema
     from server.dosing.schemas import (
         AmendSchema,
@@ -138,10 +146,11 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     from server.dosing.schemas import PlanSchema as DosePlanSchema
     from server.goals.schemas import GoalsSchema, ratings_schema
     from server.parents.schemas import ParentLinkSchema
-    from server.trials.schemas import PatientSchema, TrialSchema
+    from server.trials.schemas import PatientEditSchema, PatientSchema, TrialEditSchema, TrialSchema
 
     i = w.ids
     t, d, dose, a, link, u = i["trial_id"], i["day_id"], i["dose_id"], i["assessment_id"], i["link_id"], i["user_id"]
+    spare, p = w.users["spare"], i["patient_id"]
     missing = 2**31 - 1
     staff = {"given_by_id": str(w.users["all"]), "checked_by_id": str(w.users["checker"])}
     afm = assessment_form(t)
@@ -153,7 +162,21 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
                              "roles": ["pt"]}),
         "admin.staff_roles": ([f"/admin/staff/{u}/roles", f"/admin/staff/{missing}/roles"], StaffRolesSchema(),
                               {"roles": ["nurse"]}),
-        "admin.staff_active": ([f"/admin/staff/{u}/active"], StaffRolesSchema(), {"active": "1"}),
+        "admin.staff_active": ([f"/admin/staff/{spare}/active", f"/admin/staff/{w.users['all']}/active"],
+                               StaffActiveSchema(), {"active": "1"}),
+        "admin.staff_password": ([f"/admin/staff/{spare}/password", f"/admin/staff/{missing}/password"],
+                                 TemporaryPasswordSchema(), {"password": "violet-harbour-lamp"}),
+        # The signed-in user's own password: whatever a change stored, correct-horse is put back afterwards.
+        "auth.password": (["/account/password", "/account/password?next=//evil"], PasswordChangeSchema(),
+                          {"current_password": "correct-horse", "new_password": "violet-harbour-lamp",
+                           "new_password_again": "violet-harbour-lamp"}),
+        "trials.patient_edit": ([f"/patients/{p}/edit", f"/patients/{missing}/edit"], PatientEditSchema(),
+                                {"first_name": "Eve", "last_name": "Stone", "date_of_birth": "2017-01-02",
+                                 "mrn": "F-2", "weight_kg": "20.4", "weight_measured_on": date.today().isoformat(),
+                                 "gmfcs_level": "3", "diagnosis": "CP", "tone_type": "spastic",
+                                 "base_revision": "1"}),
+        "trials.trial_edit": ([f"/trials/{t}/edit", f"/trials/{missing}/edit"], TrialEditSchema(),
+                              {"start_date": date.today().isoformat(), "bed": "4", "base_revision": "1"}),
         "trials.patient_new": (["/patients/new"], PatientSchema(),
                                {"first_name": "Eve", "last_name": "Stone", "date_of_birth": "2017-01-02",
                                 "mrn": "F-1", "weight_kg": "20.4", "gmfcs_level": "3", "diagnosis": "CP",
@@ -213,10 +236,21 @@ def _form_test(app: Flask, client: Any, w: World, seen: dict[str, int], endpoint
         if status >= 400 and status != 409:  # a 409 may keep the stale version on purpose (dosing plans)
             assert _counts(app) == before, (endpoint, url, data, status)
         seen[f"{endpoint} {status}"] = seen.get(f"{endpoint} {status}", 0) + 1
+        if endpoint == "auth.password" and status < 400:
+            _restore_password(app, w.users["all"])  # so the later stages can still sign in as this user
         if endpoint == "auth.logout" or (endpoint == "auth.login" and status == 303):
             client.login(w.usernames["all"])  # type: ignore[attr-defined]  # signed out: sign in again
 
     return post
+
+
+def _restore_password(app: Flask, user_id: int) -> None:
+    from server.auth.models import User
+    from server.auth.passwords import hash_password
+
+    with app.app_context():
+        db.session.get(User, user_id).password_hash = hash_password("correct-horse")
+        db.session.commit()
 
 
 def _fuzz_forms(app: Flask, w: World) -> dict[str, int]:
