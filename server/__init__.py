@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .decisions import bp as decisions_bp
     from .dosing import bp as dosing_bp
+    from .exports import bp as exports_bp
     from .goals import bp as goals_bp
     from .parents import bp as parents_bp
     from .pwa import bp as pwa_bp
@@ -46,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, goals_bp, parents_bp,
-               admin_bp, pwa_bp, sync_api_bp):
+               exports_bp, admin_bp, pwa_bp, sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app

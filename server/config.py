@@ -81,7 +81,7 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "12")),
         "COMPRESS_MIMETYPES": [
             "text/html", "text/css", "application/javascript", "text/javascript",
-            "application/json", "application/manifest+json", "image/svg+xml",
+            "application/json", "application/fhir+json", "application/manifest+json", "image/svg+xml",
         ],
         "COMPRESS_MIN_SIZE": 500,
         "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
@@ -89,6 +89,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "APP_RELEASE": os.environ.get("APP_RELEASE", ""),
         # The address families and staff use (links given out, e.g. a parent's link), never the request's Host.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL.get(env, ""),
+        # Key of the children's study codes in research exports (server/exports/study.py); empty: SECRET_KEY.
+        "STUDY_CODE_KEY": os.environ.get("STUDY_CODE_KEY", ""),
     }
     cfg.update(overrides)
     cfg["APP_ENV"] = env

@@ -137,6 +137,19 @@ def current_assessments(trial_id: int) -> list[Assessment]:
     return sorted(rows, key=lambda a: (a.trial_day.day_number, phase_order.index(a.phase), assessed_at(a), a.id))
 
 
+def current_versions(trial_ids: list[int]) -> list[tuple[Assessment, Assessment]]:
+    """The latest version of every assessment of these trials, each with its first version (whose phone time is
+    when the child was assessed, `assessed_at`): two queries however many there are (the exports)."""
+    if not trial_ids:
+        return []
+    rows = list(db.session.scalars(select(Assessment).where(Assessment.trial_id.in_(trial_ids),
+                                                            Assessment.id.not_in(_superseded_ids()))
+                                   .order_by(Assessment.trial_id, Assessment.id)))
+    first_ids = {a.first_version_id for a in rows if a.first_version_id is not None}
+    firsts = {a.id: a for a in db.session.scalars(select(Assessment).where(Assessment.id.in_(first_ids)))}
+    return [(a, firsts.get(a.first_version_id, a) if a.first_version_id else a) for a in rows]
+
+
 def all_versions(trial_id: int) -> dict[int, list[Assessment]]:
     """Every version of every assessment of a trial, grouped by chain (first version id), oldest first."""
     rows = db.session.scalars(

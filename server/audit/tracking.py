@@ -128,15 +128,3 @@ def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> 
         row["trial_id"] = trial_id
         row["patient_id"] = patient_id if patient_id is not None or trial_id is None else trial_patient.get(trial_id)
 
-
-def record_access(entity_type: str, entity_id: str | int, *, action: str = "read", trial_id: int | None = None,
-                  patient_id: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Audit a read or an export of clinical data (a summary opened, a file downloaded): who, when, what. The
-    caller's transaction commits it."""
-    from ..extensions import db
-
-    actor = current_actor()
-    db.session.add(AuditEvent(
-        at=utcnow(), actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,
-        via=actor.via if actor else "system", action=action, entity_type=entity_type, entity_id=str(entity_id),
-        before=None, after=detail, trial_id=trial_id, patient_id=patient_id))

@@ -67,10 +67,14 @@ class DecisionConflict(Exception):
 
 def decisions_for(trial: Trial) -> dict[int, DayDecision]:
     """The trial's day decisions, by trial day id."""
-    ids = [d.id for d in trial.days]
-    if not ids:
+    return decisions_by_day([d.id for d in trial.days])
+
+
+def decisions_by_day(day_ids: list[int]) -> dict[int, DayDecision]:
+    """The day decisions of these trial days (of any trials), by trial day id (one query)."""
+    if not day_ids:
         return {}
-    rows = db.session.scalars(select(DayDecision).where(DayDecision.trial_day_id.in_(ids))).all()
+    rows = db.session.scalars(select(DayDecision).where(DayDecision.trial_day_id.in_(day_ids))).all()
     return {row.trial_day_id: row for row in rows}
 
 

@@ -454,6 +454,22 @@ def dose_history(day_id: int) -> list[DoseAdministration]:
                                    .order_by(DoseAdministration.version)))
 
 
+def dose_records(day_ids: list[int]) -> list[DoseAdministration]:
+    """Every version of the dose records of these days, by day then version (one query: the exports)."""
+    if not day_ids:
+        return []
+    return list(db.session.scalars(select(DoseAdministration).where(DoseAdministration.trial_day_id.in_(day_ids))
+                                   .order_by(DoseAdministration.trial_day_id, DoseAdministration.version)))
+
+
+def observations_for(day_ids: list[int]) -> list[Observation]:
+    """Every set of observations of these days, by time taken (one query: the exports)."""
+    if not day_ids:
+        return []
+    return list(db.session.scalars(select(Observation).where(Observation.trial_day_id.in_(day_ids))
+                                   .order_by(Observation.taken_at, Observation.id)))
+
+
 def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, recorded_at: datetime | None = None,
                        device_id: str | None = None, now: datetime | None = None) -> Observation:
     """Store one set of nursing observations (from the form, or replayed from the outbox). The same entry id

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
+# Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that begins with one of these.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?\Z")
 
 
 def neutralise(cell: str) -> str:
-    """A leading apostrophe before text that begins like a formula (OWASP: CSV injection). Callers pass only
-    text columns: a negative number in a numeric column stays a number."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    """A cell a spreadsheet will not run: one that begins with = + - @ TAB or CR gets a leading apostrophe
+    (OWASP), unless the whole cell is a plain decimal number such as -15 or -2.5, which a spreadsheet reads as
+    that number and nothing else, so negative numbers stay numbers in every column."""
+    if cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(cell):
+        return "'" + cell
+    return cell
 
 
 def csv_lines(rows: Iterable[list[str]], *, text: bool = True) -> Iterator[str]:

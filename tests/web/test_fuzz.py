@@ -144,6 +144,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
         VoidSchema,
     )
     from server.dosing.schemas import PlanSchema as DosePlanSchema
+    from server.exports.schemas import ExportSchema
     from server.goals.schemas import GoalsSchema, ratings_schema
     from server.parents.schemas import ParentLinkSchema
     from server.trials.schemas import PatientEditSchema, PatientSchema, TrialEditSchema, TrialSchema
@@ -218,6 +219,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
                                     "base_revision": "1"}),
         "goals.save": ([f"/trials/{t}/goals"], GoalsSchema(), {"goal_1": "Sit at the table", "weight_1": "2"}),
         "goals.rate": ([f"/days/{d}/goal-ratings"], ratings_schema([i["goal_id"]]), {f"score_{i['goal_id']}": "1"}),
+        "exports.download": (["/exports"], ExportSchema(), {"trial_id": str(t), "file": "zip"}),
         "parents.create": ([f"/trials/{t}/parent-links"], ParentLinkSchema(), {"label": "Dad", "expires_in_days": "7"}),
         "parents.revoke": ([f"/trials/{t}/parent-links/{link}/revoke", f"/trials/{t}/parent-links/{missing}/revoke"],
                            ParentLinkSchema(), {}),
