@@ -134,7 +134,7 @@ def create(trial_id: int) -> Response:
     # From the configured public address, never from the request's Host header (which a client chooses).
     url = current_app.config["PUBLIC_BASE_URL"] + url_for("parents.progress_page", token=new.token)
     return _panel(Panel(trial, links_for(trial.id), created=new, created_url=url,
-                        qr_svg=qr_svg(url, f"QR code of the link for {new.link.label}"),
+                        qr_svg=qr_svg(url, f"QR code of {new.link.label}'s link"),
                         card=_card(trial.patient.first_name, new.link.expires_at)), status=201)
 
 
@@ -164,8 +164,13 @@ def _parent_page(link: ParentLink, token: str, *, status: int = 200, day_id: int
     """The parent's page; `day_id`, `values` and `errors`: the day's form as it was sent, with what was wrong."""
     today = local_today()
     lang = chosen_language()
-    return render("parents/progress.html", status=status, progress=progress(link.trial, today),
-                  expires_at=link.expires_at, token=token, lang=lang, slots=slots_for(link, today),
+    story, slots = progress(link.trial, today), slots_for(link, today)
+    shown = {d.day_id for d in story.days if (slot := slots.get(d.number)) is not None and slot.open}
+    # A refusal for a day whose form is not on the page (decided meanwhile, not begun): said at the top.
+    top_errors = [m for ms in (errors or {}).values() for m in ms] if day_id is not None and day_id not in shown \
+        else []
+    return render("parents/progress.html", status=status, progress=story, top_errors=top_errors,
+                  expires_at=link.expires_at, token=token, lang=lang, slots=slots,
                   form_token=form_token(link), scales=OBSERVATION_SCALES, scale_words=SCALE_WORDS,
                   note_max=NOTE_MAX, form_day=day_id, values=values or {}, errors=errors or {},
                   saved=request.args.get("saved", type=int), lang_param=LANG_PARAM)

@@ -94,10 +94,9 @@ def date_words(value: datetime) -> str:
 
 
 def number_words(value: Decimal | int, places: int = 1) -> str:
-    """A decimal with at most `places` decimals (rounded half up, as scoring.fmt), e.g. 12.5 (en) or 12,5 (es);
-    whole numbers without decimals."""
-    pattern = "#,##0" + ("." + "#" * places if places else "")
-    return format_decimal(Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), pattern)
+    """A number with at most `places` decimals (rounded half up, as scoring.fmt), in the language's own pattern,
+    e.g. 1,234.5 (en), 12,5 and 1.000 (es)."""
+    return format_decimal(Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
 
 
 def init_app(app: Flask) -> None:

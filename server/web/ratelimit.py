@@ -8,24 +8,29 @@ A deployment that has a Redis may set RATELIMIT_STORAGE_URI=redis://127.0.0.1:63
 
 Counters are a fixed window: one row per key, reset when its window has passed. Each hit is its own short
 transaction on a connection of its own (BEGIN IMMEDIATE on SQLite), committed at once, so a refused post is still
-counted and the request's own transaction is left alone. Limits are checked before the view runs (the decorator),
-before the request has touched the database.
+counted and the request's own transaction is left alone. Limits are checked before the view runs (the decorator);
+the parents' pages touch no table before that (auth/session.py reads no staff session under /p/). Should a
+writing request on SQLite already hold the writer's lock there, the hit joins its transaction instead of waiting
+for itself (see DatabaseStorage._writing).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 from sqlalchemy import Float, Integer, String, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import WRITE_REQUEST, db
 
 DATABASE_SCHEME = "app-database"
 KEY_MAX = 255
@@ -59,14 +64,28 @@ class DatabaseStorage(Storage):
     def _key(key: str) -> str:
         return key[:KEY_MAX]
 
+    @staticmethod
+    @contextmanager
+    def _writing() -> Iterator[Connection]:
+        """A connection and transaction of their own, committed at once; but on SQLite, when this request's session
+        already holds the single writer's lock (a writing request that read first), its own transaction: waiting
+        for a lock the request itself holds would only time out."""
+        if (db.engine.dialect.name == "sqlite" and has_request_context() and WRITE_REQUEST.get()
+                and db.session().in_transaction()):
+            with db.session.begin_nested():
+                yield db.session.connection()
+            return
+        with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+            yield conn
+
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         key, table = self._key(key), RateLimitCounter.__table__
         for _ in range(3):  # a concurrent first hit (PostgreSQL) makes the INSERT fail: count again
             now = time.time()
-            with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
-                row = conn.execute(select(table.c.count, table.c.expires_at).where(table.c.key == key)
-                                   .with_for_update()).first()
-                try:
+            try:
+                with self._writing() as conn:
+                    row = conn.execute(select(table.c.count, table.c.expires_at).where(table.c.key == key)
+                                       .with_for_update()).first()
                     if row is None:
                         conn.execute(insert(table).values(key=key, count=amount, expires_at=now + expiry))
                         return amount
@@ -76,8 +95,8 @@ class DatabaseStorage(Storage):
                         return amount
                     conn.execute(update(table).where(table.c.key == key).values(count=table.c.count + amount))
                     return int(row.count) + amount
-                except IntegrityError:
-                    conn.rollback()
+            except IntegrityError:
+                continue
         raise RuntimeError("rate limit counter kept changing")  # pragma: no cover
 
     def _row(self, key: str) -> Any:

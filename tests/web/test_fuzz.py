@@ -123,7 +123,7 @@ def _world(app: Flask, make_user: Any, make_trial: Any) -> World:
     from server.auth.models import User
     from server.dosing.services import record_dose, record_observation
     from server.goals.services import set_goals
-    from server.parents.services import create_link
+    from server.parents.services import create_link, form_token
     from server.trials.models import Trial
     from tests.assessments.conftest import loaded
 
@@ -151,13 +151,14 @@ def _world(app: Flask, make_user: Any, make_trial: Any) -> World:
                  "assessment_id": assessment.id, "goal_id": goals[0].id, "link_id": link.link.id,
                  "user_id": w.users["nurse"], "token": 0}
         w.token = link.token  # type: ignore[attr-defined]
+        w.form_token = form_token(link.link)  # type: ignore[attr-defined]
         w.usernames = {r: db.session.get(User, uid).username for r, uid in w.users.items()}  # type: ignore[attr-defined]
     return w
 
 
 def _counts(app: Flask) -> dict[str, int]:
     """Rows per table, but the ones every request may touch (sign-in records, sessions)."""
-    skip = {"login_attempts", "login_throttles", "user_sessions"}
+    skip = {"login_attempts", "login_throttles", "user_sessions", "rate_limit_counters"}
     with app.app_context():
         return {t.name: db.session.scalar(select(func.count()).select_from(t)) or 0
                 for t in db.metadata.sorted_tables if t.name not in skip}
@@ -181,7 +182,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     )
     from server.dosing.schemas import PlanSchema as DosePlanSchema
     from server.goals.schemas import GoalsSchema, ratings_schema
-    from server.parents.schemas import ParentLinkSchema
+    from server.parents.schemas import ObservationSchema, ParentLinkSchema
     from server.trials.schemas import PatientSchema, TrialSchema
 
     i = w.ids
@@ -240,6 +241,10 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
         "goals.save": ([f"/trials/{t}/goals"], GoalsSchema(), {"goal_1": "Sit at the table", "weight_1": "2"}),
         "goals.rate": ([f"/days/{d}/goal-ratings"], ratings_schema([i["goal_id"]]), {f"score_{i['goal_id']}": "1"}),
         "parents.create": ([f"/trials/{t}/parent-links"], ParentLinkSchema(), {"label": "Dad", "expires_in_days": "7"}),
+        "parents.observe": ([f"/p/{w.token}/days/{d}/observation", f"/p/{w.token}/days/{missing}/observation",  # type: ignore[attr-defined]
+                             f"/p/{w.token}/days/{d}/observation?lang=es", f"/p/{'A' * 43}/days/{d}/observation"],  # type: ignore[attr-defined]
+                            ObservationSchema(), {"comfort": "3", "note": "Slept well.",
+                                                  "csrf_token": w.form_token}),  # type: ignore[attr-defined]
         "parents.revoke": ([f"/trials/{t}/parent-links/{link}/revoke", f"/trials/{t}/parent-links/{missing}/revoke"],
                            ParentLinkSchema(), {}),
     }
