@@ -8,8 +8,8 @@ from .dosing.models import DoseAdministration, DosePlanChange, EscalationRespons
 from .goals.models import Goal, GoalRating
 from .parents.models import ParentLink, ParentObservation
 from .sync_api.models import SyncConflict, SyncLedger
-from .web.ratelimit import RateLimitCounter
 from .trials.models import Patient, Trial, TrialDay
+from .web.ratelimit import RateLimitCounter
 
 __all__ = [
     "AuditEvent",

@@ -36,7 +36,7 @@ def _scale() -> fields.Integer:
         min=SCALE_MIN, max=SCALE_MAX, error=SCALE_MESSAGE), error_messages={"invalid": SCALE_MESSAGE})
 
 
-class ObservationSchema(FormSchema):
+class ParentObservationSchema(FormSchema):
     """comfort, sleep, care, movement: 1 to 5 or left out; note: the parent's words, at most NOTE_MAX characters.
     At least one of them."""
 

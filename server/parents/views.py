@@ -35,12 +35,28 @@ from ..web.ratelimit import limiter
 from ..web.types import utcnow
 from . import bp
 from .models import LINK_STATUSES, NOTE_MAX, OBSERVATION_SCALES, ParentLink
-from .observations import SCALE_WORDS, NoSuchDay, ObservationError, TeamView, observations_for_day, \
-    record_observation, slots_for
+from .observations import (
+    SCALE_WORDS,
+    NoSuchDay,
+    ObservationError,
+    TeamView,
+    observations_for_day,
+    record_observation,
+    slots_for,
+)
 from .progress import progress
-from .schemas import DEFAULT_EXPIRY_DAYS, EXPIRY_DAYS, LABEL_MAX, ObservationSchema, ParentLinkSchema
-from .services import NewLink, ParentLinkError, create_link, form_token, form_token_ok, hash_token, links_for, \
-    open_link, revoke_link
+from .schemas import DEFAULT_EXPIRY_DAYS, EXPIRY_DAYS, LABEL_MAX, ParentLinkSchema, ParentObservationSchema
+from .services import (
+    NewLink,
+    ParentLinkError,
+    create_link,
+    form_token,
+    form_token_ok,
+    hash_token,
+    links_for,
+    open_link,
+    revoke_link,
+)
 
 MANAGERS = ("admin", "surgeon")
 PUBLIC_PREFIX = "/p/"
@@ -205,7 +221,7 @@ def observe(token: str, day_id: int) -> ResponseBase:
     if not form_token_ok(link, request.form.get("csrf_token")):
         db.session.rollback()
         return render("parents/error.html", code=400, status=400, token=token, lang=chosen_language())
-    data, errors = load_form(ObservationSchema(), request.form)
+    data, errors = load_form(ParentObservationSchema(), request.form)
     values = request.form.to_dict()
     if data is None:
         db.session.rollback()

@@ -17,10 +17,11 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, has_request_context, request
 from babel.dates import format_date
-from .clock import hospital_tz
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, format_decimal, format_time, get_locale, get_timezone
+
+from .clock import hospital_tz
 
 SOURCE_LANGUAGE = "en"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"

@@ -89,12 +89,12 @@ class DatabaseStorage(Storage):
                     if row is None:
                         conn.execute(insert(table).values(key=key, count=amount, expires_at=now + expiry))
                         return amount
-                    if row.expires_at <= now:
+                    if row[1] <= now:
                         conn.execute(update(table).where(table.c.key == key).values(
                             count=amount, expires_at=now + expiry))
                         return amount
                     conn.execute(update(table).where(table.c.key == key).values(count=table.c.count + amount))
-                    return int(row.count) + amount
+                    return int(row[0]) + amount
             except IntegrityError:
                 continue
         raise RuntimeError("rate limit counter kept changing")  # pragma: no cover
@@ -107,11 +107,11 @@ class DatabaseStorage(Storage):
 
     def get(self, key: str) -> int:
         row = self._row(key)
-        return int(row.count) if row else 0
+        return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
         row = self._row(key)
-        return float(row.expires_at) if row else time.time()
+        return float(row[1]) if row else time.time()
 
     def check(self) -> bool:
         try:

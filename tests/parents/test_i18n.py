@@ -99,8 +99,8 @@ def test_the_switch_and_the_form_carry_the_choice_without_a_cookie(client, pages
     sent = client.post(f"/p/{token}/days/{day_id}/observation?lang=en", data={"sleep": "3", "csrf_token": form_token},
                        headers={"Accept-Language": "es"}, csrf=False)
     assert sent.status_code == 303 and sent.headers["Location"] == f"/p/{token}?lang=en&saved=2#day-2"
-    refused = client.post(f"/p/{token}/days/{day_id}/observation?lang=es", data={"sleep": "7", "csrf_token": form_token},
-                          csrf=False)
+    refused = client.post(f"/p/{token}/days/{day_id}/observation?lang=es",
+                          data={"sleep": "7", "csrf_token": form_token}, csrf=False)
     assert refused.status_code == 422 and "Elija una de las cinco respuestas." in refused.get_data(as_text=True)
 
 

@@ -234,8 +234,8 @@ def test_a_closed_trial_takes_no_more_observations(app, client, family) -> None:
 
 
 @pytest.mark.parametrize("how", ["expired", "revoked"])
-def test_an_expired_or_revoked_link_is_refused_like_an_unknown_one(app, client, signed_in, family, how) -> None:  # type: ignore[no-untyped-def]
-    c, token, days = family
+def test_an_expired_or_revoked_link_is_refused_like_an_unknown_one(app, client, family, how) -> None:  # type: ignore[no-untyped-def]
+    _, token, days = family
     form_token = _form_token(client.get(f"/p/{token}").get_data(as_text=True))  # the page was open on the phone
     with app.app_context():
         link = db.session.scalar(select(ParentLink).where(ParentLink.token_hash == hash_token(token)))

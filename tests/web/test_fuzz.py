@@ -182,7 +182,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     )
     from server.dosing.schemas import PlanSchema as DosePlanSchema
     from server.goals.schemas import GoalsSchema, ratings_schema
-    from server.parents.schemas import ObservationSchema, ParentLinkSchema
+    from server.parents.schemas import ParentLinkSchema, ParentObservationSchema
     from server.trials.schemas import PatientSchema, TrialSchema
 
     i = w.ids
@@ -243,7 +243,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
         "parents.create": ([f"/trials/{t}/parent-links"], ParentLinkSchema(), {"label": "Dad", "expires_in_days": "7"}),
         "parents.observe": ([f"/p/{w.token}/days/{d}/observation", f"/p/{w.token}/days/{missing}/observation",  # type: ignore[attr-defined]
                              f"/p/{w.token}/days/{d}/observation?lang=es", f"/p/{'A' * 43}/days/{d}/observation"],  # type: ignore[attr-defined]
-                            ObservationSchema(), {"comfort": "3", "note": "Slept well.",
+                            ParentObservationSchema(), {"comfort": "3", "note": "Slept well.",
                                                   "csrf_token": w.form_token}),  # type: ignore[attr-defined]
         "parents.revoke": ([f"/trials/{t}/parent-links/{link}/revoke", f"/trials/{t}/parent-links/{missing}/revoke"],
                            ParentLinkSchema(), {}),

@@ -18,7 +18,7 @@
   function copyByHand(field) {
     // Older browsers, or a page not served over HTTPS: select the text; execCommand may still copy it.
     selectText(field);
-    var copied = false;
+    var copied;
     try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
     say(copied ? "Link copied." : "The link is selected: copy it with your phone's Copy.");
   }
