@@ -12,11 +12,14 @@ Uses a child of its own (make_child), whose trial is closed afterwards, so the d
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from e2e.conftest import PHONE, SCREENSHOTS, app_for, check_accessibility, sign_in
 from e2e.server import LiveServer
@@ -63,6 +66,22 @@ def _day_one_so_far(live_server: LiveServer, trial_id: int, *, decided: bool = T
     return mrn
 
 
+@contextlib.contextmanager
+def _parents_phone(browser: Browser, url: str, **options: Any) -> Iterator[tuple[Page, Response, list[str]]]:
+    """The parent's phone: a browser context of its own (no session) that has opened `url` (200); with the
+    page's console errors, for the test to check."""
+    context = browser.new_context(**PHONE, **options)
+    try:
+        parent = context.new_page()
+        errors: list[str] = []
+        parent.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        response = parent.goto(url)
+        assert response is not None and response.status == 200
+        yield parent, response, errors
+    finally:
+        context.close()
+
+
 def test_admin_makes_a_link_the_parent_reads_it_and_loses_it_when_revoked(
         page: Page, browser: Browser, live_server: LiveServer, make_child) -> None:  # type: ignore[no-untyped-def]
     trial_id = make_child("Poppy", "Parentlink")
@@ -86,13 +105,7 @@ def test_admin_makes_a_link_the_parent_reads_it_and_loses_it_when_revoked(
     check_accessibility(page, "parent-link-made")
 
     # The parent's phone: a browser with no session at all.
-    parent_context = browser.new_context(**PHONE)
-    try:
-        parent = parent_context.new_page()
-        errors: list[str] = []
-        parent.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        response = parent.goto(url)
-        assert response is not None and response.status == 200
+    with _parents_phone(browser, url) as (parent, response, errors):
         assert response.headers["x-robots-tag"] == "noindex, nofollow"
         assert response.headers["referrer-policy"] == "no-referrer"
         expect(parent.get_by_role("heading", level=1)).to_have_text("Poppy's trial")
@@ -118,8 +131,6 @@ def test_admin_makes_a_link_the_parent_reads_it_and_loses_it_when_revoked(
         assert "Poppy" not in parent.locator("body").inner_text()
         check_accessibility(parent, "parent-link-not-valid")
         assert [e for e in errors if "404" not in e] == []
-    finally:
-        parent_context.close()
 
 
 def _qr_text(page: Page) -> str:
@@ -173,13 +184,8 @@ def test_a_spanish_speaking_parent_tells_the_team_and_the_surgeon_reads_it_besid
     page.emulate_media(media="screen")
 
     # The parent's phone reads Spanish.
-    parent_context = browser.new_context(**PHONE, extra_http_headers={"Accept-Language": "es-US,es;q=0.9"})
-    try:
-        parent = parent_context.new_page()
-        errors: list[str] = []
-        parent.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        response = parent.goto(url)
-        assert response is not None and response.status == 200
+    with _parents_phone(browser, url, extra_http_headers={"Accept-Language": "es-US,es;q=0.9"}) as (
+            parent, _, errors):
         expect(parent.locator("html")).to_have_attribute("lang", "es")
         expect(parent.get_by_role("heading", level=1)).to_have_text("La prueba de Lucia")
         expect(parent.get_by_text("Lucia recibió una dosis de prueba de 50 microgramos a las 9:05.")).to_be_visible()
@@ -195,7 +201,7 @@ def test_a_spanish_speaking_parent_tells_the_team_and_the_surgeon_reads_it_besid
         check_accessibility(parent, "parent-page-en")
         parent.get_by_role("link", name="Español").click()
         expect(parent.get_by_role("heading", level=1)).to_have_text("La prueba de Lucia")
-        assert parent_context.cookies() == []
+        assert parent.context.cookies() == []
 
         # The day's observation, in Spanish.
         form = parent.get_by_role("form", name="Cuéntele al equipo cómo estuvo Lucia hoy")
@@ -237,9 +243,7 @@ def test_a_spanish_speaking_parent_tells_the_team_and_the_surgeon_reads_it_besid
             form.get_by_role("button", name="Save my changes").click()
         assert posted.value.status == 404
         expect(parent.get_by_role("heading", level=1)).to_have_text("This link is not valid any more")
-        unknown = parent_context.request.post(f"{live_server.url}/p/{'Z' * 43}/days/1/observation?lang=en",
+        unknown = parent.context.request.post(f"{live_server.url}/p/{'Z' * 43}/days/1/observation?lang=en",
                                               form={"comfort": "5"})
         assert unknown.status == 404 and unknown.text() == posted.value.text()
         assert [e for e in errors if "404" not in e] == []
-    finally:
-        parent_context.close()
