@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from babel import Locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -81,6 +82,11 @@ class TeamView:
     language: str
     written_at: datetime
     edited: bool
+
+    @property
+    def language_name(self) -> str:
+        """The page's language in English, e.g. "Spanish"."""
+        return Locale.parse(self.language).get_display_name("en") or self.language
 
 
 def scale_words(key: str, value: int) -> str:
