@@ -201,6 +201,13 @@ def progress_page(token: str) -> Response:
     return _parent_page(link, token)
 
 
+@bp.post("/p/<path:token>")
+def refuse_post(token: str) -> Response:
+    """Any other post under /p/ (a cut link, a day id out of range): the same answer as a link that does not
+    work. Nothing is written."""
+    return _not_valid()
+
+
 def _link_key() -> str:
     """Posts are counted per link: by the token's hash (what the database keeps), never the token itself."""
     return "parent-link:" + hash_token(str((request.view_args or {}).get("token", "")))

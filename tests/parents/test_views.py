@@ -291,7 +291,7 @@ def test_a_server_error_on_a_parent_page_never_logs_the_token(app, client, monke
 
 @pytest.mark.parametrize(("method", "path", "code"), [
     ("GET", "/p/", 404),  # a link cut short in a text message
-    ("POST", "/p/" + "A" * 43, 405),
+    ("POST", "/p/" + "A" * 43, 404),  # nothing under /p/ takes a post but a day's observation
     ("GET", "/p/" + "A" * 43, 500),  # a server fault (the lookup is made to fail below)
 ])
 def test_errors_under_p_are_the_parents_own_pages(client, monkeypatch, method, path, code) -> None:  # type: ignore[no-untyped-def]

@@ -245,6 +245,8 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
                              f"/p/{w.token}/days/{d}/observation?lang=es", f"/p/{'A' * 43}/days/{d}/observation"],  # type: ignore[attr-defined]
                             ParentObservationSchema(), {"comfort": "3", "note": "Slept well.",
                                                   "csrf_token": w.form_token}),  # type: ignore[attr-defined]
+        "parents.refuse_post": ([f"/p/{w.token}", f"/p/{w.token}/days/{2**31}/observation"],  # type: ignore[attr-defined]
+                                ParentObservationSchema(), {"comfort": "3", "csrf_token": w.form_token}),  # type: ignore[attr-defined]
         "parents.revoke": ([f"/trials/{t}/parent-links/{link}/revoke", f"/trials/{t}/parent-links/{missing}/revoke"],
                            ParentLinkSchema(), {}),
     }
