@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor chromium webkit run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
+.PHONY: help install vendor translations translations-extract chromium webkit run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) vendor ## Virtual environment with Python packages, and the npm packages
+install: $(STAMP) vendor translations ## Virtual environment with Python packages, the npm packages, compiled catalogues
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -36,6 +36,20 @@ server/static/vendor/htmx.min.js: node_modules/.package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 vendor: server/static/vendor/htmx.min.js ## Copy pinned front-end packages into server/static/vendor
+
+# The parents' page's languages: each server/translations/<lang>/LC_MESSAGES/messages.po is compiled to its .mo
+# (not in git), whenever the .po is newer.
+CATALOGUES := $(wildcard server/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+
+%/LC_MESSAGES/messages.mo: %/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile -i $< -o $@ -l $(notdir $*)
+
+translations: $(COMPILED) ## Compile the parents' page's message catalogues (server/translations/*/…/messages.po)
+
+translations-extract: $(STAMP) ## Refresh messages.pot from the parents' page and code, and merge it into each catalogue
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --omit-header -o server/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i server/translations/messages.pot -d server/translations --no-location --width=120
 
 chromium: ## Install Debian's chromium for the browser tests when it is missing
 	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \

@@ -13,7 +13,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli
     from .config import load_config
     from .extensions import init_extensions
-    from .web import filters, security
+    from .web import filters, i18n, ratelimit, security
     from .web.errors import register_error_handlers
     from .web.jsonbody import BoundedJSONProvider
 
@@ -26,6 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_extensions(app)
     security.init_app(app)
     filters.init_app(app)
+    i18n.init_app(app)
+    ratelimit.init_app(app)
     from .auth import session as auth_session
 
     auth_session.init_app(app)

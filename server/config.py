@@ -91,6 +91,10 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL.get(env, ""),
         # Key of the children's study codes in research exports (server/exports/study.py); empty: SECRET_KEY.
         "STUDY_CODE_KEY": os.environ.get("STUDY_CODE_KEY", ""),
+        # Rate limits (web/ratelimit.py): counted in the app's database unless this names another store, e.g.
+        # redis://127.0.0.1:6379. A parent's link may post PARENT_POSTS_PER_HOUR observations an hour.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "app-database://",
+        "PARENT_POSTS_PER_HOUR": int(os.environ.get("PARENT_POSTS_PER_HOUR", "20")),
     }
     cfg.update(overrides)
     cfg["APP_ENV"] = env

@@ -6,9 +6,10 @@ from .auth.models import LoginAttempt, User
 from .decisions.models import DayDecision
 from .dosing.models import DoseAdministration, DosePlanChange, EscalationResponse, Observation
 from .goals.models import Goal, GoalRating
-from .parents.models import ParentLink
+from .parents.models import ParentLink, ParentObservation
 from .sync_api.models import SyncConflict, SyncLedger
 from .trials.models import Patient, Trial, TrialDay
+from .web.ratelimit import RateLimitCounter
 
 __all__ = [
     "AuditEvent",
@@ -21,7 +22,9 @@ __all__ = [
     "LoginAttempt",
     "Observation",
     "ParentLink",
+    "ParentObservation",
     "Patient",
+    "RateLimitCounter",
     "SyncConflict",
     "SyncLedger",
     "Trial",

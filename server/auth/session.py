@@ -130,7 +130,7 @@ def _load_user() -> None:
     g.user = None
     if request.endpoint == "static":  # assets are the same for everyone: no session read, no query
         return
-    if session.get("uid") is not None:
+    if session.get("uid") is not None and not request.path.startswith("/p/"):  # a parent's page: never a staff user
         g.user = _session_user()
         if g.user is None:
             _drop_sign_in()

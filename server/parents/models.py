@@ -1,4 +1,5 @@
-"""A parent link: a private, read-only, expiring and revocable link to one child's trial progress.
+"""A parent link: a private, expiring and revocable link to one child's trial progress, and what the family
+tells the team through it (a daily observation).
 
 Only the SHA-256 hash of the link's token is stored (and never copied into the audit log); the token itself
 is shown once, to the staff member who made the link.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.tracking import Audited
 from ..auth.models import User
 from ..extensions import db
-from ..trials.models import Trial
+from ..trials.models import Trial, TrialDay
 from ..web.types import UTCDateTime, utcnow
 
 LINK_STATUSES = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
@@ -48,3 +49,34 @@ class ParentLink(Audited, db.Model):  # type: ignore[name-defined]
     @property
     def status(self) -> str:
         return self.status_at(utcnow())
+
+
+# The four questions of a parent's daily observation, each answered on a 5-point scale (1 = worst, 5 = best);
+# the words for each point are in observations.SCALES (translated on the parent's page).
+OBSERVATION_SCALES = ("comfort", "sleep", "care", "movement")
+SCALE_MIN, SCALE_MAX = 1, 5
+NOTE_MAX = 1000
+
+
+class ParentObservation(Audited, db.Model):  # type: ignore[name-defined]
+    """One family member's observation of one trial day, through their link (one per link and day). Editable by
+    them until the team records the day's decision; kept as it was after that. Audited with the link's id."""
+
+    __tablename__ = "parent_observations"
+    __table_args__ = (UniqueConstraint("trial_day_id", "link_id", name="parent_observation_day_link"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("parent_links.id"), index=True)
+    comfort: Mapped[int | None] = mapped_column(SmallInteger)
+    sleep: Mapped[int | None] = mapped_column(SmallInteger)
+    care: Mapped[int | None] = mapped_column(SmallInteger)  # ease of care: dressing, bathing, changing
+    movement: Mapped[int | None] = mapped_column(SmallInteger)
+    note: Mapped[str | None] = mapped_column(Text)  # the parent's own words, at most NOTE_MAX characters
+    language: Mapped[str] = mapped_column(String(8))  # the language of the page it was written on
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    day: Mapped[TrialDay] = relationship()
+    link: Mapped[ParentLink] = relationship()

@@ -10,12 +10,14 @@ Like every service these flush and never commit: the caller owns the transaction
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
@@ -104,3 +106,18 @@ def open_link(token: str, now: datetime | None = None) -> ParentLink | None:
             or_(ParentLink.__table__.c.last_seen_at.is_(None), ParentLink.__table__.c.last_seen_at <= now - SEEN_EVERY),
         ).values(last_seen_at=now))
     return link
+
+
+def form_token(link: ParentLink) -> str:
+    """The CSRF token of the parent's forms, tied to the link (the parent's page makes no session): an HMAC of
+    the link's stored hash under the app's secret key. A page of another site cannot know it, and it changes
+    with nothing but the link."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(key, b"parent-form:" + link.token_hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def form_token_ok(link: ParentLink, sent: object) -> bool:
+    """Constant-time check of a posted form token; never raises."""
+    if not isinstance(sent, str) or not sent:
+        return False
+    return hmac.compare_digest(form_token(link).encode("ascii"), sent.encode("utf-8", "replace"))

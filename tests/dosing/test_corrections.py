@@ -201,7 +201,7 @@ def test_every_screen_shows_the_corrected_dose(app, client, signed_in, staff, tr
                                                "<strong>50 mcg</strong>", "Dose: 50 mcg")), name
     with app.app_context():
         story = progress(db.session.get(Trial, tid), PAST)
-        assert story.days[-1].dose == "Child had a test dose of 25 micrograms at 09:30."
+        assert story.days[-1].dose == "Child had a test dose of 25 micrograms at 9:30\u202fAM."  # Babel, US English
     history = client.get(f"/doses/{_rows(app)[1][0]}/correct").get_data(as_text=True)
     assert "Version 2 (current)" in history and "Version 1" in history and "50 mcg (1.00 mL) at 09:00" in history
 

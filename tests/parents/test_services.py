@@ -155,7 +155,7 @@ def test_progress_tells_the_day_in_plain_words(ctx, child) -> None:  # type: ign
     p = progress(db.session.get(Trial, c.trial_id), local_today())
     assert (p.first_name, p.status) == ("Ada", "Day 1 of 3")
     [day] = p.days
-    assert day.dose == "Ada had a test dose of 50 micrograms at 09:05."
+    assert day.dose == "Ada had a test dose of 50 micrograms at 9:05\u202fAM."  # Babel's US English time
     assert (day.stiffness.before.value, day.stiffness.after.value) == ("2", "1")
     assert (day.stiffness.before.step, day.stiffness.after.step) == (10, 5)  # 2 and 1 on the 0-4 scale, 5 % steps
     assert day.plan == "The team's plan for tomorrow: a slightly higher dose (75 micrograms)."
@@ -172,7 +172,7 @@ def test_progress_of_a_later_day_compares_the_doses(ctx, child, staff) -> None: 
     p = progress(db.session.get(Trial, c.trial_id), local_today())
     assert p.status == "Day 2 of 3"
     today, yesterday = p.days
-    assert today.is_today and today.dose == "Ben had a higher test dose of 75 micrograms at 09:30."
+    assert today.is_today and today.dose == "Ben had a higher test dose of 75 micrograms at 9:30\u202fAM."
     assert yesterday.plan == "The team's plan for day 2: a slightly higher dose (75 micrograms)."
     assert today.plan is None and today.stiffness is None
 
@@ -181,11 +181,12 @@ def test_progress_with_nothing_recorded_says_so_and_shows_the_plan(ctx, child) -
     c = child("Cara", bare=True)
     p = progress(db.session.get(Trial, c.trial_id), local_today())
     assert p.nothing_yet
-    assert [d.dose for d in p.days] == ["A test dose of 50 micrograms is planned for 09:00."]
+    assert [d.dose for d in p.days] == ["A test dose of 50 micrograms is planned for 9:00\u202fAM."]
     trial = db.session.get(Trial, c.trial_id)
     before_start = progress(trial, local_today() - timedelta(days=1))
     assert before_start.days == [] and before_start.nothing_yet
-    assert before_start.status == f"Starts on {trial.start_date.strftime('%A %-d %B')}"
+    start = trial.start_date
+    assert before_start.status == f"Starts on {start:%A}, {start:%B} {start.day}, {start.year}"
     assert progress(trial, local_today() + timedelta(days=3)).status == "The trial days are over"
 
 
@@ -219,7 +220,7 @@ def test_no_before_and_after_is_told_unless_the_check_followed_a_recorded_dose(c
     assess(c.trial_id, 1, "post_dose", "1", staff["pt"], datetime.combine(day, time(9, 30), tzinfo=UTC))
     [shown] = progress(db.session.get(Trial, c.trial_id), local_today()).days
     assert shown.stiffness is None
-    assert shown.stiffness_note == ("The physiotherapist checked the stiffness in the legs; the team is looking at "
+    assert shown.stiffness_note == ("The physiotherapist checked the stiffness in the legs. The team is looking at "
                                     "these checks.")
 
 

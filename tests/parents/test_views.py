@@ -183,7 +183,7 @@ def test_the_parents_page_shows_the_first_name_and_progress_and_nothing_identify
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     assert "<h1>Ada's trial</h1>" in html and "Day 1 of 3" in html
-    assert "Ada had a test dose of 50 micrograms at 09:05." in html
+    assert "Ada had a test dose of 50 micrograms at 9:05\u202fAM." in html
     assert "Stiffness in the legs, before and after the dose" in html and "(lower is looser)" in html
     assert re.search(r"<dt>Before</dt>.*pbar-10.*>2</span>.*<dt>After</dt>.*pbar-5.*>1</span>", html, re.S)
     assert "The team's plan for tomorrow: a slightly higher dose (75 micrograms)." in html
@@ -255,7 +255,7 @@ def test_a_link_for_one_trial_never_shows_another(client, signed_in, child) -> N
     page_b = client.get(f"/p/{token_b}").get_data(as_text=True)
     assert "Ada's trial" in page_a and "Bea" not in page_a
     assert "Bea's trial" in page_b and "Ada" not in page_b
-    assert "Nothing to show yet" in page_b and "50 micrograms at 09:05" not in page_b
+    assert "Nothing to show yet" in page_b and "50 micrograms at" not in page_b
 
 
 def test_the_outcome_is_shown_when_the_trial_is_closed(app, client, signed_in, child) -> None:  # type: ignore[no-untyped-def]
@@ -291,7 +291,7 @@ def test_a_server_error_on_a_parent_page_never_logs_the_token(app, client, monke
 
 @pytest.mark.parametrize(("method", "path", "code"), [
     ("GET", "/p/", 404),  # a link cut short in a text message
-    ("POST", "/p/" + "A" * 43, 405),
+    ("POST", "/p/" + "A" * 43, 404),  # nothing under /p/ takes a post but a day's observation
     ("GET", "/p/" + "A" * 43, 500),  # a server fault (the lookup is made to fail below)
 ])
 def test_errors_under_p_are_the_parents_own_pages(client, monkeypatch, method, path, code) -> None:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ def build_world(app: Flask, make_user: Any, make_trial: Any) -> World:
     from server.auth.models import User
     from server.dosing.services import record_dose, record_observation
     from server.goals.services import set_goals
-    from server.parents.services import create_link
+    from server.parents.services import create_link, form_token
     from server.trials.models import Trial
     from tests.assessments.conftest import loaded
 
@@ -59,6 +59,7 @@ def build_world(app: Flask, make_user: Any, make_trial: Any) -> World:
                  "assessment_id": assessment.id, "goal_id": goals[0].id, "link_id": link.link.id,
                  "user_id": w.users["nurse"], "token": 0, "patient_id": trial.patient_id}
         w.token = link.token  # type: ignore[attr-defined]
+        w.form_token = form_token(link.link)  # type: ignore[attr-defined]
         w.usernames = {r: db.session.get(User, uid).username for r, uid in w.users.items()}  # type: ignore[attr-defined]
     return w
 

@@ -9,7 +9,8 @@ from flask import Flask
 # parents.progress_page is /p/<token>, the parents' page: it has no sign-in because the token is the key (a
 # family has no account). It answers 404 to any token that is not a working link; tests/parents checks it.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.healthz", "pwa.service_worker", "pwa.manifest",
-                    "pwa.offline", "sync_api.openapi", "parents.progress_page"}
+                    "pwa.offline", "sync_api.openapi", "parents.progress_page", "parents.observe",
+                    "parents.refuse_post"}
 
 
 def _rules(app: Flask):  # type: ignore[no-untyped-def]

@@ -114,7 +114,7 @@ def _form_strategy(schema: Any, base: dict[str, Any], ids: list[str]) -> st.Sear
 
 def _counts(app: Flask) -> dict[str, int]:
     """Rows per table, but the ones every request may touch (sign-in records, sessions)."""
-    skip = {"login_attempts", "login_throttles", "user_sessions"}
+    skip = {"login_attempts", "login_throttles", "user_sessions", "rate_limit_counters"}
     with app.app_context():
         return {t.name: db.session.scalar(select(func.count()).select_from(t)) or 0
                 for t in db.metadata.sorted_tables if t.name not in skip}
@@ -146,7 +146,7 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
     from server.dosing.schemas import PlanSchema as DosePlanSchema
     from server.exports.schemas import ExportSchema
     from server.goals.schemas import GoalsSchema, ratings_schema
-    from server.parents.schemas import ParentLinkSchema
+    from server.parents.schemas import ParentLinkSchema, ParentObservationSchema
     from server.trials.schemas import PatientEditSchema, PatientSchema, TrialEditSchema, TrialSchema
 
     i = w.ids
@@ -221,6 +221,12 @@ def _form_targets(w: World) -> dict[str, tuple[list[str], Any, dict[str, Any]]]:
         "goals.rate": ([f"/days/{d}/goal-ratings"], ratings_schema([i["goal_id"]]), {f"score_{i['goal_id']}": "1"}),
         "exports.download": (["/exports"], ExportSchema(), {"trial_id": str(t), "file": "zip"}),
         "parents.create": ([f"/trials/{t}/parent-links"], ParentLinkSchema(), {"label": "Dad", "expires_in_days": "7"}),
+        "parents.observe": ([f"/p/{w.token}/days/{d}/observation", f"/p/{w.token}/days/{missing}/observation",  # type: ignore[attr-defined]
+                             f"/p/{w.token}/days/{d}/observation?lang=es", f"/p/{'A' * 43}/days/{d}/observation"],  # type: ignore[attr-defined]
+                            ParentObservationSchema(), {"comfort": "3", "note": "Slept well.",
+                                                  "csrf_token": w.form_token}),  # type: ignore[attr-defined]
+        "parents.refuse_post": ([f"/p/{w.token}", f"/p/{w.token}/days/{2**31}/observation"],  # type: ignore[attr-defined]
+                                ParentObservationSchema(), {"comfort": "3", "csrf_token": w.form_token}),  # type: ignore[attr-defined]
         "parents.revoke": ([f"/trials/{t}/parent-links/{link}/revoke", f"/trials/{t}/parent-links/{missing}/revoke"],
                            ParentLinkSchema(), {}),
     }
