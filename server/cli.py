@@ -72,6 +72,7 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> bo
     """Demo staff and children; False (and nothing changed) when an `admin` account exists already."""
     from .auth.models import User
     from .auth.services import create_staff
+    from .protocol import current_protocol
     from .trials.models import Patient
     from .trials.services import create_patient, create_trial
     from .web.clock import local_today
@@ -87,6 +88,7 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> bo
             staff[username] = create_staff({"username": username, "display_name": name,
                                             "password": DEMO_PASSWORD, "roles": roles}, enforce_policy=False)
         today = today or local_today()
+        protocol = current_protocol()
         children = [
             # (first, last, age, mrn, kg, gmfcs, tone, trial day today (None = finished), bed)
             ("Amira", "Hassan", 7, "DEMO-1001", "21.5", 3, "spastic", 1, "2"),
@@ -102,7 +104,8 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> bo
             start = today - timedelta(days=(day_today or 6) - 1)
             trial = create_trial({"patient_id": patient.id, "start_date": start, "bed": bed,
                                   "catheter_placed_at": None, "small_child": kg < "18",
-                                  "day1_dose_mcg": Decimal("25") if kg < "18" else Decimal("50"),
+                                  "day1_dose_mcg": protocol.day1_small_child_mcg if kg < "18"
+                                  else protocol.day1_default_mcg,
                                   "dose_time": time(9, 0)}, created_by_id=staff["surgeon"].id)
             if day_today is None:
                 trial.status = "completed"

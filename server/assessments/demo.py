@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..auth.models import User
+from ..dosing.schedule import reassessment
 from ..extensions import db
+from ..protocol import current_protocol
 from ..trials.models import Patient, Trial, TrialDay
 from ..web.clock import local_to_utc
 from ..web.forms import load_form
@@ -73,8 +75,8 @@ def _payload(trial: Trial, day_number: int, phase: str, left: list[str], right: 
 
 def _when(day: TrialDay, phase: str) -> tuple[datetime, bool]:
     """Baseline 08:15, or 45 min before the dose on record if that was earlier (a baseline is taken before the
-    dose: the demo loaded early in the day gives doses at night); post-dose 4 h 05 after the dose on record,
-    else 13:05. And whether a dose is on record."""
+    dose: the demo loaded early in the day gives doses at night); post-dose 5 min after the reassessment time of
+    the dose on record (4 h 05 with the default protocol), else 13:05. And whether a dose is on record."""
     dose = dose_for(day)
     if phase == "baseline":
         at = local_to_utc(day.date, time(8, 15))
@@ -82,7 +84,7 @@ def _when(day: TrialDay, phase: str) -> tuple[datetime, bool]:
             at = dose.given_at - timedelta(minutes=45)
         return at, dose is not None
     if dose is not None:
-        return dose.given_at + timedelta(hours=4, minutes=5), True
+        return reassessment(dose.given_at, current_protocol()).due + timedelta(minutes=5), True
     return local_to_utc(day.date, time(13, 5)), False
 
 

@@ -218,7 +218,6 @@ MAS_MAPPINGS: dict[str, MasMapping] = {m.key: m for m in (
         "Original Ashworth had no 1+ grade; folding it into 1 is the conservative reading of the scale the "
         f"threshold was published on ({cite('gilmartin2000')}). An option of this app, no published source."),
 )}
-DEFAULT_MAS_MAPPING = "ashworth_0_4"
 
 
 # ---- Modified Tardieu Scale (Tardieu 1954; Boyd & Graham 1999) ----------------------------------------------------

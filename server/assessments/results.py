@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..dosing.models import DoseAdministration
+from ..dosing.schedule import reassessment
 from ..protocol import current_protocol
 from ..trials.models import Trial, TrialDay
 from ..web.filters import localtime
@@ -98,8 +99,8 @@ def _primary_post(posts: list[Assessment], dose: DoseAdministration | None) -> A
         return None
     if dose is None:
         return posts[-1]
-    target = current_protocol().reassess_after_minutes * 60
-    return min(posts, key=lambda a: (abs((assessed_at(a) - dose.given_at).total_seconds() - target), -a.id))
+    due = reassessment(dose.given_at, current_protocol()).due
+    return min(posts, key=lambda a: (abs((assessed_at(a) - due).total_seconds()), -a.id))
 
 
 def trial_results(trial: Trial, mapping: MasMapping | None = None) -> list[DayView]:

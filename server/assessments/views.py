@@ -391,7 +391,7 @@ def compare_view(trial_id: int):  # type: ignore[no-untyped-def]
     return render("assessments/compare.html", "assessments/_compare.html", trial=trial, days=days, trend=rows,
                   mapping=mapping, mappings=MAS_MAPPINGS, threshold=threshold, instruments=INSTRUMENTS,
                   side_labels=SIDE_LABELS, child=child_short(trial), fmt=fmt, signed=signed,
-                  sources=getattr(protocol, "sources", {}), today=local_today(), slug_for=SLUG_FOR)
+                  sources=protocol.sources, today=local_today(), slug_for=SLUG_FOR)
 
 
 def _plan_page(trial: Trial, chosen: list[str], errors: dict[str, list[str]], base_rev: int | None, nxt: str | None,

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from ..assessments.models import Assessment
 from ..assessments.results import trial_results
 from ..assessments.scoring import ToneSummary
+from ..dosing import schedule
 from ..dosing.models import DoseAdministration, current_given
 from ..dosing.services import (
     FUTURE_SLACK,
@@ -105,7 +106,7 @@ def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
         chosen = time(hours, minutes)
     if given is None or tomorrow is None:
         return chosen.strftime("%H:%M")
-    earliest = (given.given_at + timedelta(hours=protocol.min_interval_hours)).astimezone(tz)
+    earliest = schedule.next_dose_allowed(given.given_at, protocol).astimezone(tz)
     if local_to_utc(tomorrow.date, chosen) >= earliest:
         return chosen.strftime("%H:%M")
     start = earliest.replace(second=0, microsecond=0)
@@ -147,12 +148,12 @@ def waiting_for(trials: list[Trial], now: datetime) -> dict[int, Waiting]:
         .where(DoseAdministration.trial_day_id.in_(ids), current_given())).all()}
     decided = {row.trial_day_id: row for row in db.session.scalars(
         select(DayDecision).where(DayDecision.trial_day_id.in_(ids)))}
-    judge_after = timedelta(minutes=current_protocol().reassess_window_from_minutes)
+    protocol = current_protocol()
     today = now.astimezone(hospital_tz()).date()
 
     def ready(day: TrialDay) -> bool:
         if day.id in given_at:
-            return given_at[day.id] + judge_after <= now
+            return schedule.reassessment(given_at[day.id], protocol).opens <= now
         return day.dose_status == "cancelled" and day.date <= today
 
     out: dict[int, Waiting] = {}

@@ -1,5 +1,9 @@
 """Schedule arithmetic after a bolus: pure functions, no Flask, no database.
 
+Each time derived from the protocol is worked out here, once, and every caller uses these: the reassessment
+(`reassessment`), the next bolus allowed (`min_interval`, `next_dose_allowed`), the observation slots
+(`observation_times`, `observation_states`) and when a check counts as due or overdue (`check_state`).
+
 Every time is a timezone-aware datetime. Intervals are elapsed time (a 4 h reassessment is 4 real hours
 after the dose, also across a daylight-saving change); wall-clock times are only made for display, in the
 hospital's zone, by `local_label`.
@@ -46,6 +50,24 @@ def reassessment(dose_at: datetime, protocol: Protocol) -> Window:
                   closes=at + timedelta(minutes=protocol.reassess_window_to_minutes))
 
 
+def min_interval(protocol: Protocol) -> timedelta:
+    """The least time between two boluses (given or planned) of a trial."""
+    return timedelta(hours=protocol.min_interval_hours)
+
+
+def next_dose_allowed(given_at: datetime, protocol: Protocol) -> datetime:
+    """The first moment the next bolus may be given after one given at `given_at`."""
+    return _aware(given_at) + min_interval(protocol)
+
+
+def check_state(at: datetime, now: datetime, protocol: Protocol) -> str:
+    """A check due at `at`, not yet done: "overdue" `obs_overdue_after_minutes` after its time, "due" from
+    `obs_early_minutes` before it, else "upcoming"."""
+    if _aware(now) > _aware(at) + timedelta(minutes=protocol.obs_overdue_after_minutes):
+        return "overdue"
+    return "due" if now >= at - timedelta(minutes=protocol.obs_early_minutes) else "upcoming"
+
+
 @dataclass(frozen=True)
 class Slot:
     number: int  # 1-based, in time order
@@ -84,9 +106,16 @@ def observation_offsets(protocol: Protocol) -> list[tuple[int, int]]:
 
 
 def observation_times(dose_at: datetime, protocol: Protocol) -> list[Slot]:
+    """The scheduled observations after a bolus given at `dose_at`."""
     at = _aware(dose_at).astimezone(UTC)
     return [Slot(i, at + timedelta(minutes=off), off, every)
             for i, (off, every) in enumerate(observation_offsets(protocol), start=1)]
+
+
+def monitoring_length(protocol: Protocol) -> timedelta:
+    """From the dose to its last scheduled observation."""
+    offsets = observation_offsets(protocol)
+    return timedelta(minutes=offsets[-1][0] if offsets else 0)
 
 
 @dataclass(frozen=True)
@@ -128,11 +157,16 @@ def match_observations(slots: Sequence[Slot], taken: Iterable[datetime], now: da
             states.append(SlotState(s, "missed"))  # its successor is already overdue: this one was skipped
         elif not next_marked:
             next_marked = True
-            states.append(SlotState(s, "overdue" if now > s.at + grace else ("due" if now >= s.at - early
-                                                                             else "upcoming")))
+            states.append(SlotState(s, check_state(s.at, now, protocol)))
         else:
             states.append(SlotState(s, "upcoming"))
     return states
+
+
+def observation_states(dose_at: datetime, taken: Iterable[datetime], now: datetime,
+                       protocol: Protocol) -> list[SlotState]:
+    """The observation slots after a bolus given at `dose_at`, each done, missed, overdue, due or to come."""
+    return match_observations(observation_times(dose_at, protocol), taken, now, protocol)
 
 
 def _later_slot_due(slots: Sequence[Slot], slot: Slot, now: datetime, grace: timedelta) -> bool:

@@ -153,7 +153,7 @@ def interval_errors(trial_id: int, day_id: int, at: datetime, protocol: Protocol
     """THE 24-hour rule, on every path that sets or moves a dose (plan, dose record, its correction, a day
     decision's next dose, the demo loader): a bolus, given or planned, closer than the minimum interval to a
     bolus given on another day of the trial is refused."""
-    minimum = timedelta(hours=protocol.min_interval_hours)
+    minimum = schedule.min_interval(protocol)
     rows = db.session.execute(
         select(DoseAdministration.given_at, TrialDay.day_number).join(TrialDay)
         .where(TrialDay.trial_id == trial_id, TrialDay.id != day_id, current_given())
@@ -187,7 +187,7 @@ def earliest_next_bolus(day: TrialDay, protocol: Protocol | None = None) -> date
         select(DoseAdministration.given_at).join(TrialDay)
         .where(TrialDay.trial_id == day.trial_id, TrialDay.day_number < day.day_number, current_given())
         .order_by(DoseAdministration.given_at.desc()).limit(1))
-    return last + timedelta(hours=protocol.min_interval_hours) if last is not None else None
+    return schedule.next_dose_allowed(last, protocol) if last is not None else None
 
 
 # --- writes ------------------------------------------------------------------------------------------------------
@@ -576,10 +576,7 @@ class Escalation:
         return max(self.last_obs_at, self.since) + timedelta(minutes=self.every_minutes)
 
     def obs_state(self, now: datetime, protocol: Protocol | None = None) -> str:
-        protocol = protocol or current_protocol()
-        if now > self.next_obs_at + timedelta(minutes=protocol.obs_overdue_after_minutes):
-            return "overdue"
-        return "due" if now >= self.next_obs_at - timedelta(minutes=protocol.obs_early_minutes) else "upcoming"
+        return schedule.check_state(self.next_obs_at, now, protocol or current_protocol())
 
 
 def open_escalations(trial_ids: list[int] | None = None) -> dict[int, Escalation]:
@@ -784,9 +781,7 @@ class WardRow:
 def monitoring_span(protocol: Protocol) -> timedelta:
     """How long after a dose its monitoring can still keep a child on the ward: the last scheduled check, plus
     the time a last check left undone stays shown."""
-    offsets = schedule.observation_offsets(protocol)
-    last = offsets[-1][0] if offsets else 0
-    return timedelta(minutes=last, hours=protocol.monitoring_overdue_shown_hours)
+    return schedule.monitoring_length(protocol) + timedelta(hours=protocol.monitoring_overdue_shown_hours)
 
 
 def monitoring_running(states: list[schedule.SlotState], now: datetime, protocol: Protocol) -> bool:
@@ -808,8 +803,7 @@ def monitoring_ends(trial: Trial, now: datetime, protocol: Protocol | None = Non
         return None
     last = max(doses, key=lambda d: d.given_at)
     taken = db.session.scalars(select(Observation.taken_at).where(Observation.trial_day_id == last.trial_day_id))
-    states = schedule.match_observations(schedule.observation_times(last.given_at, protocol), list(taken), now,
-                                         protocol)
+    states = schedule.observation_states(last.given_at, list(taken), now, protocol)
     return states[-1].slot.at if monitoring_running(states, now, protocol) else None
 
 
@@ -849,9 +843,8 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
         states: list[schedule.SlotState] = []
         reassess = None
         if monitored is not None and monitored_day is not None:
-            slots = schedule.observation_times(monitored.given_at, protocol)
-            states = schedule.match_observations(slots, [o.taken_at for o in obs_times[monitored_day.id]], now,
-                                                 protocol)
+            states = schedule.observation_states(monitored.given_at, [o.taken_at for o in obs_times[monitored_day.id]],
+                                                 now, protocol)
             reassess = schedule.reassessment(monitored.given_at, protocol)
         running = monitoring_running(states, now, protocol)
         escalation = escalations.get(trial.id)
@@ -866,7 +859,7 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
         prev_dose = max(earlier, key=lambda d: d.given_at) if earlier else None
         not_before = None
         if day is not None and dose is None and day.planned_at is not None and prev_dose is not None:
-            earliest = prev_dose.given_at + timedelta(hours=protocol.min_interval_hours)
+            earliest = schedule.next_dose_allowed(prev_dose.given_at, protocol)
             not_before = earliest if earliest > day.planned_at else None
         status = schedule.dose_status(
             planned_at=not_before or day.planned_at, given_at=dose.given_at if dose else None,
@@ -940,8 +933,7 @@ def day_monitoring(day_id: int, now: datetime | None = None) -> DayMonitoring | 
     slots: list[schedule.SlotState] = []
     reassess = None
     if dose is not None:
-        slots = schedule.match_observations(schedule.observation_times(dose.given_at, protocol),
-                                            [o.taken_at for o in observations], now, protocol)
+        slots = schedule.observation_states(dose.given_at, [o.taken_at for o in observations], now, protocol)
         reassess = schedule.reassessment(dose.given_at, protocol)
     views = [ObservationView(o, observation_flags(o, day.trial.patient)) for o in observations]
     return DayMonitoring(day=day, dose=dose, reassess=reassess, slots=slots, observations=views)
@@ -989,15 +981,14 @@ def plans_too_soon(trial: Trial, doses: dict[int, DoseAdministration],
     e.g. day 2 still at 09:00 after a day-1 dose given at 14:20: day id -> the earliest time it may be given.
     Shown wherever the plan is (dosing, plan, decision and ward pages), so the 24-hour rule is never silent."""
     protocol = protocol or current_protocol()
-    minimum = timedelta(hours=protocol.min_interval_hours)
     out: dict[int, datetime] = {}
     for day in trial.days:
         if day.id in doses or day.planned_at is None or day.dose_status != "planned":
             continue
         earlier = [d.given_at for other in trial.days if other.day_number < day.day_number
                    and (d := doses.get(other.id)) is not None]
-        if earlier and day.planned_at < max(earlier) + minimum:
-            out[day.id] = max(earlier) + minimum
+        if earlier and day.planned_at < (allowed := schedule.next_dose_allowed(max(earlier), protocol)):
+            out[day.id] = allowed
     return out
 
 

@@ -131,11 +131,11 @@ def ward():  # type: ignore[no-untyped-def]
 @bp.get("/protocol")
 @roles_required(*STAFF)
 def protocol():  # type: ignore[no-untyped-def]
-    from ..assessments.instruments import DEFAULT_MAS_MAPPING, MAS_MAPPINGS  # (assessments imports dosing)
+    from ..assessments.instruments import MAS_MAPPINGS  # (assessments imports dosing)
 
     p = current_protocol()
     return render("dosing/protocol.html", protocol=p, offsets=schedule.observation_offsets(p), vitals=vitals,
-                  mapping=MAS_MAPPINGS.get(p.mas_mapping, MAS_MAPPINGS[DEFAULT_MAS_MAPPING]))
+                  mapping=MAS_MAPPINGS[p.mas_mapping])
 
 
 @bp.get("/trials/<int:trial_id>/dosing")

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from ..protocol import Protocol
+
 # Adverse effects to chart (brief 5.2; the issue's list), with the brief's sources.
 ADVERSE_EFFECTS: dict[str, str] = {
     "hypotonia": "Hypotonia or weakness",
@@ -160,14 +162,14 @@ def age_in_months(born: Any, on: Any) -> int:
 
 # The escalation checklist shown beside flagged observations: each step with its references (keys of
 # server.protocol.REFERENCES); a step with none is a hospital default (its sign-off: Protocol.sources
-# ["escalation_checklist"]). No doses are calculated.
-ESCALATION_CHECKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
+# ["escalation_checklist"]). No doses are calculated. "{every}": the protocol's escalation_obs_every_minutes.
+_ESCALATION_STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Stay with the child and call for help now: use the hospital's rapid-response escalation.", ("schn_itb",)),
     ("Tell the neurosurgeon on call (and the anaesthetist if breathing is affected).", ()),
     ("Airway and breathing first: oxygen, bag-valve-mask and resuscitation equipment at the bedside; the "
      "medical team intubates if there is respiratory depression.",
      ("lioresal_pi", "itb_dosing_refs", "fadavis_baclofen")),
-    ("Continuous SpO2 and heart-rate monitoring; observations every 15 minutes until reviewed.", ()),
+    ("Continuous SpO2 and heart-rate monitoring; observations every {every} minutes until reviewed.", ()),
     ("Consider 1:1 nursing if overdose is suspected.", ("schn_itb",)),
     ("No specific antidote. The medical team may drain CSF by lumbar puncture or the catheter: their decision "
      "and their volume (the label gives an adult figure only; no paediatric volume is published).",
@@ -176,3 +178,8 @@ ESCALATION_CHECKLIST: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("lioresal_pi", "cheo_physostigmine")),
     ("Give no further baclofen until the neurosurgeon has reviewed the child; record the time of each step.", ()),
 )
+
+
+def escalation_checklist(protocol: Protocol) -> list[tuple[str, tuple[str, ...]]]:
+    """The escalation checklist's steps with this protocol's numbers, each with its references."""
+    return [(step.format(every=protocol.escalation_obs_every_minutes), refs) for step, refs in _ESCALATION_STEPS]

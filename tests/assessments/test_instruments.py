@@ -8,7 +8,6 @@ import pytest
 
 from server.assessments.instruments import (
     CELLS,
-    DEFAULT_MAS_MAPPING,
     INSTRUMENTS,
     ITEMS,
     LOWER_LIMB_MAS,
@@ -19,7 +18,7 @@ from server.assessments.instruments import (
     plan_items,
     range_message,
 )
-from server.protocol import REFERENCES
+from server.protocol import REFERENCES, Protocol
 
 
 def test_mas_has_the_six_grades_and_the_brief_muscle_groups() -> None:
@@ -69,7 +68,7 @@ def test_tardieu_muscles_and_rom_joints_match_the_brief() -> None:
 
 
 def test_mappings_code_1_plus_between_1_and_2_and_the_default_keeps_the_0_to_4_scale() -> None:
-    default = MAS_MAPPINGS[DEFAULT_MAS_MAPPING]
+    default = MAS_MAPPINGS[Protocol().mas_mapping]
     assert default.value("1+") == Decimal("1.5") and default.value("4") == 4
     assert MAS_MAPPINGS["ordinal_0_5"].value("1+") == 2 and MAS_MAPPINGS["ordinal_0_5"].value("4") == 5
     assert MAS_MAPPINGS["ashworth_0_4_floor"].value("1+") == 1
