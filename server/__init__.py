@@ -40,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .dosing import bp as dosing_bp
     from .exports import bp as exports_bp
     from .goals import bp as goals_bp
+    from .overview import bp as overview_bp
     from .parents import bp as parents_bp
     from .pwa import bp as pwa_bp
     from .sync_api import bp as sync_api_bp
@@ -48,8 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .web.routing import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
-    for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, goals_bp, parents_bp,
-               exports_bp, admin_bp, pwa_bp, sync_api_bp):
+    for bp in (health_bp, auth_bp, overview_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, goals_bp,
+               parents_bp, exports_bp, admin_bp, pwa_bp, sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app

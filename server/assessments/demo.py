@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ..auth.models import User
 from ..dosing.schedule import reassessment
+from ..dosing.services import current_dose
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import Patient, Trial, TrialDay
@@ -24,7 +25,7 @@ from ..web.forms import load_form
 from .instruments import LOWER_LIMB_MAS, MAS_GRADES, default_plan
 from .models import Assessment, AssessmentPlan
 from .schemas import schema_for
-from .services import dose_for, record_assessment, set_plan, trial_day
+from .services import record_assessment, set_plan, trial_day
 
 GRADES = [c.value for c in MAS_GRADES]
 
@@ -77,7 +78,7 @@ def _when(day: TrialDay, phase: str) -> tuple[datetime, bool]:
     """Baseline 08:15, or 45 min before the dose on record if that was earlier (a baseline is taken before the
     dose: the demo loaded early in the day gives doses at night); post-dose 5 min after the reassessment time of
     the dose on record (4 h 05 with the default protocol), else 13:05. And whether a dose is on record."""
-    dose = dose_for(day)
+    dose = current_dose(day.id)
     if phase == "baseline":
         at = local_to_utc(day.date, time(8, 15))
         if dose is not None and dose.given_at <= at:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ..dosing.models import DoseAdministration
 from ..dosing.schedule import reassessment
+from ..dosing.services import trial_doses
 from ..protocol import current_protocol
 from ..trials.models import Trial, TrialDay
 from ..web.filters import localtime
@@ -19,7 +20,6 @@ from .services import (
     assessed_at,
     choose_baseline,
     current_assessments,
-    doses_for,
     needs_timing_check,
     out_of_phase,
     plan_for,
@@ -109,7 +109,7 @@ def trial_results(trial: Trial, mapping: MasMapping | None = None) -> list[DayVi
     mapping = mapping or default_mapping()
     threshold = tone_threshold()
     current = current_assessments(trial.id)
-    doses = doses_for(trial)
+    doses = trial_doses(trial)
     plan = plan_for(trial)
     days: list[DayView] = []
     for day in trial.days:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from ..auth.models import User
 from ..dosing import schedule
 from ..dosing.models import DoseAdministration
-from ..dosing.services import current_dose, current_doses
+from ..dosing.services import current_doses
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
@@ -85,15 +85,6 @@ def plan_for(trial: Trial) -> list[str]:
 
 def trial_day(trial: Trial, day_number: int) -> TrialDay | None:
     return next((d for d in trial.days if d.day_number == day_number), None)
-
-
-def dose_for(day: TrialDay) -> DoseAdministration | None:
-    """The dose given on the day, as last corrected (read through dosing's API: its records, its rules)."""
-    return current_dose(day.id)
-
-
-def doses_for(trial: Trial) -> dict[int, DoseAdministration]:
-    return current_doses([d.id for d in trial.days])
 
 
 def get_assessment(assessment_id: int) -> Assessment | None:
@@ -159,6 +150,12 @@ def all_versions(trial_id: int) -> dict[int, list[Assessment]]:
     for row in rows:
         chains[row.chain_id].append(row)
     return dict(chains)
+
+
+def post_dose_days(trial_id: int) -> set[int]:
+    """The trial days (ids) with a current post-dose assessment (one query)."""
+    return set(db.session.scalars(select(Assessment.trial_day_id).where(
+        Assessment.trial_id == trial_id, Assessment.phase == "post_dose", Assessment.id.not_in(_superseded_ids()))))
 
 
 def day_assessments(trial_id: int, day_id: int, phase: str) -> list[Assessment]:

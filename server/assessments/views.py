@@ -17,6 +17,7 @@ from ..auth.decorators import roles_required
 from ..auth.session import current_user_id, device_header
 from ..dosing.models import DoseAdministration
 from ..dosing.schedule import reassessment
+from ..dosing.services import current_dose, trial_doses
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.lookup import trial_or_404
@@ -66,8 +67,6 @@ from .services import (
     chain,
     correct_assessment,
     day_assessments,
-    dose_for,
-    doses_for,
     get_assessment,
     get_plan,
     hours_minutes,
@@ -149,7 +148,7 @@ def _form_page(trial: Trial, day: TrialDay, phase: str, values: Any, errors: dic
     if correcting is not None:  # show whatever the version being corrected holds, even outside today's plan
         item_ids = items_in_use(item_ids, snapshot(correcting))
     groups = plan_items(item_ids)
-    dose = dose_for(day)
+    dose = current_dose(day.id)
     baseline = same_day_baseline(trial.id, day.id, dose) if phase == "post_dose" else None
     rendered = known_field_names()
     other_errors = {k: v for k, v in errors.items() if k not in rendered}
@@ -231,7 +230,7 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
 
 def _existing_page(trial: Trial, day: TrialDay, phase: str, existing: list[Assessment]) -> Any:
     """The day's assessments of this phase, with Correct and Add a repeat, instead of a blank form."""
-    dose = dose_for(day)
+    dose = current_dose(day.id)
     return render("assessments/existing.html", trial=trial, day=day, phase=phase, phase_label=PHASES[phase],
                   existing=existing, child=child_short(trial), assessed_at=assessed_at,
                   flags={a.id: needs_timing_check(a, dose) for a in existing},
@@ -244,7 +243,7 @@ def _existing_page(trial: Trial, day: TrialDay, phase: str, existing: list[Asses
 def resolve(assessment_id: int):  # type: ignore[no-untyped-def]
     """A baseline made after the dose (or a post-dose before it): keep it as recorded, or move its phase."""
     a = _assessment_or_404(assessment_id)
-    dose = dose_for(a.trial_day)
+    dose = current_dose(a.trial_day.id)
     errors: dict[str, list[str]] = {}
     values: Any = {}
     if request.method == "POST":
@@ -356,7 +355,7 @@ def detail(assessment_id: int):  # type: ignore[no-untyped-def]
     a = _assessment_or_404(assessment_id)
     versions = chain(a)
     latest = versions[-1]
-    dose = dose_for(a.trial_day)
+    dose = current_dose(a.trial_day.id)
     saved = bool(request.args.get("saved"))
     return render("assessments/detail.html", a=a, trial=a.trial, versions=versions, latest=latest,
                   is_latest=latest.id == a.id, timing=timing(a, dose), assessed=assessed_at(a), saved=saved,
@@ -373,7 +372,7 @@ def history(trial_id: int):  # type: ignore[no-untyped-def]
     chains = list(all_versions(trial.id).values())
     phase_order = list(PHASES)
     chains.sort(key=lambda vs: (vs[0].trial_day.day_number, phase_order.index(vs[0].phase), assessed_at(vs[0])))
-    doses = doses_for(trial)
+    doses = trial_doses(trial)
     timings = {vs[-1].id: timing(vs[-1], doses.get(vs[-1].trial_day_id)) for vs in chains}
     return render("assessments/history.html", "assessments/_history.html", trial=trial, chains=chains,
                   timings=timings, child=child_short(trial), today=local_today(), slug_for=SLUG_FOR)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
-from ..extensions import db, write_aside
+from ..extensions import write_aside
 from ..web.types import utcnow
 from .context import current_actor
 from .models import AuditEvent
+from .tracking import patient_of
 
 ACCESS_ACTIONS = ("read", "export")
 
@@ -25,13 +26,11 @@ def record_access(action: str, entity_type: str, entity_id: str, details: dict[s
     """One audit row: `action` ("read" or "export") of `entity_type` #`entity_id` (e.g. "Trial", "12", or "all"),
     with what was handed out in `details` (kept in the row's `after`). `trial_id` scopes the row to a trial and
     its child, so the audit viewer finds it by either; a Trial's own id is taken as its scope."""
-    from ..trials.models import Trial
-
     if action not in ACCESS_ACTIONS:
         raise ValueError(f"unknown access action {action!r}")
     if trial_id is None and entity_type == "Trial" and entity_id.isdigit():
         trial_id = int(entity_id)
-    patient_id = db.session.scalar(select(Trial.patient_id).where(Trial.id == trial_id)) if trial_id else None
+    patient_id = patient_of(trial_id)
     actor = current_actor()
     write_aside(insert(AuditEvent).values(
         at=utcnow(), actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from ..extensions import db
 from ..web.types import utcnow
 from .context import current_actor
 from .models import AuditEvent
@@ -24,6 +25,28 @@ class Audited:
     """Mixin: changes to this model are audited. `__audit_redact__` names columns never copied."""
 
     __audit_redact__: frozenset[str] = frozenset()
+
+
+class Scope:
+    """The models an audit row is scoped by (its trial and child): a patient, a trial, and a trial day, whose
+    `trial_id` many records carry. The trials package names them when its models are imported (`scoped_by`),
+    so this package, which every model imports, imports no feature."""
+
+    patient: Any = None
+    trial: Any = None
+    day: Any = None
+
+
+def scoped_by(*, patient: Any, trial: Any, day: Any) -> None:
+    Scope.patient, Scope.trial, Scope.day = patient, trial, day
+
+
+def patient_of(trial_id: int | None) -> int | None:
+    """The child of a trial (None without a trial), in the session's transaction."""
+    if trial_id is None:
+        return None
+    table = Scope.trial.__table__
+    return db.session.scalar(select(table.c.patient_id).where(table.c.id == trial_id))
 
 
 def _plain(value: Any) -> Any:
@@ -100,27 +123,26 @@ def _audit_after_flush(session: Session, _ctx: Any) -> None:
 def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> None:
     """Fill in each row's trial and patient from the record: a trial, a patient, or anything with a trial_id or a
     trial_day_id (two small queries per flush at most, on the flush's own connection)."""
-    from ..trials.models import Patient, Trial, TrialDay  # (the audit package is imported by every model)
-
     found: dict[tuple[str, str], tuple[int | None, int | None, int | None]] = {}  # -> (trial, patient, day)
     for obj in objects:
         if not isinstance(obj, Audited):
             continue
         key = (type(obj).__name__, _entity_id(obj))
-        if isinstance(obj, Patient):
+        if isinstance(obj, Scope.patient):
             found[key] = (None, obj.id, None)
-        elif isinstance(obj, Trial):
+        elif isinstance(obj, Scope.trial):
             found[key] = (obj.id, obj.patient_id, None)
         else:
             found[key] = (getattr(obj, "trial_id", None), None, getattr(obj, "trial_day_id", None))
     days = {d for _, _, d in found.values() if d is not None}
     conn = session.connection()
-    day_trial: dict[int, int] = dict(conn.execute(select(TrialDay.__table__.c.id, TrialDay.__table__.c.trial_id)
-                                  .where(TrialDay.__table__.c.id.in_(days))).all()) if days else {}
+    day_table, trial_table = Scope.day.__table__, Scope.trial.__table__
+    day_trial: dict[int, int] = dict(conn.execute(select(day_table.c.id, day_table.c.trial_id)
+                                  .where(day_table.c.id.in_(days))).all()) if days else {}
     trials = {t if t is not None else day_trial.get(d) if d is not None else None for t, _, d in found.values()}
     trials.discard(None)
-    trial_patient: dict[int, int] = dict(conn.execute(select(Trial.__table__.c.id, Trial.__table__.c.patient_id)
-                                      .where(Trial.__table__.c.id.in_(trials))).all()) if trials else {}
+    trial_patient: dict[int, int] = dict(conn.execute(select(trial_table.c.id, trial_table.c.patient_id)
+                                      .where(trial_table.c.id.in_(trials))).all()) if trials else {}
     for row in rows:
         trial_id, patient_id, day_id = found.get((row["entity_type"], row["entity_id"]), (None, None, None))
         if trial_id is None and day_id is not None:

@@ -16,7 +16,7 @@ from .services import AuthError, StaffError, Throttled, authenticate, change_own
 from .session import current_user, sign_in, sign_out
 
 # Where each role lands after signing in; a user with several roles lands on the first that applies.
-HOME_BY_ROLE = (("pt", "trials.today"), ("nurse", "dosing.ward"), ("surgeon", "trials.index"),
+HOME_BY_ROLE = (("pt", "overview.today"), ("nurse", "dosing.ward"), ("surgeon", "overview.trials"),
                 ("admin", "admin.index"))
 
 

@@ -17,21 +17,24 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..assessments.models import Assessment
 from ..assessments.results import trial_results
 from ..assessments.scoring import ToneSummary
+from ..assessments.services import post_dose_days
 from ..dosing import schedule
-from ..dosing.models import DoseAdministration, current_given
+from ..dosing.models import DoseAdministration
 from ..dosing.services import (
     FUTURE_SLACK,
     DayEvents,
     DosingError,
     PlanConflict,
     charted_events,
+    current_dose,
+    current_doses,
     hold_dose,
     interval_errors,
     resume_dose,
     set_plan,
+    trial_doses,
 )
 from ..extensions import db
 from ..goals.services import t_scores
@@ -87,12 +90,6 @@ def next_day(day: TrialDay) -> TrialDay | None:
     return next((d for d in day.trial.days if d.day_number == day.day_number + 1), None)
 
 
-def dose_given(day: TrialDay) -> DoseAdministration | None:
-    """The day's dose as last corrected (None if none, or entered in error)."""
-    return db.session.scalar(select(DoseAdministration).where(DoseAdministration.trial_day_id == day.id,
-                                                              current_given()))
-
-
 def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
     """Tomorrow's dose time to offer: its plan's time, else the protocol's default, moved later if it would
     fall under the minimum interval after today's dose (up to the quarter hour, unless that passes midnight)."""
@@ -119,8 +116,7 @@ def suggested_time(day: TrialDay, given: DoseAdministration | None) -> str:
 def pending_later_days(trial: Trial, after: int) -> list[TrialDay]:
     """Days after day `after` whose dose is not given and not cancelled (planned or held): what ending the
     test doses, stopping, or closing the trial cancels."""
-    given = {d.trial_day_id for d in db.session.scalars(select(DoseAdministration).where(
-        DoseAdministration.trial_day_id.in_([d.id for d in trial.days]), current_given()))} if trial.days else set()
+    given = trial_doses(trial)
     return [d for d in trial.days if d.day_number > after and d.id not in given and d.dose_status != "cancelled"]
 
 
@@ -143,9 +139,7 @@ def waiting_for(trials: list[Trial], now: datetime) -> dict[int, Waiting]:
     if not days:
         return {}
     ids = [d.id for d in days]
-    given_at = {day_id: at for day_id, at in db.session.execute(
-        select(DoseAdministration.trial_day_id, DoseAdministration.given_at)
-        .where(DoseAdministration.trial_day_id.in_(ids), current_given())).all()}
+    given_at = {day_id: dose.given_at for day_id, dose in current_doses(ids).items()}
     decided = {row.trial_day_id: row for row in db.session.scalars(
         select(DayDecision).where(DayDecision.trial_day_id.in_(ids)))}
     protocol = current_protocol()
@@ -205,7 +199,7 @@ def _plan_matches(tomorrow: TrialDay, dose: Decimal, at: time) -> bool:
     Once tomorrow's dose is given, its time no longer matters, only the dose."""
     if tomorrow.planned_dose_mcg != dose:
         return False
-    return dose_given(tomorrow) is not None or tomorrow.planned_at == local_to_utc(tomorrow.date, at)
+    return current_dose(tomorrow.id) is not None or tomorrow.planned_at == local_to_utc(tomorrow.date, at)
 
 
 def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, dose: Decimal,
@@ -216,7 +210,7 @@ def _plan_tomorrow(tomorrow: TrialDay, existing: DayDecision | None, step: str, 
     tomorrow's unchanged time under 24 h): refused with the message beside the time, never kept silently."""
     if tomorrow.dose_status == "planned":
         if _plan_matches(tomorrow, dose, data["planned_time"]):
-            if dose_given(tomorrow) is None and tomorrow.planned_at is not None:
+            if current_dose(tomorrow.id) is None and tomorrow.planned_at is not None:
                 errors = interval_errors(tomorrow.trial_id, tomorrow.id, tomorrow.planned_at, current_protocol(),
                                          "planned_time")
                 if errors:
@@ -254,7 +248,7 @@ def _undo_closing(trial: Trial, day: TrialDay, existing: DayDecision, author_id:
     reason = _closing_reason(day.day_number, existing.next_step)
     for later in trial.days:
         if later.day_number > day.day_number and later.dose_status == "cancelled" \
-                and later.dose_status_reason == reason and dose_given(later) is None:
+                and later.dose_status_reason == reason and current_dose(later.id) is None:
             try:
                 resume_dose(later.id, {"reason": f"Team decision on day {day.day_number} revised.",
                                        "base_revision": later.revision}, author_id=author_id)
@@ -339,7 +333,7 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
     existing = db.session.scalars(select(DayDecision).where(DayDecision.trial_day_id == day.id)
                                   .execution_options(populate_existing=True)).first()  # fresh, under the lock
     _check_revision(existing.revision if existing else None, data["base_revision"], "decision")
-    given = dose_given(day)
+    given = current_dose(day.id)
     if given is None and day.dose_status == "planned":
         raise DecisionError({"_form": [f"No dose is recorded for day {day.day_number} yet: record it (or hold or "
                                        "cancel it) before the team's decision."]})
@@ -424,12 +418,8 @@ def outcome_evidence(trial: Trial) -> Evidence:
     end = next((d.day_number for d in trial.days if d.id in decided and decided[d.id].next_step in CLOSING_STEPS),
                None)
     counted = [d for d in trial.days if end is None or d.day_number <= end]
-    ids = [d.id for d in trial.days]
-    dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
-        DoseAdministration.trial_day_id.in_(ids), current_given()))) if ids else set()
-    superseded = select(Assessment.supersedes_id).where(Assessment.supersedes_id.is_not(None))
-    assessed = set(db.session.scalars(select(Assessment.trial_day_id).where(
-        Assessment.trial_id == trial.id, Assessment.phase == "post_dose", Assessment.id.not_in(superseded))))
+    dosed = set(trial_doses(trial))
+    assessed = post_dose_days(trial.id)
     return Evidence(no_dose=[d for d in counted if d.id not in dosed],
                     no_post_dose=[d for d in counted if d.id in dosed and d.id not in assessed],
                     no_decision=[d for d in counted if d.id not in decided],
@@ -467,9 +457,7 @@ def candidacy_evidence(trial: Trial) -> CandidacyEvidence:
     """Per trial day: the dose given, the responder flag and MAS change, the effect's onset and duration, the
     GAS T-score, and the adverse effects and escalations the nurses charted; and the suggested starting pump
     dose from the lowest effective bolus."""
-    ids = [d.id for d in trial.days]
-    doses = {d.trial_day_id: d for d in db.session.scalars(select(DoseAdministration).where(
-        DoseAdministration.trial_day_id.in_(ids), current_given()))} if ids else {}
+    doses = trial_doses(trial)
     tones = {view.day.id: view.result.tone for view in trial_results(trial)}
     decided = decisions_for(trial)
     gas = t_scores(trial)
@@ -507,8 +495,7 @@ def record_outcome(trial_id: int, data: dict[str, Any], *, author_id: int) -> Tr
     if trial is None:
         raise DecisionError({"_form": ["No such trial."]})
     _check_revision(trial.revision, data["base_revision"], "outcome")
-    if not db.session.scalar(select(DoseAdministration.id).join(TrialDay).where(TrialDay.trial_id == trial.id,
-                                                                                current_given())):
+    if not trial_doses(trial):
         raise DecisionError({"_form": ["No test dose has been given in this trial yet: there is nothing to judge."]})
     if trial.status == "planned":
         raise DecisionError({"_form": ["This trial has not started."]})

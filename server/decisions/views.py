@@ -10,10 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from ..assessments.results import DayView, trial_results
 from ..assessments.scoring import fmt, signed
-from ..assessments.services import doses_for
 from ..auth.decorators import roles_required
 from ..auth.session import current_user, current_user_id
-from ..dosing.services import monitoring_ends, plans_too_soon
+from ..dosing.services import current_dose, monitoring_ends, plans_too_soon, trial_doses
 from ..extensions import db
 from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
@@ -32,7 +31,6 @@ from .services import (
     candidacy_evidence,
     decision_for,
     decisions_for,
-    dose_given,
     next_day,
     outcome_evidence,
     pending_later_days,
@@ -57,7 +55,7 @@ def _results_by_day(trial: Trial) -> dict[int, DayView]:
 def trial(trial_id: int) -> Any:
     """Every day's dose, tone result and decision, and the candidacy outcome: the team's page."""
     t = _trial(trial_id)
-    return render("decisions/trial.html", trial=t, doses=doses_for(t), results=_results_by_day(t), gas=t_scores(t),
+    return render("decisions/trial.html", trial=t, doses=trial_doses(t), results=_results_by_day(t), gas=t_scores(t),
                   decisions=decisions_for(t), choices=CHOICES, statuses=TRIAL_STATUSES, today=local_today(),
                   fmt=fmt, signed=signed, threshold=current_protocol().tone_response_threshold)
 
@@ -65,11 +63,11 @@ def trial(trial_id: int) -> Any:
 def _day_page(day: TrialDay, values: Any = None, errors: dict[str, list[str]] | None = None,
               conflict: str | None = None, status: int = 200) -> Response:
     decision = decision_for(day)
-    given = dose_given(day)
+    given = current_dose(day.id)
     tomorrow = next_day(day)
     if values is None:
         values = _decision_values(day, decision, given)
-    too_soon = plans_too_soon(day.trial, doses_for(day.trial))
+    too_soon = plans_too_soon(day.trial, trial_doses(day.trial))
     return render("decisions/day.html", "decisions/_day_body.html", day=day, trial=day.trial, decision=decision,
                   too_soon=too_soon.get(tomorrow.id) if tomorrow else None,
                   gas=t_scores(day.trial),

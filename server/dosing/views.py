@@ -128,16 +128,6 @@ def ward():  # type: ignore[no-untyped-def]
                   protocol=current_protocol())
 
 
-@bp.get("/protocol")
-@roles_required(*STAFF)
-def protocol():  # type: ignore[no-untyped-def]
-    from ..assessments.instruments import MAS_MAPPINGS  # (assessments imports dosing)
-
-    p = current_protocol()
-    return render("dosing/protocol.html", protocol=p, offsets=schedule.observation_offsets(p), vitals=vitals,
-                  mapping=MAS_MAPPINGS[p.mas_mapping])
-
-
 @bp.get("/trials/<int:trial_id>/dosing")
 @roles_required(*WARD)
 def trial(trial_id: int):  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from sync.protocol import text_problem
 
-from ..decisions.models import DayDecision
+from ..decisions.services import decisions_by_day
 from ..extensions import db
 from ..trials.models import Trial, TrialDay
 from ..web.types import utcnow
@@ -124,7 +124,7 @@ def _decided_day_ids(trial: Trial) -> set[int]:
     ids = [d.id for d in trial.days]
     if not ids:
         return set()
-    return set(db.session.scalars(select(DayDecision.trial_day_id).where(DayDecision.trial_day_id.in_(ids))))
+    return set(decisions_by_day(ids))
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..assessments.results import DayView, default_mapping, trial_results
-from ..assessments.services import doses_for
 from ..decisions.models import DayDecision
 from ..decisions.services import decisions_for
 from ..dosing.models import DoseAdministration
+from ..dosing.services import trial_doses
 from ..goals.services import goals_for, ratings_for
 from ..trials.models import Trial, TrialDay
 from ..web.i18n import day_words, number_words, time_words
@@ -219,7 +219,7 @@ def _status(trial: Trial, today: date) -> str:
 def progress(trial: Trial, today: date) -> Progress:
     """The parent's view of `trial` on the hospital date `today`."""
     name = trial.patient.first_name
-    doses = doses_for(trial)
+    doses = trial_doses(trial)
     views = {v.day.id: v for v in trial_results(trial)}
     decisions = decisions_for(trial)
     goals = goals_for(trial.id)

@@ -13,22 +13,11 @@ from sqlalchemy.orm import SessionTransaction
 from sync import Clash, Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
 from ..extensions import db
+from ..web.errors import is_clash
 from ..web.types import utcnow
 from .models import SyncLedger
 
 _results = EntryResultSchema()
-# PostgreSQL's answers to a transaction meeting another one: unique violation, deadlock, serialization failure.
-CLASH_SQLSTATES = {"23505", "40P01", "40001"}
-
-
-def is_clash(exc: BaseException) -> bool:
-    """The database refused a write because a concurrent transaction stored the same thing (a unique
-    constraint) or the two deadlocked: trying again, after reading what the other committed, can succeed."""
-    orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    if sqlstate is not None:
-        return isinstance(exc, IntegrityError | OperationalError) and sqlstate in CLASH_SQLSTATES
-    return isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(orig)  # SQLite
 
 
 class SqlStore:

@@ -13,6 +13,7 @@ from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, PushResponse
 from ..auth.decorators import roles_required
 from ..auth.session import current_user
 from ..extensions import db
+from ..web.errors import is_clash
 from ..web.htmx import render
 from ..web.security import csrf_token
 from ..web.types import utcnow
@@ -20,7 +21,7 @@ from . import bp
 from .handlers import build_registry, keep_conflict
 from .models import SyncConflict
 from .openapi import openapi_document
-from .store import SqlStore, is_clash
+from .store import SqlStore
 
 log = logging.getLogger(__name__)
 STAFF = ("pt", "nurse", "surgeon", "admin")

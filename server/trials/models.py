@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..audit.tracking import Audited
+from ..audit.tracking import Audited, scoped_by
 from ..extensions import db
 from ..web.types import UTCDateTime, utcnow
 
@@ -93,3 +93,6 @@ class TrialDay(Audited, db.Model):  # type: ignore[name-defined]
     dose_status_reason: Mapped[str | None] = mapped_column(Text)
 
     trial: Mapped[Trial] = relationship(back_populates="days")
+
+
+scoped_by(patient=Patient, trial=Trial, day=TrialDay)  # every audit row names its trial and child

@@ -5,18 +5,14 @@ from typing import Any
 from flask import request, url_for
 from sqlalchemy import select
 
-from ..assessments.today import NEEDS, pt_days
 from ..auth.decorators import roles_required
 from ..auth.session import current_user_id
-from ..decisions.services import waiting_for
-from ..dosing.services import open_escalations
 from ..extensions import db
 from ..protocol import current_protocol
 from ..web.clock import local_today, to_local
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from ..web.redirects import safe_next
-from ..web.types import utcnow
 from . import bp
 from .lookup import trial_or_404
 from .models import OUTCOMES, TONE_TYPES, TRIAL_STATUSES, Patient, Trial
@@ -24,41 +20,13 @@ from .schemas import PatientEditSchema, PatientSchema, TrialEditSchema, TrialSch
 from .services import (
     EditConflict,
     TrialError,
-    active_trials_on,
     create_patient,
     create_trial,
-    trials_query,
     update_patient,
     update_trial,
 )
 
 STAFF = ("pt", "nurse", "surgeon", "admin")
-
-
-@bp.get("/today")
-@roles_required("pt")
-def today():  # type: ignore[no-untyped-def]
-    day = local_today()
-    now = utcnow()
-    trials = active_trials_on(day)
-    escalations = open_escalations([t.id for t in trials])
-    rows = pt_days(trials, day, now)
-    # An open escalation first, then what needs the PT now (stable: beds stay in order within each group).
-    rows.sort(key=lambda r: (r.trial.id not in escalations, NEEDS.index(r.needs)))
-    return render("trials/today.html", rows=rows, day=day, escalations=escalations, now=now)
-
-
-@bp.get("/trials")
-@roles_required("surgeon", "admin")
-def index():  # type: ignore[no-untyped-def]
-    status = request.args.get("status")
-    statuses = (status,) if status in TRIAL_STATUSES else None
-    trials = list(db.session.scalars(trials_query(statuses=statuses)).all())
-    escalations = open_escalations([t.id for t in trials])
-    trials.sort(key=lambda t: t.id not in escalations)  # an open escalation first, whatever the trial's status
-    return render("trials/index.html", "trials/_trial_list.html", trials=trials, chosen_status=status,
-                  waiting=waiting_for(trials, utcnow()), escalations=escalations, now=utcnow(),
-                  statuses=TRIAL_STATUSES, day=local_today())
 
 
 @bp.get("/trials/<int:trial_id>")

@@ -13,6 +13,18 @@ from sync import Clash
 from .htmx import render
 
 log = logging.getLogger(__name__)
+# PostgreSQL's answers to a transaction meeting another one: unique violation, deadlock, serialization failure.
+CLASH_SQLSTATES = {"23505", "40P01", "40001"}
+
+
+def is_clash(exc: BaseException) -> bool:
+    """The database refused a write because a concurrent transaction stored the same thing (a unique
+    constraint) or the two deadlocked: trying again, after reading what the other committed, can succeed."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return isinstance(exc, IntegrityError | OperationalError) and sqlstate in CLASH_SQLSTATES
+    return isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(orig)  # SQLite
 
 
 def _loggable_path() -> str:
@@ -60,7 +72,6 @@ def register_error_handlers(app: Flask) -> None:
         """Two requests stored the same thing at the same moment and the database's unique constraint refused the
         second (PostgreSQL): nothing of this request was saved; the page says so instead of a 500."""
         from ..extensions import db
-        from ..sync_api.store import is_clash
 
         db.session.rollback()
         if not is_clash(err):

@@ -50,16 +50,27 @@ def ctx(app: Flask) -> Iterator[Flask]:
 
 
 def give_dose(trial_id: int, day_number: int, given_at: datetime, user_id: int, mcg: str = "50") -> int:
-    """A dose record as server/dosing stores it (read-only for assessments: made here only for tests)."""
-    from server.dosing.models import DoseAdministration
+    """A dose given at `given_at` on the trial's day, recorded through server/dosing's one write path
+    (`record_dose`, every rule applied) as on the ward: `user_id` (a nurse or surgeon) gave and recorded it, a
+    second nurse double-checked it. Commits; returns the dose record's id."""
+    from server.auth.models import User
+    from server.auth.services import create_staff
+    from server.dosing.services import clinical_staff, record_dose
     from server.trials.models import Trial
+    from server.web.clock import hospital_tz
 
     trial = db.session.get(Trial, trial_id)
     assert trial is not None
     day = next(d for d in trial.days if d.day_number == day_number)
-    dose = DoseAdministration(trial_day_id=day.id, given_at=given_at, dose_mcg=Decimal(mcg),
-                              volume_ml=Decimal(mcg) / 50, concentration_mcg_per_ml=Decimal("50"), route="catheter",
-                              given_by_id=user_id, checked_by_id=user_id)
-    db.session.add(dose)
+    local = given_at.astimezone(hospital_tz())
+    assert local.date() == day.date, f"a day-{day_number} dose is given on {day.date}, not {local.date()}"
+    checker = next((u.id for u in clinical_staff() if u.id != user_id), None)
+    if checker is None:
+        checker = create_staff({"username": f"checker{user_id}", "display_name": "Second nurse",
+                                "password": "correct-horse", "roles": ["nurse"]}).id
+    assert db.session.get(User, user_id) is not None
+    dose = record_dose(day.id, {"given_time": local.time(), "dose_mcg": Decimal(mcg), "route": "catheter",
+                                "given_by_id": user_id, "checked_by_id": checker},
+                       recorded_by_id=user_id, now=given_at)
     db.session.commit()
     return dose.id

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from server.assessments.demo import add_demo_assessments
 from server.assessments.models import Assessment
-from server.assessments.services import dose_for, timing
+from server.assessments.services import timing
+from server.dosing.services import current_dose
 from server.extensions import db
 
 
@@ -39,9 +40,9 @@ def test_demo_assessments_for_past_days(app, client, clock) -> None:  # type: ig
         assert per_child == {"Ben": 2, "Chloe": 4, "Daniel": 6}
         assert {a.phase for a in rows} == {"baseline", "post_dose"}
         for a in rows:  # flagged exactly when no dose was on record (server/dosing's demo may add doses)
-            assert a.saved_before_dose_record == (a.phase == "post_dose" and dose_for(a.trial_day) is None)
-            if a.phase == "post_dose" and dose_for(a.trial_day) is not None:
-                assert timing(a, dose_for(a.trial_day)).minutes == 245  # type: ignore[union-attr]
+            assert a.saved_before_dose_record == (a.phase == "post_dose" and current_dose(a.trial_day.id) is None)
+            if a.phase == "post_dose" and current_dose(a.trial_day.id) is not None:
+                assert timing(a, current_dose(a.trial_day.id)).minutes == 245  # type: ignore[union-attr]
         ben_post = next(a for a in rows if a.trial.patient.first_name == "Ben" and a.phase == "post_dose")
         assert ben_post.not_tested["mas.hip_internal_rotators"]["sides"] == ["left", "right"]
         trial_ids = sorted({a.trial_id for a in rows})

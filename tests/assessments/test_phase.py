@@ -16,13 +16,13 @@ from server.assessments.results import trial_results
 from server.assessments.services import (
     AssessmentError,
     NewAssessment,
-    dose_for,
     needs_timing_check,
     out_of_phase,
     record_assessment,
     record_assessments,
     resolve_timing,
 )
+from server.dosing.services import current_dose
 from server.extensions import db
 from server.trials.models import Trial
 from tests.assessments.conftest import form, give_dose, loaded
@@ -55,7 +55,7 @@ def test_a_baseline_after_the_dose_is_flagged_with_the_times_and_left_out_of_the
     late_baseline = _record(trial_id, pt, grade="3", at=T0 + timedelta(hours=9, minutes=40))  # 18:10, 9 h after
     post = _record(trial_id, pt, phase="post_dose", grade="1", at=T0 + timedelta(hours=4, minutes=40))
     db.session.commit()
-    dose = dose_for(late_baseline.trial_day)
+    dose = current_dose(late_baseline.trial_day.id)
     why = out_of_phase(late_baseline, dose)
     assert why is not None and "9 h 00 AFTER the dose" in why and "09:10" in why and "18:10" in why
     assert out_of_phase(post, dose) is None
@@ -87,7 +87,7 @@ def test_a_post_dose_made_before_the_dose_is_left_out(ctx, make_trial, make_user
     _record(trial_id, pt, grade="3", at=T0)
     early = _record(trial_id, pt, phase="post_dose", grade="1", at=T0 + timedelta(minutes=10))
     give_dose(trial_id, 1, T0 + timedelta(hours=1), nurse)
-    why = needs_timing_check(early, dose_for(early.trial_day))
+    why = needs_timing_check(early, current_dose(early.trial_day.id))
     assert why is not None and "50 min" not in why and "0 h 50 BEFORE the dose" in why
     [day] = trial_results(db.session.get(Trial, trial_id))
     assert day.post is None and [a.id for a, _ in day.left_out] == [early.id]
@@ -100,7 +100,7 @@ def test_the_phone_time_decides_for_an_entry_that_arrives_late(ctx, make_trial, 
     give_dose(trial_id, 1, T0 + timedelta(minutes=30), nurse)
     [made] = record_assessments([NewAssessment(loaded(form(trial_id)), pt, T0, str(uuid.uuid4()), "phone-1")])
     assert isinstance(made, Assessment)
-    assert out_of_phase(made, dose_for(made.trial_day)) is None
+    assert out_of_phase(made, current_dose(made.trial_day.id)) is None
 
 
 def test_the_pt_confirms_a_late_baseline_as_it_stands_or_moves_it(ctx, make_trial, make_user) -> None:  # type: ignore[no-untyped-def]

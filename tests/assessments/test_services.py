@@ -22,7 +22,6 @@ from server.assessments.services import (
     chain,
     correct_assessment,
     current_assessments,
-    dose_for,
     get_plan,
     record_assessment,
     same_day_baseline,
@@ -30,6 +29,7 @@ from server.assessments.services import (
     timing,
 )
 from server.audit.models import AuditEvent
+from server.dosing.services import current_dose
 from server.extensions import db
 from server.trials.models import Trial
 from tests.assessments.conftest import form, give_dose, loaded
@@ -119,23 +119,23 @@ def test_post_dose_before_the_dose_record_is_kept_flagged_and_timed_once_the_dos
     day = db.session.get(Trial, trial_id).days[0]
     post = _record(trial_id, pt, phase="post_dose", at=T0 + timedelta(hours=4, minutes=5))
     assert post.saved_before_dose_record is True
-    before = timing(post, dose_for(day))
+    before = timing(post, current_dose(day.id))
     assert before is not None and before.minutes is None and before.flagged
     assert before.message.startswith("No dose recorded yet for this day: kept and flagged")
     # The nurse's phone sends the dose later: 09:00 UTC, so the assessment was 3 h 35 after it.
     give_dose(trial_id, 1, T0 + timedelta(minutes=30), nurse)
-    after = timing(db.session.get(Assessment, post.id), dose_for(day))
+    after = timing(db.session.get(Assessment, post.id), current_dose(day.id))
     assert after is not None and after.minutes == 215 and after.in_window is True
     assert after.message == ("3 h 35 after the dose (window 3 h 00–5 h 00 ✓) · saved before the dose record reached "
                              "the server")
     assert after.flagged  # still flagged: it was saved before the dose record arrived
     # A post-dose assessment saved after the dose is on record is not flagged, unless outside the window.
     late = _record(trial_id, pt, phase="post_dose", at=T0 + timedelta(hours=7), repeat="1")
-    t = timing(late, dose_for(day))
+    t = timing(late, current_dose(day.id))
     assert t is not None and late.saved_before_dose_record is False and t.in_window is False and t.flagged
     assert "outside" in t.message
     early = _record(trial_id, pt, phase="post_dose", at=T0, repeat="1")
-    t = timing(early, dose_for(day))
+    t = timing(early, current_dose(day.id))
     assert t is not None and t.minutes == -30 and "BEFORE the recorded dose" in t.message
 
 

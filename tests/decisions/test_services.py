@@ -223,10 +223,10 @@ def test_the_suggested_time_keeps_the_minimum_interval(trial, team, make_trial) 
     db.session.rollback()  # end this session's read, so it sees the trial made next (in another session)
     late = make_trial()
     give(late, 1, nurse=team["nurse"], surgeon=team["surgeon"], at=time(10, 7))
-    from server.decisions.services import dose_given
+    from server.dosing.services import current_dose
 
     day1 = _day(late, 1)
-    assert suggested_time(day1, dose_given(day1)) == "10:15"  # 24 h after 10:07, up to the quarter hour
+    assert suggested_time(day1, current_dose(day1.id)) == "10:15"  # 24 h after 10:07, up to the quarter hour
 
 
 def _elsewhere(app, work) -> None:  # type: ignore[no-untyped-def]

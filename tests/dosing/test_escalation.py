@@ -40,7 +40,7 @@ def _overdose(app, did: int, nurse: int, at: datetime = datetime(2026, 11, 25, 1
 
 @pytest.fixture
 def at_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    from server.trials import views as trial_views
+    from server.overview import views as trial_views
 
     for module in (views, trial_views):
         monkeypatch.setattr(module, "utcnow", lambda: NOW)

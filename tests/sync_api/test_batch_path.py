@@ -63,7 +63,7 @@ def test_a_mixed_push_gives_the_same_answers_and_rows_on_both_paths(  # type: ig
     nurse = make_user("nurse")
     trial_a, trial_b, trial_c = make_trial(), make_trial(), make_trial()
     with app.app_context():
-        give_dose(trial_b, 1, datetime.now(UTC) - timedelta(hours=4), nurse)
+        give_dose(trial_b, 1, datetime.fromisoformat(AT) - timedelta(hours=4), nurse)  # 4 h before the phone times
         from server.assessments.services import correct_assessment, record_assessment
 
         earlier = str(uuid.uuid4())  # saved through the plain form, then sent again by the phone
