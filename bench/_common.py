@@ -134,8 +134,8 @@ def build_world(
 ) -> World:
     """Staff and `n_trials` active trials on the ward today (a third each on day 1, 2 and 3), with the doses
     given so far and their observations, written through the app's own services."""
+    from server.admin.services import create_staff
     from server.audit.context import Actor, acting_as
-    from server.auth.services import create_staff
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
     from server.web.clock import local_today

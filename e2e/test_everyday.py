@@ -82,9 +82,9 @@ def escalated(live_server: LiveServer) -> Iterator[dict[str, int]]:
     and the monitoring page). Acted on and closed afterwards, so the shared demo lists are as they were."""
     from sqlalchemy import select
 
+    from server.admin.services import create_staff
     from server.audit.context import Actor, acting_as
     from server.auth.models import User
-    from server.auth.services import create_staff
     from server.dosing.services import open_escalations, record_escalation_response, record_observation
     from server.extensions import db
     from server.trials.models import Trial

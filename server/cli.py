@@ -27,9 +27,10 @@ def create_admin(username: str, display_name: str) -> None:
     admin's "New account" page."""
     from werkzeug.datastructures import MultiDict
 
+    from .admin.services import create_staff
     from .auth.policy import rules_text
     from .auth.schemas import StaffCreateSchema
-    from .auth.services import StaffError, create_staff
+    from .auth.services import StaffError
     from .web.forms import load_form
 
     click.echo(f"Password: {rules_text()}")
@@ -70,8 +71,8 @@ def demo_data() -> None:
 
 def load_demo_data(today: date | None = None, now: datetime | None = None) -> bool:
     """Demo staff and children; False (and nothing changed) when an `admin` account exists already."""
+    from .admin.services import create_staff
     from .auth.models import User
-    from .auth.services import create_staff
     from .protocol import current_protocol
     from .trials.models import Patient
     from .trials.services import create_patient, create_trial

@@ -87,6 +87,14 @@ class CsrfClient(FlaskClient):
 
 
 @pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An app context for calling services directly; whatever the test left uncommitted is rolled back."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
 def client(app: Flask) -> CsrfClient:
     return app.test_client()  # type: ignore[return-value]
 
@@ -94,7 +102,7 @@ def client(app: Flask) -> CsrfClient:
 @pytest.fixture
 def make_user(app: Flask):  # type: ignore[no-untyped-def]
     """Factory: make_user("nurse") or make_user(roles=["pt", "nurse"], username="x")."""
-    from server.auth.services import create_staff
+    from server.admin.services import create_staff
 
     counter = iter(range(1, 10_000))
 
@@ -105,7 +113,7 @@ def make_user(app: Flask):  # type: ignore[no-untyped-def]
             user = create_staff({"username": name, "display_name": name.title(), "password": password,
                                  "roles": list(roles)})
             if not active:
-                from server.auth.services import set_active
+                from server.admin.services import set_active
 
                 set_active(user, False, confirm=True)
             db.session.commit()

@@ -13,14 +13,7 @@ from ..auth.decorators import roles_required
 from ..auth.models import ROLE_LABELS, User
 from ..auth.policy import rules_text
 from ..auth.schemas import StaffActiveSchema, StaffCreateSchema, StaffRolesSchema, TemporaryPasswordSchema
-from ..auth.services import (
-    ConfirmationNeeded,
-    StaffError,
-    create_staff,
-    set_active,
-    set_roles,
-    set_temporary_password,
-)
+from ..auth.services import StaffError
 from ..auth.session import current_user_id
 from ..extensions import db, htmx
 from ..trials.models import Patient, Trial
@@ -28,6 +21,7 @@ from ..web.csvfile import csv_lines
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from . import bp
+from .services import ConfirmationNeeded, create_staff, set_active, set_roles, set_temporary_password
 
 admin_only = roles_required("admin")
 

@@ -1,10 +1,13 @@
-"""Staff accounts and sign-in: the one write path for users."""
+"""Sign-in and passwords: the one write path for a user's own password and sessions.
+
+The account rules an admin applies (new accounts, roles, disabling, temporary passwords) live in admin/services.py,
+which uses `set_password`, `end_sessions` and `password_refused` from here.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -13,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..web.types import utcnow
-from .models import ROLE_LABELS, ROLES, LoginAttempt, LoginThrottle, User, UserSession
+from .models import LoginAttempt, LoginThrottle, User, UserSession
 from .passwords import dummy_verify, hash_password, verify_password
 from .policy import password_problems
 
@@ -34,11 +37,6 @@ class StaffError(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__(str(errors))
         self.errors = errors
-
-
-class ConfirmationNeeded(StaffError):
-    """A change that takes something away (a role, the account itself), asked without confirmation: the message
-    says what would go; the same request with `confirm` does it."""
 
 
 GENERIC_FAILURE = "Username or password is not right."
@@ -114,59 +112,33 @@ def authenticate(username: str, password: str, address: str) -> User:
     return user
 
 
-def _password_refused(password: str, username: str, field: str) -> None:
+def lift_sign_in_delay(username: str) -> None:
+    """Forget the failed sign-ins of `username` from every address: the next attempt is not delayed."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
+
+
+def password_refused(password: str, username: str, field: str) -> None:
     problems = password_problems(password, username)
     if problems:
         raise StaffError({field: problems})
 
 
-def create_staff(data: dict[str, Any], *, temporary: bool = False, enforce_policy: bool = True) -> User:
-    """A new account: username, display_name, password, roles. The password policy applies (`policy.py`); only
-    the demo accounts (`flask demo-data`, refused in production), whose password is published anyway, skip it.
-    `temporary`: the password was chosen by an admin, so the person must choose their own at the first sign-in."""
-    username = data["username"].lower()
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise StaffError({"username": ["That username is taken."]})
-    if enforce_policy:
-        _password_refused(data["password"], username, "password")
-    user = User(username=username, display_name=data["display_name"],
-                password_hash=hash_password(data["password"]), active=True, session_version=1,
-                must_change_password=temporary)
-    user.roles = set(data["roles"])
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def _end_sessions(user: User, now: datetime) -> None:
+def end_sessions(user: User, now: datetime) -> None:
     """Every sign-in of `user` ends now: the rows are closed and the version in their cookies no longer matches."""
     user.session_version += 1
     db.session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
                        .values(ended_at=now))
 
 
-def _set_password(user: User, password: str, field: str, *, temporary: bool) -> None:
+def set_password(user: User, password: str, field: str, *, temporary: bool) -> None:
     """The new password, if the policy allows it (a refusal goes beside `field`); every sign-in of the user
     ends. `temporary`: set by an admin, to be changed at the next sign-in."""
-    _password_refused(password, user.username, field)
+    password_refused(password, user.username, field)
     now = utcnow()
     user.password_hash = hash_password(password)
     user.must_change_password = temporary
     user.password_changed_at = now
-    _end_sessions(user, now)
-
-
-def set_temporary_password(user: User, password: str, *, by: User) -> User:
-    """An admin gives `user` a temporary password (a forgotten one, a new starter): it must be changed at the next
-    sign-in, every sign-in of the user ends, and any sign-in delay of the account is lifted. Not for one's own
-    account: that change asks for the current password (`change_own_password`)."""
-    if user.id == by.id:
-        raise StaffError({"password": ["This is your own account: use Change password in the menu, which asks "
-                                       "for your current password."]})
-    _set_password(user, password, "password", temporary=True)
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == user.username))
-    db.session.flush()
-    return user
+    end_sessions(user, now)
 
 
 def change_own_password(user: User, current: str, new: str) -> User:
@@ -177,47 +149,7 @@ def change_own_password(user: User, current: str, new: str) -> User:
         raise StaffError({"current_password": ["That is not your current password."]})
     if new == current:
         raise StaffError({"new_password": ["Choose a new password, not the current one again."]})
-    _set_password(user, new, "new_password", temporary=False)
-    db.session.flush()
-    return user
-
-
-def _role_names(roles: set[str] | frozenset[str]) -> str:
-    names = [ROLE_LABELS[r] for r in ROLES if r in roles]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def set_roles(user: User, roles: set[str], *, by: User | None = None, confirm: bool = False) -> User:
-    """Give `user` exactly `roles`. An admin cannot take away their own admin role (another admin can), and
-    taking any role away needs `confirm` (ConfirmationNeeded says what would go). A change ends every sign-in of
-    the user: the new roles apply from the next."""
-    roles = set(roles)
-    if by is not None and user.id == by.id and user.has_role("admin") and "admin" not in roles:
-        raise StaffError({"roles": ["You cannot remove your own admin role: another admin can do it."]})
-    removed = user.roles - roles
-    if removed and not confirm:
-        raise ConfirmationNeeded({"roles": [f"Remove {_role_names(removed)} from {user.username}? "
-                                            "They are signed out at once."]})
-    if roles == user.roles:
-        return user
-    user.roles = roles
-    _end_sessions(user, utcnow())
-    db.session.flush()
-    return user
-
-
-def set_active(user: User, active: bool, *, by: User | None = None, confirm: bool = False) -> User:
-    """Enable or disable an account. An admin cannot disable their own account (another admin can), and
-    disabling needs `confirm`. Disabling ends every sign-in of the user at once."""
-    if not active and by is not None and user.id == by.id:
-        raise StaffError({"_form": ["You cannot disable your own account: another admin can do it."]})
-    if not active and user.active and not confirm:
-        raise ConfirmationNeeded({"_form": [f"Disable {user.username}? They are signed out at once and cannot "
-                                            "sign in until an admin enables the account again."]})
-    if user.active == active:
-        return user
-    user.active = active
-    _end_sessions(user, utcnow())
+    set_password(user, new, "new_password", temporary=False)
     db.session.flush()
     return user
 

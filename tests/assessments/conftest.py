@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-
-import pytest
-from flask import Flask
 
 from server.extensions import db
 
@@ -42,19 +38,12 @@ def loaded(payload: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[Flask]:
-    with app.app_context():
-        yield app
-        db.session.rollback()
-
-
 def give_dose(trial_id: int, day_number: int, given_at: datetime, user_id: int, mcg: str = "50") -> int:
     """A dose given at `given_at` on the trial's day, recorded through server/dosing's one write path
     (`record_dose`, every rule applied) as on the ward: `user_id` (a nurse or surgeon) gave and recorded it, a
     second nurse double-checked it. Commits; returns the dose record's id."""
+    from server.admin.services import create_staff
     from server.auth.models import User
-    from server.auth.services import create_staff
     from server.dosing.services import clinical_staff, record_dose
     from server.trials.models import Trial
     from server.web.clock import hospital_tz

@@ -105,7 +105,7 @@ def test_last_use_is_written_at_most_once_a_minute(app, client, signed_in, clock
 
 
 def test_disabling_the_account_still_ends_its_sessions(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
-    from server.auth.services import set_active
+    from server.admin.services import set_active
 
     uid = signed_in("nurse")
     with app.app_context():

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from server.extensions import db
 
@@ -103,8 +102,3 @@ def team(make_user):  # type: ignore[no-untyped-def]
     return {"surgeon": make_user("surgeon"), "nurse": make_user("nurse"), "pt": make_user("pt")}
 
 
-@pytest.fixture
-def ctx(app: Flask):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        yield app
-        db.session.rollback()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,13 +29,6 @@ class Child:
     date_of_birth: date
     bed: str
     surgeon: int
-
-
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[Flask]:
-    with app.app_context():
-        yield app
-        db.session.rollback()
 
 
 @pytest.fixture

@@ -311,7 +311,7 @@ def test_the_limit_is_read_from_the_settings(database_url) -> None:  # type: ign
     from datetime import date, time
     from decimal import Decimal
 
-    from server.auth.services import create_staff
+    from server.admin.services import create_staff
     from server.parents.services import create_link
     from server.trials.services import create_patient, create_trial
     from server.web.clock import local_today

@@ -37,8 +37,8 @@ def test_the_link_uses_the_configured_address_whatever_the_host_header(client, s
 def test_without_a_public_address_no_link_is_made(database_url) -> None:  # type: ignore[no-untyped-def]
     for app in app_with(database_url, PUBLIC_BASE_URL=""):
         client = app.test_client()
+        from server.admin.services import create_staff
         from server.auth.models import User
-        from server.auth.services import create_staff
 
         with app.app_context():
             user = create_staff({"username": "sam", "display_name": "Sam", "password": "correct-horse",

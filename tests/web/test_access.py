@@ -55,8 +55,8 @@ def test_each_role_reaches_only_its_routes(app: Flask, client, signed_in, make_t
 
 
 def test_disabled_user_is_signed_out_at_once(app: Flask, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    from server.admin.services import set_active
     from server.auth.models import User
-    from server.auth.services import set_active
     from server.extensions import db
 
     uid = make_user("nurse", username="nina")
