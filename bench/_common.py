@@ -138,7 +138,7 @@ def build_world(
     from server.audit.context import Actor, acting_as
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_today
+    from server.web import clock
 
     world = World()
     with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
@@ -149,7 +149,7 @@ def build_world(
             )
             world.staff[username] = user.id
         db.session.commit()
-        today = local_today()
+        today = clock.today()
         rng = random.Random(7)
         for i in range(n_trials):
             gmfcs = 1 + i % 5
@@ -194,14 +194,14 @@ def _dose_history(world: World, trial: Any, day_today: int, small: bool, *, nurs
     from server.dosing.services import DosingError, record_dose, record_observation, set_plan
     from server.extensions import db
     from server.protocol import current_protocol
-    from server.web.clock import local_now, local_to_utc
-    from server.web.types import utcnow
+    from server.web import clock
+    from server.web.clock import local_to_utc
 
-    now = utcnow()
+    now = clock.now()
     surgeon = world.staff["surgeon"]
     slots = [m for m, _ in observation_offsets(current_protocol())]
     doses = ["25", "50", "75"] if small else ["50", "75", "100"]
-    last_day = day_today if (trial.id % 2 == 0 and local_now().time() >= dtime(9, 30)) else day_today - 1
+    last_day = day_today if (trial.id % 2 == 0 and clock.local_now().time() >= dtime(9, 30)) else day_today - 1
     def plan(day: Any) -> None:
         set_plan(
             day.id,

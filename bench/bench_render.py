@@ -108,9 +108,9 @@ def main() -> None:
             with app.app_context():
                 from server.dosing.services import ward_schedule
                 from server.extensions import db
-                from server.web.clock import local_today
+                from server.web import clock
 
-                ward_rows = len(ward_schedule(local_today()))
+                ward_rows = len(ward_schedule(clock.today()))
                 db.session.remove()
             failures.check(ward_rows == 30, f"the ward schedule lists {ward_rows} children, expected 30")
 

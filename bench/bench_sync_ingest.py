@@ -176,7 +176,7 @@ def direct_apply(tmp: Path, pg: bool, n: int, failures: Failures, profile: bool)
     from server.extensions import db
     from server.sync_api.handlers import build_registry
     from server.sync_api.store import SqlStore
-    from server.web.types import utcnow
+    from server.web import clock
     from sync import EntrySchema, PushRequest, Status, apply_push
 
     url, drop = _fresh(tmp, pg)
@@ -201,7 +201,7 @@ def direct_apply(tmp: Path, pg: bool, n: int, failures: Failures, profile: bool)
                     profiler = cProfile.Profile()
                     profiler.enable()
                 t0 = time.perf_counter()
-                results = apply_push(SqlStore(), request, registry, now=utcnow)
+                results = apply_push(SqlStore(), request, registry, now=clock.now)
                 t_apply = time.perf_counter() - t0
                 if profiler is not None:
                     profiler.disable()

@@ -239,14 +239,14 @@ def make_child(live_server: LiveServer):  # type: ignore[no-untyped-def]
     from server.extensions import db
     from server.trials.models import Trial
     from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_today
+    from server.web import clock
 
     app = app_for(live_server)
     made: list[int] = []
 
     def _make(first: str, last_name: str = "Sync") -> int:
         with app.app_context():
-            today = local_today()
+            today = clock.today()
             patient = create_patient({
                 "first_name": first, "last_name": last_name, "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
                 "date_of_birth": date(today.year - 8, 3, 1), "weight_kg": Decimal("24.0"), "gmfcs_level": 3,

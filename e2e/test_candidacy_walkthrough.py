@@ -74,7 +74,7 @@ def child(server: LiveServer) -> Iterator[int]:
     an admin would on the new-trial form."""
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
-    from server.web.types import set_fixed_now
+    from server.web.clock import set_fixed_now
 
     app = app_for(server)
     set_fixed_now(_at(1, 8, 0))

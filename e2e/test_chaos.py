@@ -72,13 +72,13 @@ def _children(server: LiveServer) -> dict[str, list[str]]:
     from server import create_app
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_today
+    from server.web import clock
 
     app = create_app({"APP_ENV": "test", "SECRET_KEY": server.env["SECRET_KEY"],
                       "SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"],
                       "PASSWORD_HASH_PROFILE": "CHEAPEST"})
     with app.app_context():
-        today = local_today()
+        today = clock.today()
         for first in ("Ada", "Ben", "Cai"):
             patient = create_patient({
                 "first_name": first, "last_name": "Chaos", "mrn": f"CH-{uuid.uuid4().hex[:8]}",

@@ -53,7 +53,7 @@ def app(clock_server: LiveServer) -> Iterator[Any]:
     services."""
     from server import create_app
     from server.extensions import db
-    from server.web.types import set_fixed_now
+    from server.web.clock import set_fixed_now
 
     application = create_app({"APP_ENV": "test", "SECRET_KEY": clock_server.env["SECRET_KEY"],
                               "SQLALCHEMY_DATABASE_URI": clock_server.env["DATABASE_URL"],

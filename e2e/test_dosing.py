@@ -36,11 +36,11 @@ def own_trial(live_server: LiveServer) -> Iterator[tuple[int, int]]:
     from server.extensions import db
     from server.trials.models import Trial
     from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_today
+    from server.web import clock
 
     app = _app(live_server)
     with app.app_context():
-        today = local_today()
+        today = clock.today()
         patient = create_patient({
             "first_name": "Eli", "last_name": "Dosing", "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
             "date_of_birth": date(today.year - 7, 1, 1) if today.month > 1 else date(today.year - 8, 6, 1),

@@ -89,11 +89,11 @@ def escalated(live_server: LiveServer) -> Iterator[dict[str, int]]:
     from server.extensions import db
     from server.trials.models import Trial
     from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_now, local_today
+    from server.web import clock
 
     app = app_for(live_server)
     with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
-        today = local_today()
+        today = clock.today()
         patient = create_patient({"first_name": "Esme", "last_name": "Flag", "mrn": f"E2E-{uuid.uuid4().hex[:8]}",
                                   "date_of_birth": date(today.year - 8, 3, 1), "weight_kg": Decimal("24.0"),
                                   "gmfcs_level": 3, "diagnosis": "Bilateral spastic cerebral palsy",
@@ -115,7 +115,7 @@ def escalated(live_server: LiveServer) -> Iterator[dict[str, int]]:
         escalation = open_escalations([ids["trial_id"]]).get(ids["trial_id"])
         if escalation is not None:
             record_escalation_response(ids["trial_id"], {
-                "acted_by_id": nurse, "acted_at": local_now().replace(tzinfo=None, second=0, microsecond=0),
+                "acted_by_id": nurse, "acted_at": clock.local_now().replace(tzinfo=None, second=0, microsecond=0),
                 "action_taken": "Test child: closed by the test.", "escalation_key": escalation.key}, author_id=nurse)
         db.session.get(Trial, ids["trial_id"]).status = "completed"
         db.session.commit()

@@ -270,8 +270,8 @@ def first_assessment(live_server: LiveServer, make_child) -> Iterator[tuple[int,
     from server.assessments.services import record_assessment
     from server.auth.models import User
     from server.extensions import db
+    from server.web import clock
     from server.web.forms import load_form
-    from server.web.types import utcnow
 
     trial_id = make_child("Rosa")
     app = app_for(live_server)
@@ -280,7 +280,7 @@ def first_assessment(live_server: LiveServer, make_child) -> Iterator[tuple[int,
                                                       "phase": "baseline", "mas.hip_adductors.left": "2"})
         assert data is not None, errors
         pt = db.session.query(User).filter_by(username="pt").one()
-        saved = record_assessment(data, author_id=pt.id, recorded_at=utcnow(), entry_id=str(uuid.uuid4()))
+        saved = record_assessment(data, author_id=pt.id, recorded_at=clock.now(), entry_id=str(uuid.uuid4()))
         db.session.commit()
         yield trial_id, saved.id
         db.engine.dispose()

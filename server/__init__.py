@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.json = BoundedJSONProvider(app)  # JSON bodies: bounded nesting, no NaN (web/jsonbody.py)
     app.config.from_mapping(load_config(app.instance_path, config))
-    from .web.types import set_fixed_now
+    from .web.clock import set_fixed_now
 
     set_fixed_now(app.config["TEST_NOW"])  # None (the real clock) unless a browser test stops it
     init_extensions(app)

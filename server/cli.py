@@ -76,7 +76,7 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> bo
     from .protocol import current_protocol
     from .trials.models import Patient
     from .trials.services import create_patient, create_trial
-    from .web.clock import local_today
+    from .web import clock
 
     with acting_as(Actor(user_id=None, via="cli")):
         if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
@@ -88,7 +88,7 @@ def load_demo_data(today: date | None = None, now: datetime | None = None) -> bo
             # The demo's password is published (README), so the password policy has nothing to protect here.
             staff[username] = create_staff({"username": username, "display_name": name,
                                             "password": DEMO_PASSWORD, "roles": roles}, enforce_policy=False)
-        today = today or local_today()
+        today = today or clock.today()
         protocol = current_protocol()
         children = [
             # (first, last, age, mrn, kg, gmfcs, tone, trial day today (None = finished), bed)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from time_machine import TimeMachineFixture
 
 from server import create_app
 from server.extensions import db
@@ -95,6 +97,14 @@ def ctx(app: Flask) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def stopped_clock(time_machine: TimeMachineFixture) -> TimeMachineFixture:
+    """The app's clock (server/web/clock.py), stopped at the real time and moved on by hand with
+    `stopped_clock.shift(timedelta(...))` (or set with `.move_to(...)`); time-machine moves `datetime.now` itself."""
+    time_machine.move_to(datetime.now(UTC), tick=False)
+    return time_machine
+
+
+@pytest.fixture
 def client(app: Flask) -> CsrfClient:
     return app.test_client()  # type: ignore[return-value]
 
@@ -167,11 +177,11 @@ def make_trial(app: Flask, make_patient):  # type: ignore[no-untyped-def]
     from decimal import Decimal
 
     from server.trials.services import create_trial
-    from server.web.clock import local_today
+    from server.web import clock
 
     def _make(patient_id: int | None = None, **overrides: Any) -> int:
         with app.app_context():
-            data = {"patient_id": patient_id or make_patient(), "start_date": local_today(), "bed": "3",
+            data = {"patient_id": patient_id or make_patient(), "start_date": clock.today(), "bed": "3",
                     "catheter_placed_at": None, "small_child": False, "day1_dose_mcg": Decimal("50"),
                     "dose_time": time(9, 0), **overrides}
             trial_id = create_trial(data, created_by_id=None).id

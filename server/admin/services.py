@@ -15,7 +15,7 @@ from ..auth.models import ROLE_LABELS, ROLES, User
 from ..auth.passwords import hash_password
 from ..auth.services import StaffError, end_sessions, lift_sign_in_delay, password_refused, set_password
 from ..extensions import db
-from ..web.types import utcnow
+from ..web import clock
 
 
 class ConfirmationNeeded(StaffError):
@@ -73,7 +73,7 @@ def set_roles(user: User, roles: set[str], *, by: User | None = None, confirm: b
     if roles == user.roles:
         return user
     user.roles = roles
-    end_sessions(user, utcnow())
+    end_sessions(user, clock.now())
     db.session.flush()
     return user
 
@@ -89,6 +89,6 @@ def set_active(user: User, active: bool, *, by: User | None = None, confirm: boo
     if user.active == active:
         return user
     user.active = active
-    end_sessions(user, utcnow())
+    end_sessions(user, clock.now())
     db.session.flush()
     return user

@@ -12,7 +12,8 @@ from ..audit.tracking import Audited
 from ..auth.models import User
 from ..extensions import db
 from ..trials.models import Trial, TrialDay
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 from .instruments import PHASES
 
 
@@ -26,7 +27,7 @@ class AssessmentPlan(Audited, db.Model):  # type: ignore[name-defined]
     items: Mapped[list[str]] = mapped_column(JSON)  # item ids, e.g. "mas.hip_adductors"
     revision: Mapped[int] = mapped_column(Integer, default=1)
     chosen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     trial: Mapped[Trial] = relationship()
 
@@ -47,7 +48,7 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     phase: Mapped[str] = mapped_column(String(16))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's clock
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # the server's
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)  # the server's
     # Made on the phone; unique, so it is also the insert sentinel that lets the ORM save a sync batch with one
     # multi-row INSERT ... RETURNING on SQLite, which has no implicit sentinel.
     entry_id: Mapped[str] = mapped_column(String(36), unique=True, insert_sentinel=True)

@@ -27,8 +27,8 @@ from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..trials.services import before_trial_message
+from ..web import clock
 from ..web.filters import localtime
-from ..web.types import utcnow
 from .instruments import ITEMS, PHASES, default_plan, ordered
 from .models import Assessment, AssessmentPlan
 
@@ -412,7 +412,7 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
             planned.add(trial.id)
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
     dosed = set(current_doses(list(post_dose_days)))
-    received_at = utcnow()
+    received_at = clock.now()
     for n, item, trial, day in accepted:
         data = item.data
         outcomes[n] = Assessment(
@@ -480,7 +480,7 @@ def _new_version(assessment_id: int, *, reason: str | None, author_id: int, reco
         "notes": old.notes, "timing_confirmed": old.timing_confirmed, **change(old)}
     correction = Assessment(
         trial_id=old.trial_id, trial_day_id=old.trial_day_id, author_id=author_id,
-        recorded_at=recorded_at, received_at=utcnow(), entry_id=entry_id, device_id=device_id,
+        recorded_at=recorded_at, received_at=clock.now(), entry_id=entry_id, device_id=device_id,
         form_version=form_version, version=old.version + 1, first_version_id=old.chain_id, supersedes_id=old.id,
         correction_reason=reason, is_repeat=old.is_repeat, saved_before_dose_record=old.saved_before_dose_record,
         **fields)
@@ -494,7 +494,7 @@ def _first_plan(trial_id: int, items: list[str], author_id: int | None) -> Asses
     try:
         with db.session.begin_nested():
             plan = AssessmentPlan(trial_id=trial_id, items=items, revision=1, chosen_by_id=author_id,
-                                  updated_at=utcnow())
+                                  updated_at=clock.now())
             _finish(plan)
     except IntegrityError:
         return None
@@ -531,6 +531,6 @@ def set_plan(trial_id: int, items: list[str], *, author_id: int | None, base_rev
         plan.items = chosen
         plan.revision = plan.revision + 1
         plan.chosen_by_id = author_id
-        plan.updated_at = utcnow()
+        plan.updated_at = clock.now()
     _finish(plan)
     return plan

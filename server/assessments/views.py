@@ -22,12 +22,11 @@ from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.lookup import trial_or_404
 from ..trials.models import Trial, TrialDay
-from ..web.clock import local_today
+from ..web import clock
 from ..web.filters import localtime
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from ..web.redirects import safe_next
-from ..web.types import utcnow
 from . import bp
 from .instruments import (
     DYNAMIC_LABEL,
@@ -170,12 +169,12 @@ def _form_page(trial: Trial, day: TrialDay, phase: str, values: Any, errors: dic
 
 def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> str:
     if dose is not None:
-        mins = minutes_after(utcnow(), dose.given_at)
+        mins = minutes_after(clock.now(), dose.given_at)
         note = (f"Dose {fmt(Decimal(dose.dose_mcg), 1)} mcg given at {localtime(dose.given_at)} · "
                 f"now {hours_minutes(mins)} after")
         if phase == "post_dose":  # the reassessment window beside the clock, as in the design sketch
             window = reassessment(dose.given_at, current_protocol())
-            state = window.state(utcnow())
+            state = window.state(clock.now())
             lo, hi = minutes_after(window.opens, dose.given_at), minutes_after(window.closes, dose.given_at)
             note += (f" (window {hours_minutes(lo)}–{hours_minutes(hi)} "  # noqa: RUF001
                      f"{'✓' if state == 'open' else ('— not yet' if state == 'before' else '— past it')})")
@@ -210,7 +209,7 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
         return _form_page(trial, day, phase_key, request.form, errors, entry_id=entry_id, status=422,
                           repeat_of=existing)
     try:
-        saved = record_assessment(data, author_id=current_user_id(), recorded_at=utcnow(),
+        saved = record_assessment(data, author_id=current_user_id(), recorded_at=clock.now(),
                                   entry_id=entry_id, device_id=_device_id())
         db.session.commit()
     except AlreadySaved as exc:
@@ -252,7 +251,7 @@ def resolve(assessment_id: int):  # type: ignore[no-untyped-def]
         if data is not None:
             try:
                 saved = resolve_timing(a.id, data["action"], reason=data.get("reason"),
-                                       author_id=current_user_id(), recorded_at=utcnow(),
+                                       author_id=current_user_id(), recorded_at=clock.now(),
                                        entry_id=_entry_id(request.form.get("entry_id")))
                 db.session.commit()
             except AssessmentError as exc:
@@ -288,7 +287,7 @@ def correct(assessment_id: int):  # type: ignore[no-untyped-def]
                           status=422)
     try:
         saved = correct_assessment(old.id, data, reason=data.get("correction_reason"),
-                                   author_id=current_user_id(), recorded_at=utcnow(),
+                                   author_id=current_user_id(), recorded_at=clock.now(),
                                    entry_id=entry_id, device_id=_device_id())
         db.session.commit()
     except AlreadySaved as exc:
@@ -362,7 +361,7 @@ def detail(assessment_id: int):  # type: ignore[no-untyped-def]
                   phase_problem=out_of_phase(a, dose),
                   rows=value_rows(a), instruments=INSTRUMENTS, side_labels=SIDE_LABELS, child=child_short(a.trial),
                   draft_key=draft_key(a.trial_id, a.trial_day.day_number, a.phase, a.supersedes_id),
-                  slug_for=SLUG_FOR, today=local_today())
+                  slug_for=SLUG_FOR, today=clock.today())
 
 
 @bp.get("/trials/<int:trial_id>/assessments")
@@ -375,7 +374,7 @@ def history(trial_id: int):  # type: ignore[no-untyped-def]
     doses = trial_doses(trial)
     timings = {vs[-1].id: timing(vs[-1], doses.get(vs[-1].trial_day_id)) for vs in chains}
     return render("assessments/history.html", "assessments/_history.html", trial=trial, chains=chains,
-                  timings=timings, child=child_short(trial), today=local_today(), slug_for=SLUG_FOR)
+                  timings=timings, child=child_short(trial), today=clock.today(), slug_for=SLUG_FOR)
 
 
 @bp.get("/trials/<int:trial_id>/assessments/compare")
@@ -390,7 +389,7 @@ def compare_view(trial_id: int):  # type: ignore[no-untyped-def]
     return render("assessments/compare.html", "assessments/_compare.html", trial=trial, days=days, trend=rows,
                   mapping=mapping, mappings=MAS_MAPPINGS, threshold=threshold, instruments=INSTRUMENTS,
                   side_labels=SIDE_LABELS, child=child_short(trial), fmt=fmt, signed=signed,
-                  sources=protocol.sources, today=local_today(), slug_for=SLUG_FOR)
+                  sources=protocol.sources, today=clock.today(), slug_for=SLUG_FOR)
 
 
 def _plan_page(trial: Trial, chosen: list[str], errors: dict[str, list[str]], base_rev: int | None, nxt: str | None,

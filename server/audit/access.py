@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from ..extensions import write_aside
-from ..web.types import utcnow
+from ..web import clock
 from .context import current_actor
 from .models import AuditEvent
 from .tracking import patient_of
@@ -33,6 +33,6 @@ def record_access(action: str, entity_type: str, entity_id: str, details: dict[s
     patient_id = patient_of(trial_id)
     actor = current_actor()
     write_aside(insert(AuditEvent).values(
-        at=utcnow(), actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,
+        at=clock.now(), actor_id=actor.user_id if actor else None, device_id=actor.device_id if actor else None,
         via=actor.via if actor else "system", action=action, entity_type=entity_type, entity_id=entity_id,
         before=None, after=details, trial_id=trial_id, patient_id=patient_id))

@@ -7,7 +7,8 @@ from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 
 class AuditEvent(db.Model):  # type: ignore[name-defined]
@@ -15,7 +16,7 @@ class AuditEvent(db.Model):  # type: ignore[name-defined]
     __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(index=True)
     device_id: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))

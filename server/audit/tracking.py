@@ -14,7 +14,7 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..web.types import utcnow
+from ..web import clock
 from .context import current_actor
 from .models import AuditEvent
 
@@ -96,7 +96,7 @@ def _audit_after_flush(session: Session, _ctx: Any) -> None:
     rows: list[dict[str, Any]] = []
     actor = current_actor()
     base = {
-        "at": utcnow(),
+        "at": clock.now(),
         "actor_id": actor.user_id if actor else None,
         "device_id": actor.device_id if actor else None,
         "via": actor.via if actor else "system",

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit.tracking import Audited
 from ..extensions import db
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 ROLES = ("pt", "nurse", "surgeon", "admin")
 ROLE_LABELS = {"pt": "Physical therapist", "nurse": "Nurse", "surgeon": "Neurosurgeon", "admin": "Admin"}
@@ -30,7 +31,7 @@ class User(Audited, db.Model):  # type: ignore[name-defined]
     # Set when an admin gives a temporary password: the next sign-in must choose a new one before anything else.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     @property
     def roles(self) -> frozenset[str]:
@@ -57,7 +58,7 @@ class LoginAttempt(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     success: Mapped[bool] = mapped_column(Boolean)
 
 

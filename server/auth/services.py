@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
-from ..web.types import utcnow
+from ..web import clock
 from .models import LoginAttempt, LoginThrottle, User, UserSession
 from .passwords import dummy_verify, hash_password, verify_password
 from .policy import password_problems
@@ -83,8 +83,8 @@ def authenticate(username: str, password: str, address: str) -> User:
     username = username.strip().lower()[:64]
     address = (address or "?")[:64]
     window = timedelta(minutes=int(current_app.config["LOGIN_WINDOW_MINUTES"]))
-    row = _throttle_row(username, address, utcnow())
-    now = utcnow()  # after the lock: a request that waited for it must not read the time from before the wait
+    row = _throttle_row(username, address, clock.now())
+    now = clock.now()  # after the lock: a request that waited for it must not read the time from before the wait
     if now < row.next_allowed_at:
         wait = (row.next_allowed_at - now).total_seconds()
         db.session.commit()
@@ -134,7 +134,7 @@ def set_password(user: User, password: str, field: str, *, temporary: bool) -> N
     """The new password, if the policy allows it (a refusal goes beside `field`); every sign-in of the user
     ends. `temporary`: set by an admin, to be changed at the next sign-in."""
     password_refused(password, user.username, field)
-    now = utcnow()
+    now = clock.now()
     user.password_hash = hash_password(password)
     user.must_change_password = temporary
     user.password_changed_at = now

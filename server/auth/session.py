@@ -18,7 +18,7 @@ from sqlalchemy import delete, update
 
 from ..audit.context import Actor, set_actor
 from ..extensions import db, write_aside
-from ..web.types import utcnow
+from ..web import clock
 from .models import User, UserSession
 
 DEVICE_HEADER = "X-Device-Id"
@@ -73,7 +73,7 @@ def _end_current(now: datetime) -> None:
 
 def sign_in(user: User) -> None:
     """Start a new session for `user` (ending the one this browser had: no fixation). The caller commits."""
-    now = utcnow()
+    now = clock.now()
     _end_current(now)
     # Sessions long past their maximum are of no use to anyone: a few are swept out at each sign-in.
     db.session.execute(delete(UserSession).where(UserSession.created_at < now - _absolute() - timedelta(days=1)))
@@ -92,7 +92,7 @@ def sign_in(user: User) -> None:
 def sign_out() -> None:
     """End this browser's session on the server (a copy of the cookie opens nothing afterwards). The caller
     commits."""
-    _end_current(utcnow())
+    _end_current(clock.now())
     session.clear()
 
 
@@ -107,7 +107,7 @@ def _session_user() -> User | None:
     if not isinstance(uid, int) or digest is None:
         return None
     row = db.session.get(UserSession, digest)
-    now = utcnow()
+    now = clock.now()
     if row is None or row.user_id != uid or not alive(row, now):
         return None
     user = db.session.get(User, uid)

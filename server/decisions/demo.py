@@ -18,7 +18,7 @@ from ..auth.models import User
 from ..dosing.demo import day_of, has_dose, trial_by_mrn
 from ..extensions import db
 from ..protocol import current_protocol
-from ..web.types import utcnow
+from ..web import clock
 from .models import DayDecision
 
 # mrn -> [(day number, effect, next step, next dose, rationale, parents' view, effect onset and duration in h)]
@@ -41,7 +41,7 @@ def add_demo_decisions() -> None:
     surgeon = db.session.scalar(select(User.id).where(User.username == "surgeon"))
     if surgeon is None:
         return
-    now = utcnow()
+    now = clock.now()
     with acting_as(Actor(user_id=None, via="cli")):
         for mrn, rows in DEMO.items():
             trial = trial_by_mrn(mrn)

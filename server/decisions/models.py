@@ -16,7 +16,8 @@ from ..audit.tracking import Audited
 from ..auth.models import User
 from ..extensions import db
 from ..trials.models import TrialDay
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 # How the team judged the day's dose (clinical-brief §1.5: escalate for an inadequate response, de-escalate
 # for an over-response such as loss of standing or foot drop).
@@ -54,8 +55,8 @@ class DayDecision(Audited, db.Model):  # type: ignore[name-defined]
     parents_present: Mapped[bool] = mapped_column(Boolean, default=False)
     parents_view: Mapped[str | None] = mapped_column(Text)  # what the parents said, in their words
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     day: Mapped[TrialDay] = relationship()
     decided_by: Mapped[User] = relationship()

@@ -40,8 +40,8 @@ from ..extensions import db
 from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
 from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
+from ..web import clock
 from ..web.clock import hospital_tz, local_to_utc
-from ..web.types import utcnow
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES, DayDecision
 from .pump import Bolus, PumpSuggestion, suggest_pump_dose
 from .schemas import DOSE_STEPS
@@ -341,7 +341,7 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
     tomorrow = next_day(day)
     dose: Decimal | None = data.get("dose_mcg") if step in DOSE_STEPS else None
     onset, duration = data.get("effect_onset_hours"), data.get("effect_duration_hours")
-    errors: dict[str, list[str]] = effect_errors(day, given, onset, duration, utcnow())
+    errors: dict[str, list[str]] = effect_errors(day, given, onset, duration, clock.now())
     if step in DOSE_STEPS:
         if tomorrow is None:
             errors["next_step"] = [f"Day {day.day_number} is the last trial day: choose “No more test doses” or "
@@ -362,7 +362,7 @@ def record_decision(day_id: int, data: dict[str, Any], *, author_id: int) -> Day
               "rationale": data["rationale"], "team_present": list(data["team_present"]),
               "parents_present": bool(data["parents_present"]), "parents_view": data.get("parents_view"),
               "effect_onset_hours": _hours(onset), "effect_duration_hours": _hours(duration)}
-    now = utcnow()
+    now = clock.now()
     if existing is None:
         existing = DayDecision(trial_day_id=day.id, revision=1, decided_by_id=author_id, decided_at=now,
                                updated_at=now, **fields)

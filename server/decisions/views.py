@@ -18,10 +18,9 @@ from ..goals.services import t_scores
 from ..protocol import current_protocol, format_mcg
 from ..trials.lookup import day_or_404, trial_or_404
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
-from ..web.clock import local_today
+from ..web import clock
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
-from ..web.types import utcnow
 from . import bp
 from .schemas import DOSE_STEPS, DecisionSchema, OutcomeSchema
 from .services import (
@@ -56,7 +55,7 @@ def trial(trial_id: int) -> Any:
     """Every day's dose, tone result and decision, and the candidacy outcome: the team's page."""
     t = _trial(trial_id)
     return render("decisions/trial.html", trial=t, doses=trial_doses(t), results=_results_by_day(t), gas=t_scores(t),
-                  decisions=decisions_for(t), choices=CHOICES, statuses=TRIAL_STATUSES, today=local_today(),
+                  decisions=decisions_for(t), choices=CHOICES, statuses=TRIAL_STATUSES, today=clock.today(),
                   fmt=fmt, signed=signed, threshold=current_protocol().tone_response_threshold)
 
 
@@ -133,7 +132,7 @@ def _outcome_page(t: Trial, values: Any = None, errors: dict[str, list[str]] | N
     if values is None:
         values = {"outcome": t.outcome or "", "outcome_reason": t.outcome_reason or "", "base_revision": t.revision}
     return render("decisions/outcome.html", "decisions/_outcome_body.html", trial=t,
-                  monitoring_until=monitoring_ends(t, utcnow()), evidence=outcome_evidence(t),
+                  monitoring_until=monitoring_ends(t, clock.now()), evidence=outcome_evidence(t),
                   candidacy=candidacy_evidence(t), protocol=current_protocol(), pending=pending_later_days(t, 0),
                   values=values, errors=errors or {}, conflict=conflict, choices=CHOICES, statuses=TRIAL_STATUSES,
                   fmt=fmt, signed=signed, threshold=current_protocol().tone_response_threshold,

@@ -21,8 +21,8 @@ from ..auth.models import User
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import Patient, Trial, TrialDay
+from ..web import clock
 from ..web.clock import hospital_tz, local_to_utc
-from ..web.types import utcnow
 from .models import DoseAdministration, current_given
 from .schedule import observation_offsets
 from .services import (
@@ -69,7 +69,7 @@ def _observe(day: TrialDay, at: datetime, nurse: int, now: datetime, **changes: 
 
 def add_demo_dosing(today: date | None = None, now: datetime | None = None) -> None:
     """Plans, given doses and observations for the demo children (call after their trials exist)."""
-    now = now or utcnow()
+    now = now or clock.now()
     today = today or now.astimezone(hospital_tz()).date()
     staff = {u.username: u.id for u in db.session.scalars(select(User).where(User.username.in_(("surgeon", "nurse"))))}
     surgeon, nurse = staff.get("surgeon"), staff.get("nurse")

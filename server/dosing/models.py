@@ -18,7 +18,8 @@ from ..audit.tracking import Audited
 from ..auth.models import User
 from ..extensions import db
 from ..trials.models import TrialDay
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 ROUTES = {"catheter": "Intrathecal catheter", "lumbar_puncture": "Lumbar puncture"}
 PLAN_ACTIONS = {"plan": "Planned", "hold": "Held", "cancel": "Cancelled", "resume": "Resumed"}
@@ -51,7 +52,7 @@ class DoseAdministration(Audited, db.Model):  # type: ignore[name-defined]
     checked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     override_reason: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     trial_day: Mapped[TrialDay] = relationship()
     given_by: Mapped[User] = relationship(foreign_keys=[given_by_id])
@@ -94,7 +95,7 @@ class DosePlanChange(Audited, db.Model):  # type: ignore[name-defined]
     reason: Mapped[str | None] = mapped_column(Text)  # why held or cancelled
     override_reason: Mapped[str | None] = mapped_column(Text)  # why above the ceiling
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     author: Mapped[User] = relationship()
 
@@ -118,7 +119,7 @@ class Observation(Audited, db.Model):  # type: ignore[name-defined]
     entry_id: Mapped[str] = mapped_column(String(36), unique=True)  # made on the phone (crypto.randomUUID())
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the child was observed
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)  # saved on the device (device clock)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # reached the server
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)  # reached the server
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str | None] = mapped_column(String(64))
     heart_rate: Mapped[int | None] = mapped_column(Integer)
@@ -149,7 +150,7 @@ class EscalationResponse(Audited, db.Model):  # type: ignore[name-defined]
     acted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     action_taken: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     acted_by: Mapped[User] = relationship(foreign_keys=[acted_by_id])
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])

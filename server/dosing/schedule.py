@@ -6,7 +6,7 @@ Each time derived from the protocol is worked out here, once, and every caller u
 
 Every time is a timezone-aware datetime. Intervals are elapsed time (a 4 h reassessment is 4 real hours
 after the dose, also across a daylight-saving change); wall-clock times are only made for display, in the
-hospital's zone, by `local_label`.
+hospital's zone, by `web.clock.local_label`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from ..protocol import Protocol
 
@@ -192,14 +191,3 @@ def dose_status(*, planned_at: datetime | None, given_at: datetime | None, day_s
         return NOT_PLANNED
     late = _aware(planned_at) + timedelta(minutes=protocol.dose_overdue_after_minutes)
     return OVERDUE if _aware(now) > late else DUE
-
-
-def local_label(value: datetime, tz: ZoneInfo) -> str:
-    """HH:MM in the hospital's zone; during the repeated hour of a daylight-saving change the zone name is
-    added (01:30 BST, then 01:30 GMT), so two different instants never read the same."""
-    local = _aware(value).astimezone(tz)
-    text = local.strftime("%H:%M")
-    other = local.replace(fold=1 - local.fold)
-    if other.utcoffset() != local.utcoffset():
-        text += f" {local.tzname()}"
-    return text

@@ -23,8 +23,8 @@ from ..extensions import db
 from ..protocol import Protocol, current_protocol, format_mcg
 from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
 from ..trials.services import before_trial_message
-from ..web.clock import hospital_tz, local_to_utc
-from ..web.types import utcnow
+from ..web import clock
+from ..web.clock import hospital_tz, local_label, local_to_utc
 from . import schedule
 from .models import DoseAdministration, DosePlanChange, EscalationResponse, Observation, current_given
 from .vitals import (
@@ -162,7 +162,7 @@ def interval_errors(trial_id: int, day_id: int, at: datetime, protocol: Protocol
     for given_at, number in rows:
         gap = abs(at - given_at)
         if gap < minimum:
-            when = f"{given_at.astimezone(tz).strftime('%a %-d %b')} {schedule.local_label(given_at, tz)}"
+            when = f"{given_at.astimezone(tz).strftime('%a %-d %b')} {local_label(given_at, tz)}"
             return {field_name: [f"Only {_duration(gap)} from the day-{number} bolus ({when}): the minimum "
                                  f"interval between boluses is {protocol.min_interval_hours} h."]}
     return {}
@@ -326,7 +326,7 @@ def record_dose(day_id: int, data: dict[str, Any], *, recorded_by_id: int,
     """Record the bolus given on a trial day. `data`: given_time, dose_mcg, override_reason, override_confirm,
     route, given_by_id, checked_by_id. Refuses (writing nothing) anything the protocol does not allow."""
     protocol = current_protocol()
-    now = now or utcnow()
+    now = now or clock.now()
     day = _open_day(day_id, lock=True)
     if current_dose(day.id) is not None:
         raise DosingError({"_form": [f"A dose is already recorded for day {day.day_number}."]})
@@ -411,7 +411,7 @@ def amend_dose(dose_id: int, data: dict[str, Any], *, author_id: int, now: datet
     24-hour rule as a new record apply; monitoring follows the corrected time. `data`: given_time, dose_mcg,
     override_reason, override_confirm, checked_by_id, reason, base_version."""
     protocol = current_protocol()
-    now = now or utcnow()
+    now = now or clock.now()
     old, day = _correctable(dose_id, data["base_version"], author_id, closing_ok=False)
     given_at, errors = _given_at(day, data["given_time"], now, protocol)
     dose: Decimal = data["dose_mcg"]
@@ -479,7 +479,7 @@ def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, r
                        device_id: str | None = None, now: datetime | None = None) -> Observation:
     """Store one set of nursing observations (from the form, or replayed from the outbox). The same entry id
     sent again by the same author returns the first record."""
-    now = now or utcnow()
+    now = now or clock.now()
     recorded_at = recorded_at or now
     existing = db.session.scalar(select(Observation).where(Observation.entry_id == entry_id))
     if existing is not None:
@@ -634,7 +634,7 @@ def record_escalation_response(trial_id: int, data: dict[str, Any], *, author_id
     acted_at (hospital wall-clock, naive), action_taken, escalation_key (the open escalation as it was shown).
     Closes the flag on every list; audited."""
     protocol = current_protocol()
-    now = now or utcnow()
+    now = now or clock.now()
     trial = db.session.scalars(select(Trial).where(Trial.id == trial_id).with_for_update()
                                .execution_options(populate_existing=True)).first()
     if trial is None:
@@ -664,7 +664,7 @@ def record_escalation_response(trial_id: int, data: dict[str, Any], *, author_id
         if acted_at is not None and acted_at > now + FUTURE_SLACK:
             errors["acted_at"] = ["The time acted cannot be in the future."]
         elif acted_at is not None and acted_at < escalation.since - timedelta(minutes=protocol.obs_early_minutes):
-            since = schedule.local_label(escalation.since, hospital_tz())
+            since = local_label(escalation.since, hospital_tz())
             errors["acted_at"] = [f"The overdose signs were charted at {since}: enter when they were acted on, "
                                   "from then."]
     text = (data.get("action_taken") or "").strip()
@@ -817,7 +817,7 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
     whose monitoring after their last dose has not ended, whatever the trial's status (closing a trial never
     hides an observation that is due). A fixed number of queries, however many children are on the ward."""
     protocol = current_protocol()
-    now = now or utcnow()
+    now = now or clock.now()
     escalations = open_escalations()
     recently_dosed = (select(TrialDay.trial_id).join(DoseAdministration)
                       .where(current_given(), DoseAdministration.given_at >= now - monitoring_span(protocol),
@@ -926,7 +926,7 @@ class DayMonitoring:
 def day_monitoring(day_id: int, now: datetime | None = None) -> DayMonitoring | None:
     """The per-child monitoring timeline of one trial day, from the dose time."""
     protocol = current_protocol()
-    now = now or utcnow()
+    now = now or clock.now()
     day = db.session.scalars(select(TrialDay).where(TrialDay.id == day_id).options(
         selectinload(TrialDay.trial).selectinload(Trial.patient))).first()
     if day is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,10 +18,11 @@ from ..extensions import db
 from ..protocol import current_protocol, format_mcg
 from ..trials.lookup import day_or_404, trial_or_404
 from ..trials.models import Trial, TrialDay
-from ..web.clock import hospital_tz, local_now, local_today
+from ..web import clock
+from ..web.clock import hospital_tz
+from ..web.filters import hm
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
-from ..web.types import utcnow
 from . import bp, schedule, vitals
 from .models import DAY_STATUSES, PLAN_ACTIONS, ROUTES, DoseAdministration
 from .schemas import (
@@ -58,17 +58,6 @@ from .services import (
 
 STAFF = ("pt", "nurse", "surgeon", "admin")
 WARD = ("nurse", "surgeon", "admin")
-
-
-@bp.app_template_filter("hm")
-def hm(value: datetime | None) -> str:
-    """Hospital-local HH:MM (with the zone name in the repeated hour of a daylight-saving change)."""
-    if value is None:
-        return ""
-    try:
-        return schedule.local_label(value, hospital_tz())
-    except (OverflowError, ValueError):  # at the edge of the datetime range: shown as stored, never a 500
-        return value.isoformat(timespec="minutes")
 
 
 @dataclass(frozen=True)
@@ -122,9 +111,9 @@ def override_check(trial_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/ward")
 @roles_required(*WARD)
 def ward():  # type: ignore[no-untyped-def]
-    now = utcnow()
-    rows = ward_schedule(local_today(), now)
-    return render("dosing/ward.html", "dosing/_ward_rows.html", rows=rows, now=now, day=local_today(),
+    now = clock.now()
+    rows = ward_schedule(clock.today(), now)
+    return render("dosing/ward.html", "dosing/_ward_rows.html", rows=rows, now=now, day=clock.today(),
                   protocol=current_protocol())
 
 
@@ -132,7 +121,7 @@ def ward():  # type: ignore[no-untyped-def]
 @roles_required(*WARD)
 def trial(trial_id: int):  # type: ignore[no-untyped-def]
     view = trial_dosing(trial_id) or abort(404, description="No such trial.")
-    return render("dosing/trial.html", view=view, today=local_today(), day_statuses=DAY_STATUSES,
+    return render("dosing/trial.html", view=view, today=clock.today(), day_statuses=DAY_STATUSES,
                   plan_actions=PLAN_ACTIONS, protocol=current_protocol())
 
 
@@ -217,7 +206,7 @@ def _dose_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status:
 def record(day_id: int):  # type: ignore[no-untyped-def]
     day = day_or_404(day_id)
     if request.method == "GET":
-        now = local_now()
+        now = clock.local_now()
         given_time = now.strftime("%H:%M") if day.date == now.date() else (
             hm(day.planned_at)[:5] if day.planned_at else "")
         defaults = {"given_time": given_time, "dose_mcg": _dose_value(day.planned_dose_mcg), "route": "catheter",
@@ -300,7 +289,7 @@ def void(dose_id: int):  # type: ignore[no-untyped-def]
 
 def _monitoring_page(day_id: int, *, values: Any = None, errors: dict[str, list[str]] | None = None,
                      status: int = 200) -> Response:
-    now = utcnow()
+    now = clock.now()
     view = day_monitoring(day_id, now) or abort(404, description="No such trial day.")
     escalation = open_escalations([view.day.trial_id]).get(view.day.trial_id)
     if values is None:

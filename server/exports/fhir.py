@@ -32,7 +32,7 @@ from ..dosing.services import observation_flags
 from ..dosing.vitals import ADVERSE_EFFECTS, SEDATION_SCALE
 from ..goals.scoring import SCALE
 from ..trials.models import OUTCOMES, Trial
-from ..web.types import utcnow
+from ..web import clock
 from .records import Records
 from .research import recorded_cells
 
@@ -359,7 +359,7 @@ def bundle(rec: Records, trial: Trial, base: str, now: datetime | None = None) -
     given = b.doses()
     t_scores = b.goals()
     b.outcome(given + t_scores, measured)
-    when = now or utcnow()
+    when = now or clock.now()
     return Bundle.model_validate({
         "resourceType": "Bundle", "identifier": {"system": f"{base}/sid/fhir-export",
                                                  "value": f"trial-{trial.id}-{when:%Y%m%dT%H%M%S}"},

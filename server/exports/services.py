@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..audit.access import record_access
-from ..web.types import utcnow
+from ..web import clock
 from . import fhir, research
 from .records import collect
 
@@ -36,7 +36,7 @@ def research_export(*, trial_id: int | None, file: str, identifiers: bool) -> Do
         raise ExportError({"trial_id": ["No such trial: choose one from the list."]})
     texts = research.files(rec, identifiers)
     scope = f"trial-{trial_id}" if trial_id is not None else "all-trials"
-    folder = f"itb-research-{scope}-{utcnow():%Y%m%d-%H%M}{'-identifiable' if identifiers else ''}"
+    folder = f"itb-research-{scope}-{clock.now():%Y%m%d-%H%M}{'-identifiable' if identifiers else ''}"
     if file == "zip":
         download = Download(f"{folder}.zip", "application/zip", research.zipped(texts, folder))
     else:

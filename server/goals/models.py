@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..audit.tracking import Audited
 from ..auth.models import User
 from ..extensions import db
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 WEIGHTS = {1: "Important", 2: "Very important", 3: "Most important"}
 
@@ -26,7 +27,7 @@ class Goal(Audited, db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(Text)  # the goal in the family's words, with what "expected" means
     weight: Mapped[int] = mapped_column(Integer, default=1)
     set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class GoalRating(Audited, db.Model):  # type: ignore[name-defined]
@@ -42,6 +43,6 @@ class GoalRating(Audited, db.Model):  # type: ignore[name-defined]
     trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
     score: Mapped[int] = mapped_column(Integer)
     rated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     rated_by: Mapped[User] = relationship()

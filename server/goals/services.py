@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
-from ..web.types import utcnow
+from ..web import clock
 from .models import Goal, GoalRating
 from .scoring import t_score
 
@@ -85,7 +85,7 @@ def set_goals(trial_id: int, goals: list[tuple[str, int]], *, author_id: int) ->
     for goal in current:  # unrated, so nothing refers to them; the audit log records each removal
         db.session.delete(goal)
     db.session.flush()
-    now = utcnow()
+    now = clock.now()
     made = [Goal(trial_id=trial.id, position=n, description=text, weight=weight, set_by_id=author_id, set_at=now)
             for n, (text, weight) in enumerate(goals, start=1)]
     db.session.add_all(made)
@@ -104,7 +104,7 @@ def rate_goals(day_id: int, scores: dict[int, int], *, author_id: int) -> list[G
     if unknown:
         raise GoalError({f"score_{gid}": ["This goal is not one of this trial's goals."] for gid in unknown})
     existing = ratings_for(list(goals.values()))
-    now = utcnow()
+    now = clock.now()
     saved: list[GoalRating] = []
     for gid, score in scores.items():
         rating = existing.get((gid, day.id))

@@ -12,7 +12,7 @@ from ..auth.session import current_user, current_user_id
 from ..extensions import db
 from ..trials.lookup import day_or_404, trial_or_404
 from ..trials.models import Trial
-from ..web.clock import local_today
+from ..web import clock
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render, wants_fragment
 from . import bp
@@ -40,7 +40,7 @@ def _page(trial: Trial, *, values: Any = None, errors: dict[str, list[str]] | No
                   t_scores=t_scores(trial), values=values, errors=errors or {}, rating_day=rating_day,
                   rating_values=rating_values or {}, rating_errors=rating_errors or {}, can_edit=can_edit,
                   fixed=bool(ratings), rows=ROWS, weights=WEIGHTS, scale=SCALE, description_max=DESCRIPTION_MAX,
-                  today=local_today(), status=status)
+                  today=clock.today(), status=status)
 
 
 @bp.get("/trials/<int:trial_id>/goals")

@@ -14,9 +14,8 @@ from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES
 from ..trials.services import active_trials_on, trials_query
-from ..web.clock import local_today
+from ..web import clock
 from ..web.htmx import render
-from ..web.types import utcnow
 from . import bp
 
 STAFF = ("pt", "nurse", "surgeon", "admin")
@@ -25,8 +24,8 @@ STAFF = ("pt", "nurse", "surgeon", "admin")
 @bp.get("/today")
 @roles_required("pt")
 def today():  # type: ignore[no-untyped-def]
-    day = local_today()
-    now = utcnow()
+    day = clock.today()
+    now = clock.now()
     trials = active_trials_on(day)
     escalations = open_escalations([t.id for t in trials])
     rows = pt_days(trials, day, now)
@@ -44,8 +43,8 @@ def trials():  # type: ignore[no-untyped-def]
     escalations = open_escalations([t.id for t in found])
     found.sort(key=lambda t: t.id not in escalations)  # an open escalation first, whatever the trial's status
     return render("overview/trials.html", "overview/_trial_list.html", trials=found, chosen_status=status,
-                  waiting=waiting_for(found, utcnow()), escalations=escalations, now=utcnow(),
-                  statuses=TRIAL_STATUSES, day=local_today())
+                  waiting=waiting_for(found, clock.now()), escalations=escalations, now=clock.now(),
+                  statuses=TRIAL_STATUSES, day=clock.today())
 
 
 @bp.get("/protocol")

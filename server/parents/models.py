@@ -16,7 +16,8 @@ from ..audit.tracking import Audited
 from ..auth.models import User
 from ..extensions import db
 from ..trials.models import Trial, TrialDay
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 LINK_STATUSES = {"active": "Active", "expired": "Expired", "revoked": "Revoked"}
 
@@ -30,7 +31,7 @@ class ParentLink(Audited, db.Model):  # type: ignore[name-defined]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # sha256 hex of the token
     label: Mapped[str] = mapped_column(String(60))  # who it is for, e.g. "Mum"
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -48,7 +49,7 @@ class ParentLink(Audited, db.Model):  # type: ignore[name-defined]
 
     @property
     def status(self) -> str:
-        return self.status_at(utcnow())
+        return self.status_at(clock.now())
 
 
 # The four questions of a parent's daily observation, each answered on a 5-point scale (1 = worst, 5 = best);
@@ -75,8 +76,8 @@ class ParentObservation(Audited, db.Model):  # type: ignore[name-defined]
     note: Mapped[str | None] = mapped_column(Text)  # the parent's own words, at most NOTE_MAX characters
     language: Mapped[str] = mapped_column(String(8))  # the language of the page it was written on
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     day: Mapped[TrialDay] = relationship()
     link: Mapped[ParentLink] = relationship()

@@ -28,7 +28,7 @@ from sync.protocol import text_problem
 from ..decisions.services import decisions_by_day
 from ..extensions import db
 from ..trials.models import Trial, TrialDay
-from ..web.types import utcnow
+from ..web import clock
 from .models import NOTE_MAX, OBSERVATION_SCALES, SCALE_MAX, SCALE_MIN, ParentLink, ParentObservation
 
 # The words for 1..5 of each question (1 the worst, 5 the best), in English here and translated on the page.
@@ -190,7 +190,7 @@ def record_observation(link: ParentLink, day_id: int, data: Mapping[str, Any], *
         raise ObservationError({"_form": [_("The team has already made the decision for this day, so your "
                                             "answers are kept as they were. You can write about the next day.")]},
                                status=409)
-    now = now or utcnow()
+    now = now or clock.now()
     obs = db.session.scalar(select(ParentObservation).where(ParentObservation.trial_day_id == day.id,
                                                             ParentObservation.link_id == link.id))
     if obs is None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db, write_aside
 from ..trials.models import Trial
-from ..web.types import utcnow
+from ..web import clock
 from .models import ParentLink
 from .schemas import EXPIRY_DAYS, EXPIRY_MESSAGE
 
@@ -67,7 +67,7 @@ def create_link(trial_id: int, data: dict[str, Any], *, author_id: int, now: dat
     days = data["expires_in_days"]
     if days not in EXPIRY_DAYS:
         raise ParentLinkError({"expires_in_days": [EXPIRY_MESSAGE]})
-    now = now or utcnow()
+    now = now or clock.now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     link = ParentLink(trial_id=trial.id, token_hash=hash_token(token), label=data["label"], created_by_id=author_id,
                       created_at=now, expires_at=now + timedelta(days=days))
@@ -82,7 +82,7 @@ def revoke_link(trial_id: int, link_id: int, *, author_id: int, now: datetime | 
     if link is None or link.trial_id != trial_id:
         return None
     if link.revoked_at is None:
-        link.revoked_at = now or utcnow()
+        link.revoked_at = now or clock.now()
         link.revoked_by_id = author_id
         db.session.flush()
     return link
@@ -96,7 +96,7 @@ def open_link(token: str, now: datetime | None = None) -> ParentLink | None:
     """
     if not TOKEN_SHAPE.fullmatch(token):
         return None
-    now = now or utcnow()
+    now = now or clock.now()
     link = db.session.scalar(select(ParentLink).where(ParentLink.token_hash == hash_token(token)))
     if link is None or link.status_at(now) != "active":
         return None

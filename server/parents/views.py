@@ -27,12 +27,11 @@ from ..auth.session import current_user_id
 from ..extensions import db
 from ..trials.lookup import trial_or_404
 from ..trials.models import Trial
-from ..web.clock import local_today
+from ..web import clock
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render, wants_fragment
 from ..web.i18n import LANG_PARAM, chosen_language, current_language, date_words, languages
 from ..web.ratelimit import limiter
-from ..web.types import utcnow
 from . import bp
 from .models import LINK_STATUSES, NOTE_MAX, OBSERVATION_SCALES, ParentLink
 from .observations import (
@@ -77,7 +76,7 @@ class Panel:
     qr_svg: Markup | None = None  # the URL as a QR code, drawn here (segno), inline
     card: list[tuple[str, str, str, str]] = field(default_factory=list)  # the printed card's words: (lang, title, text)
     notice: str | None = None  # what was just done, e.g. a link revoked
-    now: datetime = field(default_factory=utcnow)
+    now: datetime = field(default_factory=clock.now)
     statuses: dict[str, str] = field(default_factory=lambda: LINK_STATUSES)
     expiry_days: tuple[int, ...] = EXPIRY_DAYS
     default_days: int = DEFAULT_EXPIRY_DAYS
@@ -178,7 +177,7 @@ def _not_valid() -> Response:
 def _parent_page(link: ParentLink, token: str, *, status: int = 200, day_id: int | None = None,
                  values: Mapping[str, Any] | None = None, errors: dict[str, list[str]] | None = None) -> Response:
     """The parent's page; `day_id`, `values` and `errors`: the day's form as it was sent, with what was wrong."""
-    today = local_today()
+    today = clock.today()
     lang = chosen_language()
     story, slots = progress(link.trial, today), slots_for(link, today)
     shown = {d.day_id for d in story.days if (slot := slots.get(d.number)) is not None and slot.open}
@@ -236,7 +235,7 @@ def observe(token: str, day_id: int) -> ResponseBase:
                             errors={k: [str(m) for m in v] for k, v in errors.items()})
     try:
         with acting_as(Actor(user_id=None, device_id=f"parent-link:{link.id}", via="parent")):
-            record_observation(link, day_id, data, language=current_language(), today=local_today())
+            record_observation(link, day_id, data, language=current_language(), today=clock.today())
         db.session.commit()
     except NoSuchDay:
         return _not_valid()

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit.tracking import Audited
 from ..extensions import db
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 
 class SyncLedger(db.Model):  # type: ignore[name-defined]
@@ -24,7 +25,7 @@ class SyncLedger(db.Model):  # type: ignore[name-defined]
     author_id: Mapped[int] = mapped_column(Integer, index=True)
     device_id: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     payload_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -45,7 +46,7 @@ class SyncConflict(Audited, db.Model):  # type: ignore[name-defined]
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     device_id: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     reason: Mapped[str] = mapped_column(Text)
     record_type: Mapped[str | None] = mapped_column(String(32))
     record_id: Mapped[int | None] = mapped_column(Integer)

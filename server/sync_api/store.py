@@ -13,8 +13,8 @@ from sqlalchemy.orm import SessionTransaction
 from sync import Clash, Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
 from ..extensions import db
+from ..web import clock
 from ..web.errors import is_clash
-from ..web.types import utcnow
 from .models import SyncLedger
 
 _results = EntryResultSchema()
@@ -77,7 +77,7 @@ class SqlStore:
         db.session.execute(insert(SyncLedger.__table__), [{
             "entry_id": row.entry_id, "kind": entry.kind, "author_id": entry.author_id,
             "device_id": entry.device_id, "recorded_at": entry.recorded_at,
-            "received_at": row.received_at or utcnow(), "payload_hash": row.payload_hash,
+            "received_at": row.received_at or clock.now(), "payload_hash": row.payload_hash,
             "status": row.status.value, "result": _results.dump(row.result)} for row, entry in rows])
 
 

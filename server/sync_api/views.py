@@ -13,10 +13,10 @@ from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, PushResponse
 from ..auth.decorators import roles_required
 from ..auth.session import current_user
 from ..extensions import db
+from ..web import clock
 from ..web.errors import is_clash
 from ..web.htmx import render
 from ..web.security import csrf_token
-from ..web.types import utcnow
 from . import bp
 from .handlers import build_registry, keep_conflict
 from .models import SyncConflict
@@ -66,7 +66,7 @@ def push():  # type: ignore[no-untyped-def]
     foreign = {e.author_id for e in push_request.entries} - {user.id}  # type: ignore[union-attr]
     if foreign:
         abort(403, description="Entries made by another user wait on the phone until that user signs in.")
-    results = apply_push(SqlStore(), push_request, _registry(), now=utcnow, max_clock_ahead=timedelta(
+    results = apply_push(SqlStore(), push_request, _registry(), now=clock.now, max_clock_ahead=timedelta(
         minutes=current_app.config["DEVICE_CLOCK_AHEAD_MINUTES"]))
     # Same id sent again with other content: the engine wrote nothing; keep this version for review too.
     reused = [(e, r) for e, r in zip(push_request.entries, results, strict=True)
@@ -80,7 +80,7 @@ def push():  # type: ignore[no-untyped-def]
                 if not is_clash(exc):
                     raise  # another phone sending the same version at once kept it: one copy is enough
         db.session.commit()
-    body = PushResponseSchema().dump(PushResponse(results=results, server_time=utcnow()))
+    body = PushResponseSchema().dump(PushResponse(results=results, server_time=clock.now()))
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

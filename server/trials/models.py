@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit.tracking import Audited, scoped_by
 from ..extensions import db
-from ..web.types import UTCDateTime, utcnow
+from ..web import clock
+from ..web.types import UTCDateTime
 
 TONE_TYPES = {"spastic": "Spastic", "dystonic": "Dystonic", "mixed": "Mixed (spastic and dystonic)",
               "unclassified": "Not yet classified (HAT pending)"}
@@ -34,7 +35,7 @@ class Patient(Audited, db.Model):  # type: ignore[name-defined]
     diagnosis: Mapped[str] = mapped_column(String(200))
     tone_type: Mapped[str] = mapped_column(String(16))
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # edits name the one they began at
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     trials: Mapped[list[Trial]] = relationship(back_populates="patient", order_by="Trial.start_date")
 
@@ -63,7 +64,7 @@ class Trial(Audited, db.Model):  # type: ignore[name-defined]
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     patient: Mapped[Patient] = relationship(back_populates="trials")
     days: Mapped[list[TrialDay]] = relationship(back_populates="trial", order_by="TrialDay.day_number",

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from ..protocol import current_protocol
-from ..web.clock import local_today
+from ..web import clock
 from ..web.forms import EARLIEST_YEAR, FormSchema, WallClockDateTime, required_messages
 from ..web.routing import MAX_ID
 from .models import TONE_TYPES
@@ -41,7 +41,7 @@ class PatientSchema(FormSchema):
 
     @validates("date_of_birth")
     def _dob(self, value: date, **_: Any) -> None:
-        today = local_today()
+        today = clock.today()
         if value > today:
             raise ValidationError("Date of birth cannot be in the future.")
         if value < today - timedelta(days=366 * 25):
@@ -75,7 +75,7 @@ def _start_date() -> fields.Date:
 
 def _within_a_year(data: dict[str, Any]) -> None:
     start = data.get("start_date")
-    if start and abs((start - local_today()).days) > 365:
+    if start and abs((start - clock.today()).days) > 365:
         raise ValidationError("The first trial day must be within a year of today.", "start_date")
 
 
@@ -119,6 +119,6 @@ class TrialSchema(FormSchema):
     def _dates(self, data: dict[str, Any], **_: Any) -> None:
         _within_a_year(data)
         start = data.get("start_date")
-        question = start_date_question(start, local_today()) if start else None
+        question = start_date_question(start, clock.today()) if start else None
         if question and not data.get("confirm_start"):
             raise ValidationError(question, "confirm_start")

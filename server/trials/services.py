@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..protocol import current_protocol
-from ..web.clock import hospital_tz, local_to_utc, local_today
-from ..web.types import utcnow
+from ..web import clock
+from ..web.clock import hospital_tz, local_to_utc
 from .models import Patient, Trial, TrialDay
 
 
@@ -80,10 +80,10 @@ def _weight_date_problem(measured: date, born: date, today: date) -> str | None:
 def create_patient(data: dict[str, Any]) -> Patient:
     """A new child: first_name, last_name, date_of_birth, mrn, weight_kg (and weight_measured_on, today if not
     given), gmfcs_level, diagnosis, tone_type."""
-    data = {"weight_measured_on": local_today(), **{k: v for k, v in data.items() if v is not None}}
+    data = {"weight_measured_on": clock.today(), **{k: v for k, v in data.items() if v is not None}}
     if db.session.scalar(select(Patient.id).where(Patient.mrn == data["mrn"])) is not None:
         raise TrialError({"mrn": ["A child with this hospital number is already registered."]})
-    problem = _weight_date_problem(data["weight_measured_on"], data["date_of_birth"], local_today())
+    problem = _weight_date_problem(data["weight_measured_on"], data["date_of_birth"], clock.today())
     if problem:
         raise TrialError({"weight_measured_on": [problem]})
     patient = Patient(**data, revision=1)
@@ -115,7 +115,7 @@ def update_patient(patient_id: int, data: dict[str, Any]) -> Patient:
     if data["mrn"] != patient.mrn and db.session.scalar(select(Patient.id).where(
             Patient.mrn == data["mrn"], Patient.id != patient.id)) is not None:
         errors["mrn"] = ["A child with this hospital number is already registered."]
-    today = local_today()
+    today = clock.today()
     problem = _weight_date_problem(data["weight_measured_on"], data["date_of_birth"], today)
     if problem is None and data["weight_kg"] != patient.weight_kg and data["weight_measured_on"] < \
             patient.weight_measured_on:
@@ -149,7 +149,7 @@ def create_trial(data: dict[str, Any], created_by_id: int | None) -> Trial:
         catheter = catheter.replace(tzinfo=hospital_tz())
     protocol = current_protocol()
     start: date = data["start_date"]
-    problem = catheter_problem(catheter, start, protocol.trial_days, utcnow())
+    problem = catheter_problem(catheter, start, protocol.trial_days, clock.now())
     if problem:
         raise TrialError({"catheter_placed_at": [problem]})
     trial = Trial(patient=patient, status="active", bed=data.get("bed"), start_date=start,
@@ -199,9 +199,9 @@ def update_trial(trial_id: int, data: dict[str, Any]) -> Trial:
         errors["start_date"] = ["Doses, assessments, observations or decisions are recorded for this trial's "
                                 "days, so they can no longer move. If the dates are wrong, close this trial and "
                                 "start a new one."]
-    elif moved and not data.get("confirm_start") and (question := start_date_question(start, local_today())):
+    elif moved and not data.get("confirm_start") and (question := start_date_question(start, clock.today())):
         errors["confirm_start"] = [question]
-    problem = catheter_problem(catheter, start, len(trial.days), utcnow())
+    problem = catheter_problem(catheter, start, len(trial.days), clock.now())
     if problem:
         errors["catheter_placed_at"] = [problem]
     if errors:

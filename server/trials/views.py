@@ -9,7 +9,8 @@ from ..auth.decorators import roles_required
 from ..auth.session import current_user_id
 from ..extensions import db
 from ..protocol import current_protocol
-from ..web.clock import local_today, to_local
+from ..web import clock
+from ..web.clock import to_local
 from ..web.forms import load_form
 from ..web.htmx import redirect_to, render
 from ..web.redirects import safe_next
@@ -33,7 +34,7 @@ STAFF = ("pt", "nurse", "surgeon", "admin")
 @roles_required(*STAFF)
 def detail(trial_id: int):  # type: ignore[no-untyped-def]
     trial = trial_or_404(trial_id)
-    return render("trials/detail.html", trial=trial, day=local_today(), statuses=TRIAL_STATUSES,
+    return render("trials/detail.html", trial=trial, day=clock.today(), statuses=TRIAL_STATUSES,
                   outcomes=OUTCOMES, tone_types=TONE_TYPES)
 
 
@@ -53,7 +54,7 @@ def _patient_form(values: Any, errors: dict, status: int = 200):  # type: ignore
 @roles_required("admin")
 def patient_new():  # type: ignore[no-untyped-def]
     if request.method == "GET":
-        return _patient_form({"weight_measured_on": local_today().isoformat()}, {})
+        return _patient_form({"weight_measured_on": clock.today().isoformat()}, {})
     data, errors = load_form(PatientSchema(), request.form)
     if data is None:
         return _patient_form(request.form, errors, 422)
@@ -143,7 +144,7 @@ def _trial_form(values, errors, status=200):  # type: ignore[no-untyped-def]
 def trial_new():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         protocol = current_protocol()
-        defaults = {"start_date": local_today().isoformat(), "dose_time": protocol.default_dose_time,
+        defaults = {"start_date": clock.today().isoformat(), "dose_time": protocol.default_dose_time,
                     "day1_dose_mcg": f"{protocol.day1_default_mcg.normalize():f}",
                     "patient_id": request.args.get("patient_id", "")}
         return _trial_form(defaults, {})

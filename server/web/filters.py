@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from ..protocol import REFERENCES, current_protocol, format_mcg
-from .clock import to_local
+from .clock import hospital_tz, local_label, to_local
 
 
 def mcg(value: Decimal | None) -> str:
@@ -32,6 +32,16 @@ def localtime(value: datetime | None, fmt: str = "%H:%M") -> str:
         return local.isoformat() if local else ""
 
 
+def hm(value: datetime | None) -> str:
+    """Hospital-local HH:MM (with the zone name in the repeated hour of a daylight-saving change)."""
+    if value is None:
+        return ""
+    try:
+        return local_label(value, hospital_tz())
+    except (OverflowError, ValueError):  # at the edge of the datetime range: shown as stored, never a 500
+        return value.isoformat(timespec="minutes")
+
+
 def hours(value: Decimal | None) -> str:
     """A number of hours: "6 h", "5.5 h"; empty when not recorded."""
     return "" if value is None else f"{format_mcg(value)} h"
@@ -42,6 +52,7 @@ def zip_filter(a: Iterable[Any], b: Iterable[Any]) -> list[tuple[Any, Any]]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(mcg=mcg, mcg_value=format_mcg, localtime=localtime, zip=zip_filter, hours=hours)
+    app.jinja_env.filters.update(mcg=mcg, mcg_value=format_mcg, localtime=localtime, hm=hm, zip=zip_filter,
+                                   hours=hours)
     # Citations and sign-off status for any template (templates/macros/sources.html)
     app.jinja_env.globals.update(references=REFERENCES, current_protocol=current_protocol)

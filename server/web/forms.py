@@ -11,17 +11,17 @@ from werkzeug.datastructures import MultiDict
 
 from sync.protocol import text_problem
 
+from . import clock
+
 EARLIEST_YEAR = 2000  # no date or time typed into this app is earlier (nor, for a child's record, plausible)
 WALL_CLOCK_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 def _today() -> date:
-    from .clock import local_today
-
     try:
-        return local_today()
-    except RuntimeError:  # no app context (a schema loaded in a plain unit test): the machine's date
-        return date.today()
+        return clock.today()
+    except RuntimeError:  # no app context (a schema loaded in a plain unit test): no hospital zone, UTC's date
+        return clock.now().date()
 
 
 class WallClockDateTime(fields.DateTime):

@@ -81,7 +81,7 @@ def day_words(value: date) -> str:
 
 def time_words(value: datetime) -> str:
     """A time of day in hospital time, e.g. "9:05 AM" (en) or "9:05" (es). In the repeated hour of a daylight-saving
-    change the zone's name is added (as dosing.schedule.local_label does), so two instants never read the same."""
+    change the zone's name is added (as web.clock.local_label does), so two instants never read the same."""
     local = value.astimezone(hospital_tz())
     text = format_time(value, "short")
     if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():

@@ -34,16 +34,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return min(max(value, READ_FLOOR), READ_CEILING).replace(tzinfo=UTC)
-
-
-_FIXED_NOW: datetime | None = None  # tests only (config TEST_NOW, refused outside APP_ENV=test)
-
-
-def set_fixed_now(value: datetime | None) -> None:
-    """Stop the app's clock at `value` (browser tests of the ward at a given hour), or let it run (None)."""
-    global _FIXED_NOW
-    _FIXED_NOW = value.astimezone(UTC) if value is not None else None
-
-
-def utcnow() -> datetime:
-    return _FIXED_NOW if _FIXED_NOW is not None else datetime.now(UTC)

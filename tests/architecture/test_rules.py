@@ -1,9 +1,11 @@
-"""Every clinical number comes from `server/protocol.py`'s `Protocol`, read as it is: no fallback beside it.
+"""One home for each rule, checked on the source of `server/` (Python with `ast`, templates as text).
 
-A fallback (`getattr(protocol, "reassess_after_minutes", 240)`, `protocol.obs_early_minutes or 5`,
-`MAS_MAPPINGS.get(protocol.mas_mapping, ...)`) repeats a number the protocol already holds, so renaming or
-changing the field would silently leave the old literal in force. This scans the source of `server/` (Python
-with `ast`, templates as text) for such reads.
+- Every clinical number comes from `server/protocol.py`'s `Protocol`, read as it is: no fallback beside it. A
+  fallback (`getattr(protocol, "reassess_after_minutes", 240)`, `protocol.obs_early_minutes or 5`,
+  `MAS_MAPPINGS.get(protocol.mas_mapping, ...)`) repeats a number the protocol already holds, so renaming or
+  changing the field would silently leave the old literal in force.
+- Each time derived from the protocol (reassessment, next bolus, observation slots) is worked out in one place.
+- The time is read from one clock, `server/web/clock.py`.
 """
 
 from __future__ import annotations
@@ -116,3 +118,32 @@ def test_each_derived_time_is_worked_out_in_one_place() -> None:
     assert not problems, "\n".join(problems)
     assert derived_time_reads("due = at + timedelta(minutes=protocol.reassess_after_minutes)") == [1]
     assert derived_time_reads('message = f"{protocol.min_interval_hours} h apart"') == []
+
+
+# Where the time is read from anything but server/web/clock.py, and why.
+CLOCK_READS_ALLOWED = {
+    # The rate-limit counters (Flask-Limiter's `limits` storage) are kept in epoch seconds, which the library
+    # itself compares with time.time(): the storage must use the same clock as the library.
+    SERVER / "web" / "ratelimit.py": {"time.time"},
+}
+CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
+               ("time", "time"), ("time", "time_ns")}
+
+
+def clock_reads(source: str) -> list[tuple[int, str]]:
+    """(line, call) for every read of the wall clock: datetime.now(), date.today(), time.time() and the like."""
+    return [(node.lineno, f"{node.func.value.id}.{node.func.attr}") for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and (node.func.value.id, node.func.attr) in CLOCK_CALLS]
+
+
+def test_the_app_reads_the_time_from_its_one_clock() -> None:
+    """server/web/clock.py is the one clock (now(), today()): the browser tests stop it (TEST_NOW) and the unit
+    tests move it (time-machine), so no other module may read the time by itself."""
+    problems = [f"{path.relative_to(SERVER.parent)}:{line}: {call}(): use server.web.clock (now(), today())"
+                for path in python_files() if path != SERVER / "web" / "clock.py"
+                for line, call in clock_reads(path.read_text(encoding="utf-8"))
+                if call not in CLOCK_READS_ALLOWED.get(path, set())]
+    assert not problems, "\n".join(problems)
+    assert clock_reads("x = datetime.now(UTC)\ny = date.today()\nz = clock.now()") == [
+        (1, "datetime.now"), (2, "date.today")]

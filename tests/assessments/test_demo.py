@@ -15,18 +15,15 @@ from server.extensions import db
 
 
 @pytest.fixture(params=["now", "02:30", "14:00"])
-def clock(request):  # type: ignore[no-untyped-def]
+def clock(request, time_machine):  # type: ignore[no-untyped-def]
     """The demo loaded at any hour: early in the day its doses are given at night (the baselines stay before them)."""
     from datetime import UTC, datetime, timedelta
-
-    from server.web.types import set_fixed_now
 
     if request.param != "now":
         hour, minute = map(int, request.param.split(":"))
         today = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
-        set_fixed_now(today - timedelta(days=1))
-    yield request.param
-    set_fixed_now(None)
+        time_machine.move_to(today - timedelta(days=1), tick=False)
+    return request.param
 
 
 def test_demo_assessments_for_past_days(app, client, clock) -> None:  # type: ignore[no-untyped-def]

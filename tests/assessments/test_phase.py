@@ -212,17 +212,14 @@ def test_opening_a_form_that_is_done_shows_it_with_correct_and_add_a_repeat(  # 
 
 
 def test_a_late_baseline_is_flagged_on_its_page_on_the_comparison_and_the_pt_list_and_resolved_by_form(  # type: ignore[no-untyped-def]
-        app, client, signed_in, make_user, make_trial) -> None:
+        app, client, signed_in, make_user, make_trial, time_machine) -> None:
     import re
 
-    from server.web.clock import local_today
-
-    with app.app_context():
-        start = local_today()
-    trial_id = make_trial(start_date=start)
+    time_machine.move_to(datetime(2026, 11, 25, 11, 0, tzinfo=UTC), tick=False)  # 11:00 in London (GMT)
+    trial_id = make_trial(start_date=date(2026, 11, 25))
     nurse = make_user("nurse")
     with app.app_context():
-        give_dose(trial_id, 1, datetime.now(UTC) - timedelta(hours=2), nurse)
+        give_dose(trial_id, 1, datetime(2026, 11, 25, 9, 0, tzinfo=UTC), nurse)  # 2 h before the baseline
     signed_in("pt")
     saved = _post(client, trial_id)
     detail = client.get(saved.headers["Location"]).get_data(as_text=True)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 
 import pytest
+from time_machine import TimeMachineFixture
 
 from server.assessments.services import record_assessment
 from server.dosing.services import hold_dose
 from server.extensions import db
-from server.web.types import set_fixed_now
 from tests.assessments.conftest import form, loaded
 from tests.dosing.conftest import day_id, give
 
@@ -22,12 +21,9 @@ NOW = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)  # 13:30 in London (GMT)
 
 
 @pytest.fixture
-def at_1330() -> Iterator[datetime]:
-    set_fixed_now(NOW)
-    try:
-        yield NOW
-    finally:
-        set_fixed_now(None)
+def at_1330(time_machine: TimeMachineFixture) -> datetime:
+    time_machine.move_to(NOW, tick=False)
+    return NOW
 
 
 def _baseline(app, trial_id: int, pt: int, at: datetime) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from server.audit.models import AuditEvent
 from server.auth.models import LoginThrottle, User, UserSession
 from server.auth.policy import common_passwords, password_problems
 from server.extensions import db
-from server.web.types import utcnow
+from server.web import clock
 from tests.conftest import field_error
 
 NEW = "violet-harbour-lamp"
@@ -79,8 +79,8 @@ def test_admin_reset_ends_every_session_and_forces_a_change_at_the_next_sign_in(
         assert device.login("nia").status_code == 303
     assert _sessions_open(app, nia) == 2
     with app.app_context():  # a few failed attempts: the reset lifts the delay too
-        db.session.add(LoginThrottle(username="nia", address="10.1.1.1", failures=9, next_allowed_at=utcnow(),
-                                     updated_at=utcnow()))
+        db.session.add(LoginThrottle(username="nia", address="10.1.1.1", failures=9, next_allowed_at=clock.now(),
+                                     updated_at=clock.now()))
         db.session.commit()
 
     signed_in("admin")

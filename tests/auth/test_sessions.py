@@ -11,10 +11,8 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
-from server.auth import session as auth_session
 from server.auth.models import User, UserSession
 from server.extensions import db
 
@@ -59,36 +57,28 @@ def test_the_database_holds_only_a_hash_of_the_session_token(app, client, signed
         assert row.ended_at is None
 
 
-@pytest.fixture
-def clock(monkeypatch):  # type: ignore[no-untyped-def]
-    """The sessions' clock, moved by hand."""
-    now = [datetime.now(UTC)]
-    monkeypatch.setattr(auth_session, "utcnow", lambda: now[0])
-    return now
-
-
-def test_an_idle_session_ends_after_session_hours(app, client, signed_in, clock) -> None:  # type: ignore[no-untyped-def]
+def test_an_idle_session_ends_after_session_hours(app, client, signed_in, stopped_clock) -> None:  # type: ignore[no-untyped-def]
     signed_in("nurse")
     assert app.permanent_session_lifetime == timedelta(hours=12)
-    clock[0] += timedelta(hours=11, minutes=59)
+    stopped_clock.shift(timedelta(hours=11, minutes=59))
     assert client.get("/api/session").status_code == 200  # used: the idle clock starts again
-    clock[0] += timedelta(hours=11, minutes=59)
+    stopped_clock.shift(timedelta(hours=11, minutes=59))
     assert client.get("/api/session").status_code == 200
-    clock[0] += timedelta(hours=12, minutes=1)
+    stopped_clock.shift(timedelta(hours=12, minutes=1))
     assert client.get("/api/session").status_code == 401
 
 
-def test_a_busy_session_still_ends_at_its_absolute_lifetime(app, client, signed_in, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_busy_session_still_ends_at_its_absolute_lifetime(app, client, signed_in, stopped_clock) -> None:  # type: ignore[no-untyped-def]
     signed_in("nurse")
     assert app.config["SESSION_MAX_HOURS"] == 24
     for _ in range(47):  # used every 30 minutes for 23 h 30
-        clock[0] += timedelta(minutes=30)
+        stopped_clock.shift(timedelta(minutes=30))
         assert client.get("/api/session").status_code == 200
-    clock[0] += timedelta(minutes=31)
+    stopped_clock.shift(timedelta(minutes=31))
     assert client.get("/api/session").status_code == 401
 
 
-def test_last_use_is_written_at_most_once_a_minute(app, client, signed_in, clock) -> None:  # type: ignore[no-untyped-def]
+def test_last_use_is_written_at_most_once_a_minute(app, client, signed_in, stopped_clock) -> None:  # type: ignore[no-untyped-def]
     signed_in("nurse")
 
     def last_seen() -> datetime:
@@ -96,10 +86,10 @@ def test_last_use_is_written_at_most_once_a_minute(app, client, signed_in, clock
             return db.session.scalars(select(UserSession.last_seen_at)).one()
 
     start = last_seen()
-    clock[0] += timedelta(seconds=30)
+    stopped_clock.shift(timedelta(seconds=30))
     client.get("/api/session")
     assert last_seen() == start
-    clock[0] += timedelta(seconds=31)
+    stopped_clock.shift(timedelta(seconds=31))
     client.get("/api/session")
     assert last_seen() > start
 
@@ -114,15 +104,18 @@ def test_disabling_the_account_still_ends_its_sessions(app, client, signed_in) -
     assert client.get("/api/session").status_code == 401
 
 
-def test_a_request_in_flight_with_an_ended_session_keeps_the_sign_in_form_valid(app, client, make_user, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_request_in_flight_with_an_ended_session_keeps_the_sign_in_form_valid(  # type: ignore[no-untyped-def]
+        app, client, make_user, stopped_clock) -> None:
     """Found by CI: the next morning the nurse's session had ended; /login was served with a CSRF token, then a
     request the old page still had in flight (same old cookie) answered after it and wiped that token, so the
     sign-in was refused with 400. An ended sign-in now drops the sign-in only, never the form's token."""
     make_user("nurse", username="nia")
     client.login("nia")
-    client.get("/ward")
+    for _ in range(47):  # a busy night: the ward page every 30 minutes, for 23 h 30
+        stopped_clock.shift(timedelta(minutes=30))
+        assert client.get("/ward").status_code == 200
     old_cookie = client.get_cookie(COOKIE).value
-    clock[0] += timedelta(hours=13)  # idle past SESSION_HOURS
+    stopped_clock.shift(timedelta(minutes=31))  # past SESSION_MAX_HOURS: the sign-in has ended, the cookie has not
     page = client.get("/login")
     assert page.status_code == 200
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))

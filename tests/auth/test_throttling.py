@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
@@ -16,30 +15,24 @@ from server.auth.models import LoginAttempt
 from server.extensions import db
 
 
-@pytest.fixture
-def clock(monkeypatch):  # type: ignore[no-untyped-def]
-    now = [datetime.now(UTC)]
-    monkeypatch.setattr(services, "utcnow", lambda: now[0])
-    return now
-
-
 def _login(client, username: str, password: str, address: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
     return client.post("/login", data={"username": username, "password": password},
                        environ_base={"REMOTE_ADDR": address})
 
 
-def test_after_the_free_failures_each_attempt_waits_a_growing_delay_never_a_lock(client, make_user, clock) -> None:  # type: ignore[no-untyped-def]
+def test_after_the_free_failures_each_attempt_waits_a_growing_delay_never_a_lock(  # type: ignore[no-untyped-def]
+        client, make_user, stopped_clock) -> None:
     make_user("nurse", username="nell")
     for _ in range(5):
         assert _login(client, "nell", "guess-guess").status_code == 401
     waiting = _login(client, "nell", "correct-horse")  # the right password, too early
     assert waiting.status_code == 429 and waiting.headers["Retry-After"] == "30"
     assert "Wait 30 seconds" in waiting.get_data(as_text=True)
-    clock[0] += timedelta(seconds=31)
+    stopped_clock.shift(timedelta(seconds=31))
     assert _login(client, "nell", "guess-guess").status_code == 401  # the 6th failure: now 60 s
-    clock[0] += timedelta(seconds=31)
+    stopped_clock.shift(timedelta(seconds=31))
     assert _login(client, "nell", "correct-horse").status_code == 429
-    clock[0] += timedelta(seconds=30)
+    stopped_clock.shift(timedelta(seconds=30))
     assert _login(client, "nell", "correct-horse").status_code == 303  # in, once the delay has passed
 
 
@@ -49,7 +42,7 @@ def test_delays_double_up_to_the_window(app) -> None:  # type: ignore[no-untyped
     assert delays == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]
 
 
-def test_throttling_is_by_account_and_address(client, make_user, clock) -> None:  # type: ignore[no-untyped-def]
+def test_throttling_is_by_account_and_address(client, make_user, stopped_clock) -> None:  # type: ignore[no-untyped-def]
     make_user("nurse", username="nia")
     make_user("nurse", username="colleague")
     for _ in range(6):

@@ -8,12 +8,12 @@ effect, the GAS T-score and what the nurses charted, and suggests the starting p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from time_machine import TimeMachineFixture
 
 from server.audit.models import AuditEvent
 from server.decisions.models import DayDecision
@@ -25,17 +25,14 @@ from server.decisions.services import (
 )
 from server.extensions import db
 from server.trials.models import Trial
-from server.web.types import set_fixed_now
 from tests.decisions.conftest import START, assess, day_id, decide, decision, give, three_days
 
 LATER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # every dose and effect of the trial is over by then
 
 
 @pytest.fixture
-def clock() -> Iterator[None]:
-    set_fixed_now(LATER)
-    yield
-    set_fixed_now(None)
+def clock(time_machine: TimeMachineFixture) -> None:
+    time_machine.move_to(LATER, tick=False)
 
 
 @pytest.fixture
@@ -103,30 +100,27 @@ def test_no_effect_hours_on_a_day_without_a_dose_given(ctx, make_trial, team, cl
     assert _count() == 0
 
 
-def test_an_effect_that_has_not_worn_off_yet_cannot_be_given_a_duration(ctx, make_trial, team) -> None:  # type: ignore[no-untyped-def]
+def test_an_effect_that_has_not_worn_off_yet_cannot_be_given_a_duration(ctx, make_trial, team, time_machine) -> None:  # type: ignore[no-untyped-def]
     """Dose at 09:00; at 13:05 an effect that began at 1 h cannot have lasted 6 h (until 16:00) yet."""
     trial_id = make_trial(start_date=START)
-    set_fixed_now(datetime(2026, 11, 2, 13, 5, tzinfo=UTC))
-    try:
-        give(trial_id, 1, nurse=team["nurse"], surgeon=team["surgeon"])
-        with pytest.raises(DecisionError) as err:
-            record_decision(day_id(trial_id, 1), decision(effect_onset_hours=Decimal(1),
-                                                          effect_duration_hours=Decimal(6)),
-                            author_id=team["surgeon"])
-        db.session.rollback()
-        assert err.value.errors == {"effect_duration_hours": [
-            "The effect would wear off at Mon 16:00, which has not come yet: record how long it lasted once it has "
-            "worn off (revise the decision then)."]}
-        with pytest.raises(DecisionError) as err:
-            record_decision(day_id(trial_id, 1), decision(effect_onset_hours=Decimal(5)), author_id=team["surgeon"])
-        db.session.rollback()
-        assert list(err.value.errors) == ["effect_onset_hours"]
-        assert _count() == 0
-        # What has happened by now is accepted: began at 1 h, lasted 3 h (until 13:00).
-        saved = decide(trial_id, 1, team["surgeon"], effect_onset_hours=Decimal(1), effect_duration_hours=Decimal(3))
-        assert saved.effect_duration_hours == Decimal(3)
-    finally:
-        set_fixed_now(None)
+    time_machine.move_to(datetime(2026, 11, 2, 13, 5, tzinfo=UTC), tick=False)
+    give(trial_id, 1, nurse=team["nurse"], surgeon=team["surgeon"])
+    with pytest.raises(DecisionError) as err:
+        record_decision(day_id(trial_id, 1), decision(effect_onset_hours=Decimal(1),
+                                                      effect_duration_hours=Decimal(6)),
+                        author_id=team["surgeon"])
+    db.session.rollback()
+    assert err.value.errors == {"effect_duration_hours": [
+        "The effect would wear off at Mon 16:00, which has not come yet: record how long it lasted once it has "
+        "worn off (revise the decision then)."]}
+    with pytest.raises(DecisionError) as err:
+        record_decision(day_id(trial_id, 1), decision(effect_onset_hours=Decimal(5)), author_id=team["surgeon"])
+    db.session.rollback()
+    assert list(err.value.errors) == ["effect_onset_hours"]
+    assert _count() == 0
+    # What has happened by now is accepted: began at 1 h, lasted 3 h (until 13:00).
+    saved = decide(trial_id, 1, team["surgeon"], effect_onset_hours=Decimal(1), effect_duration_hours=Decimal(3))
+    assert saved.effect_duration_hours == Decimal(3)
 
 
 def test_a_dose_judged_effective_without_its_duration_is_missing_evidence(trial, team) -> None:  # type: ignore[no-untyped-def]

@@ -7,26 +7,23 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from time_machine import TimeMachineFixture
 
 from server.decisions.models import DayDecision
 from server.extensions import db
-from server.web.types import set_fixed_now
 from tests.conftest import field_error
 from tests.decisions.conftest import START, day_id, give, three_days
 
 
 @pytest.fixture
-def clock() -> Iterator[None]:
-    set_fixed_now(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))  # every dose and effect of the trial is over
-    yield
-    set_fixed_now(None)
+def clock(time_machine: TimeMachineFixture) -> None:
+    time_machine.move_to(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), tick=False)  # every dose and effect is over
 
 
 @pytest.fixture

@@ -355,7 +355,7 @@ def test_waiting_for_counts_each_trials_own_doses_and_only_cancelled_days_that_h
 
     from server.decisions.services import waiting_for
     from server.dosing.services import hold_dose
-    from server.web.clock import local_today
+    from server.web import clock
 
     db.session.rollback()
     other = make_trial()  # no dose at all: day 1 held, then "end"
@@ -373,9 +373,9 @@ def test_waiting_for_counts_each_trials_own_doses_and_only_cancelled_days_that_h
     from server.web.clock import local_to_utc
 
     # Day 1's dose was given at 09:00: the team judges it once the reassessment window opens (3 h later).
-    assert trial not in waiting_for(trials, local_to_utc(local_today(), time(11, 59)))
-    waiting = waiting_for(trials, local_to_utc(local_today(), time(12, 0)))
+    assert trial not in waiting_for(trials, local_to_utc(clock.today(), time(11, 59)))
+    waiting = waiting_for(trials, local_to_utc(clock.today(), time(12, 0)))
     assert [d.day_number for d in waiting[trial].decision_days] == [1]  # day 3 is not due before its date
     assert other not in waiting  # no dose in that trial: no outcome to record, whatever the other trial had
-    later = waiting_for(trials, local_to_utc(local_today() + timedelta(days=2), time(12, 0)))
+    later = waiting_for(trials, local_to_utc(clock.today() + timedelta(days=2), time(12, 0)))
     assert [d.day_number for d in later[trial].decision_days] == [1, 3]

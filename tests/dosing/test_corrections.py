@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
-from server.dosing import views
 from server.dosing.models import DoseAdministration
 from server.dosing.services import (
     DoseConflict,
@@ -167,7 +166,7 @@ def _with_assessments(app, tid: int, staff: dict[str, int]) -> None:  # type: ig
         db.session.commit()
 
 
-def test_every_screen_shows_the_corrected_dose(app, client, signed_in, staff, trial_on, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_every_screen_shows_the_corrected_dose(app, client, signed_in, staff, trial_on, time_machine) -> None:  # type: ignore[no-untyped-def]
     from server.parents.progress import progress
 
     tid = trial_on(PAST)
@@ -175,8 +174,7 @@ def test_every_screen_shows_the_corrected_dose(app, client, signed_in, staff, tr
     give(app, did, staff, time(9, 0), "50")
     _with_assessments(app, tid, staff)
     now = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-    monkeypatch.setattr(views, "utcnow", lambda: now)
-    monkeypatch.setattr(views, "local_today", lambda: PAST)
+    time_machine.move_to(now, tick=False)
     signed_in("surgeon", "nurse")
     page = client.get(f"/doses/{_rows(app)[0][0]}/correct")
     assert page.status_code == 200 and "Correct the day-1 dose" in page.get_data(as_text=True)

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from time_machine import TimeMachineFixture
 
 from server.audit.models import AuditEvent
-from server.dosing import views
 from server.dosing.models import EscalationResponse, Observation
 from server.dosing.services import (
     DosingError,
@@ -39,12 +39,9 @@ def _overdose(app, did: int, nurse: int, at: datetime = datetime(2026, 11, 25, 1
 
 
 @pytest.fixture
-def at_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    from server.overview import views as trial_views
-
-    for module in (views, trial_views):
-        monkeypatch.setattr(module, "utcnow", lambda: NOW)
-        monkeypatch.setattr(module, "local_today", lambda: DAY)
+def at_now(time_machine: TimeMachineFixture) -> datetime:
+    """The app's clock stopped at NOW."""
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 

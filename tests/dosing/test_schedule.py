@@ -10,6 +10,7 @@ import pytest
 
 from server.dosing import schedule
 from server.protocol import DEFAULT_PROTOCOL, MonitoringPhase
+from server.web import clock
 
 LONDON = ZoneInfo("Europe/London")
 P = DEFAULT_PROTOCOL
@@ -20,7 +21,7 @@ def local(*args: int) -> datetime:
 
 
 def labels(times: list[datetime]) -> list[str]:
-    return [schedule.local_label(t, LONDON) for t in times]
+    return [clock.local_label(t, LONDON) for t in times]
 
 
 def test_a_0900_dose_is_reassessed_at_1300_within_1200_to_1400() -> None:
@@ -75,7 +76,7 @@ def test_spring_forward_counts_elapsed_hours() -> None:
     slots = schedule.observation_times(dose, P)
     assert labels([s.at for s in slots[:6]]) == ["00:45", "02:00", "02:15", "02:30", "03:00", "03:30"]
     # The evening before: a 23:00 GMT dose is reassessed 4 real hours later, at 04:00 BST.
-    assert schedule.local_label(schedule.reassessment(local(2026, 3, 28, 23, 0), P).due, LONDON) == "04:00"
+    assert clock.local_label(schedule.reassessment(local(2026, 3, 28, 23, 0), P).due, LONDON) == "04:00"
 
 
 def test_fall_back_names_the_repeated_hour() -> None:
@@ -122,7 +123,7 @@ def test_checks_taken_on_time_are_done_and_the_next_is_due() -> None:
     assert [s.state for s in result[:4]] == ["done", "done", "due", "upcoming"]
     assert result[0].taken_at == taken[0]
     nxt = schedule.next_observation(result)
-    assert nxt is not None and schedule.local_label(nxt.slot.at, LONDON) == "09:45"
+    assert nxt is not None and clock.local_label(nxt.slot.at, LONDON) == "09:45"
 
 
 def test_a_skipped_check_is_missed_and_an_extra_one_counts_for_nothing() -> None:

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import event
+from time_machine import TimeMachineFixture
 
-from server.dosing import views
 from server.dosing.services import hold_dose, record_observation, set_plan, ward_schedule
 from server.extensions import db
 from tests.dosing.conftest import DAY, day_id, give
@@ -19,9 +19,9 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 10:00 in London (GMT)
 
 
 @pytest.fixture
-def at_ten(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    monkeypatch.setattr(views, "utcnow", lambda: NOW)
-    monkeypatch.setattr(views, "local_today", lambda: DAY)
+def at_ten(time_machine: TimeMachineFixture) -> datetime:
+    """The app's clock stopped at 10:00 on DAY."""
+    time_machine.move_to(NOW, tick=False)
     return NOW
 
 
@@ -160,14 +160,13 @@ def test_the_ward_renders_30_trials_with_as_many_queries_as_5(app, client, signe
 
 
 def test_a_dose_planned_too_soon_after_yesterdays_shows_when_it_may_be_given(app, client, signed_in, staff,  # type: ignore[no-untyped-def]
-                                                                             trial_on, monkeypatch) -> None:
+                                                                             trial_on, time_machine) -> None:
     # Day 1 was given late (10:36 yesterday); day 2 was planned for 09:00 before that.
     tid = trial_on(DAY - timedelta(days=1))
     _plan(app, day_id(app, tid, 2), time(9, 0))
     give(app, day_id(app, tid, 1), staff, time(10, 36), now=NOW)
     now = datetime(2026, 11, 25, 9, 45, tzinfo=UTC)
-    monkeypatch.setattr(views, "utcnow", lambda: now)
-    monkeypatch.setattr(views, "local_today", lambda: DAY)
+    time_machine.move_to(now, tick=False)
     signed_in("nurse")
     html = client.get("/ward").get_data(as_text=True)
     assert "50 mcg planned 09:00\n      · <strong>not before 10:36</strong> (24 h after day 1)" in html

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from server.decisions.services import record_outcome
-from server.dosing import views
 from server.dosing.services import monitoring_ends, record_observation, ward_schedule
 from server.extensions import db
 from server.trials.models import Trial
@@ -61,7 +60,7 @@ def test_an_outcome_on_day_1_keeps_the_child_on_the_ward_until_the_monitoring_en
 
 
 def test_an_outcome_on_day_3_in_the_evening_keeps_the_remaining_checks_on_the_ward(app, client, signed_in, staff,  # type: ignore[no-untyped-def]
-                                                                                   trial_on, monkeypatch) -> None:
+                                                                                   trial_on, time_machine) -> None:
     """Finding 2: outcome at 18:32 on day 3, checks due until 09:00 the next day."""
     start = DAY - timedelta(days=2)
     tid = trial_on(start)
@@ -76,8 +75,7 @@ def test_an_outcome_on_day_3_in_the_evening_keeps_the_remaining_checks_on_the_wa
     row = _row(app, DAY, evening)
     assert row is not None and row.trial.id == tid and row.closed
     assert (row.next_obs.state, row.next_obs.slot.at) == ("upcoming", datetime(2026, 11, 25, 21, 0, tzinfo=UTC))
-    monkeypatch.setattr(views, "utcnow", lambda: evening)
-    monkeypatch.setattr(views, "local_today", lambda: DAY)
+    time_machine.move_to(evening, tick=False)
     signed_in("nurse")
     html = client.get("/ward").get_data(as_text=True)
     assert "Next obs <strong>21:00</strong> (4-hourly #13)" in html
@@ -99,12 +97,10 @@ def test_an_outcome_on_day_3_in_the_evening_keeps_the_remaining_checks_on_the_wa
 
 
 def test_the_outcome_page_says_how_long_monitoring_continues(app, client, signed_in, staff, trial_on,  # type: ignore[no-untyped-def]
-                                                             monkeypatch) -> None:
-    from server.decisions import views as decision_views
-
+                                                             time_machine) -> None:
     tid = trial_on(DAY)
     give(app, day_id(app, tid, 1), staff, time(9, 0))
-    monkeypatch.setattr(decision_views, "utcnow", lambda: datetime(2026, 11, 25, 18, 32, tzinfo=UTC))
+    time_machine.move_to(datetime(2026, 11, 25, 18, 32, tzinfo=UTC), tick=False)
     signed_in("surgeon")
     html = client.get(f"/trials/{tid}/outcome").get_data(as_text=True)
     assert "Monitoring after the last dose continues until <strong>09:00 Thu 26 Nov</strong>" in html

@@ -59,11 +59,12 @@ def build_trial(app: Flask, make_trial, make_user):  # type: ignore[no-untyped-d
         from server.assessments.services import record_assessment
         from server.dosing.services import record_dose, record_observation
         from server.trials.models import Trial
-        from server.web.clock import local_to_utc, local_today
+        from server.web import clock
+        from server.web.clock import local_to_utc
         from server.web.forms import load_form
 
         with app.app_context():
-            start = local_today() - timedelta(days=10)
+            start = clock.today() - timedelta(days=10)
         trial_id = make_trial(start_date=start, **trial)
         with app.app_context():
             t = db.session.get(Trial, trial_id)

@@ -85,14 +85,14 @@ def decide(trial_id: int, number: int, surgeon: int, step: str, mcg: str | None)
 def child(app: Flask, make_patient, make_trial, staff):  # type: ignore[no-untyped-def]
     """Factory: a child on day 1 today, with (unless bare=True) 50 mcg given at 09:05, MAS 2 before and 1 after
     (a mean change of -1), and the team's decision to escalate to 75 mcg tomorrow."""
-    from server.web.clock import local_today
+    from server.web import clock
 
     def _make(first_name: str = "Ada", *, bare: bool = False, start: date | None = None) -> Child:
         n = uuid.uuid4().hex[:6]
         last, mrn, dob, bed = f"Zebedee{n}", f"MRN-{n}", date(2018, 3, 14), f"Q{n[:3]}"
         patient = make_patient(first_name=first_name, last_name=last, mrn=mrn, date_of_birth=dob)
         with app.app_context():
-            start_day = start or local_today()
+            start_day = start or clock.today()
         trial_id = make_trial(patient, bed=bed, start_date=start_day, dose_time=time(9, 0))
         if not bare:
             with app.app_context():

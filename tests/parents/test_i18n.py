@@ -53,10 +53,10 @@ def pages(app, client, signed_in, child, staff):  # type: ignore[no-untyped-def]
 
     from server.parents.models import ParentObservation
     from server.parents.services import hash_token
-    from server.web.clock import local_today
+    from server.web import clock
 
     with app.app_context():
-        yesterday = local_today() - timedelta(days=1)
+        yesterday = clock.today() - timedelta(days=1)
     c = child("Ada", start=yesterday)
     signed_in("surgeon")
     response = client.post(f"/trials/{c.trial_id}/parent-links", data={"label": "Mum", "expires_in_days": "14"})

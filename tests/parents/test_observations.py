@@ -18,8 +18,8 @@ from server.extensions import db
 from server.parents.models import ParentLink, ParentObservation
 from server.parents.services import hash_token
 from server.trials.models import Trial
+from server.web import clock
 from server.web.ratelimit import RateLimitCounter
-from server.web.types import utcnow
 from tests.parents.conftest import decide, token_in
 
 GOOD = {"comfort": "4", "sleep": "2", "care": "5", "movement": "1", "note": "Slept badly, but dressing was easy."}
@@ -188,13 +188,13 @@ def test_what_was_typed_is_kept_when_the_form_is_refused(client, family) -> None
 ])
 def test_the_service_refuses_the_same_bounds_on_any_path(app, family, data) -> None:  # type: ignore[no-untyped-def]
     from server.parents.observations import ObservationError, record_observation
-    from server.web.clock import local_today
+    from server.web import clock
 
     _, token, days = family
     with app.test_request_context("/p/x"):
         link = db.session.scalar(select(ParentLink).where(ParentLink.token_hash == hash_token(token)))
         with pytest.raises(ObservationError):
-            record_observation(link, days[1], data, language="en", today=local_today())
+            record_observation(link, days[1], data, language="en", today=clock.today())
         db.session.rollback()
     assert _rows(app) == (0, 0)
 
@@ -240,9 +240,9 @@ def test_an_expired_or_revoked_link_is_refused_like_an_unknown_one(app, client, 
     with app.app_context():
         link = db.session.scalar(select(ParentLink).where(ParentLink.token_hash == hash_token(token)))
         if how == "expired":
-            link.expires_at = utcnow() - timedelta(seconds=1)
+            link.expires_at = clock.now() - timedelta(seconds=1)
         else:
-            link.revoked_at = utcnow()
+            link.revoked_at = clock.now()
         db.session.commit()
     refused = _post(client, token, days[1], GOOD, form_token=form_token)
     unknown = _post(client, "B" * 43, days[1], GOOD, form_token=form_token)
@@ -314,7 +314,7 @@ def test_the_limit_is_read_from_the_settings(database_url) -> None:  # type: ign
     from server.admin.services import create_staff
     from server.parents.services import create_link
     from server.trials.services import create_patient, create_trial
-    from server.web.clock import local_today
+    from server.web import clock
     from tests.conftest import app_with
 
     made = app_with(database_url, PARENT_POSTS_PER_HOUR=2)
@@ -324,7 +324,7 @@ def test_the_limit_is_read_from_the_settings(database_url) -> None:  # type: ign
             patient = create_patient({"first_name": "Lim", "last_name": "It", "date_of_birth": date(2018, 1, 1),
                                       "mrn": "RL-1", "weight_kg": Decimal("20"), "gmfcs_level": 3,
                                       "diagnosis": "CP", "tone_type": "spastic"})
-            trial = create_trial({"patient_id": patient.id, "start_date": local_today(), "bed": "1",
+            trial = create_trial({"patient_id": patient.id, "start_date": clock.today(), "bed": "1",
                                   "catheter_placed_at": None, "small_child": False,
                                   "day1_dose_mcg": Decimal("50"), "dose_time": time(9, 0)}, created_by_id=None)
             surgeon = create_staff({"username": "limit.surgeon", "display_name": "S", "password": "long-enough-1",

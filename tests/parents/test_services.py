@@ -25,7 +25,7 @@ from server.parents.services import (
     revoke_link,
 )
 from server.trials.models import Trial
-from server.web.clock import local_today
+from server.web import clock
 from server.web.forms import load_form
 
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -152,7 +152,7 @@ def test_seeing_the_page_is_marked_at_most_once_a_minute_and_not_audited(ctx, ma
 
 def test_progress_tells_the_day_in_plain_words(ctx, child) -> None:  # type: ignore[no-untyped-def]
     c = child("Ada")
-    p = progress(db.session.get(Trial, c.trial_id), local_today())
+    p = progress(db.session.get(Trial, c.trial_id), clock.today())
     assert (p.first_name, p.status) == ("Ada", "Day 1 of 3")
     [day] = p.days
     assert day.dose == "Ada had a test dose of 50 micrograms at 9:05\u202fAM."  # Babel's US English time
@@ -167,9 +167,9 @@ def test_progress_of_a_later_day_compares_the_doses(ctx, child, staff) -> None: 
 
     from tests.parents.conftest import give
 
-    c = child("Ben", start=local_today() - timedelta(days=1))
+    c = child("Ben", start=clock.today() - timedelta(days=1))
     give(c.trial_id, 2, staff, "75", time(9, 30))
-    p = progress(db.session.get(Trial, c.trial_id), local_today())
+    p = progress(db.session.get(Trial, c.trial_id), clock.today())
     assert p.status == "Day 2 of 3"
     today, yesterday = p.days
     assert today.is_today and today.dose == "Ben had a higher test dose of 75 micrograms at 9:30\u202fAM."
@@ -179,15 +179,15 @@ def test_progress_of_a_later_day_compares_the_doses(ctx, child, staff) -> None: 
 
 def test_progress_with_nothing_recorded_says_so_and_shows_the_plan(ctx, child) -> None:  # type: ignore[no-untyped-def]
     c = child("Cara", bare=True)
-    p = progress(db.session.get(Trial, c.trial_id), local_today())
+    p = progress(db.session.get(Trial, c.trial_id), clock.today())
     assert p.nothing_yet
     assert [d.dose for d in p.days] == ["A test dose of 50 micrograms is planned for 9:00\u202fAM."]
     trial = db.session.get(Trial, c.trial_id)
-    before_start = progress(trial, local_today() - timedelta(days=1))
+    before_start = progress(trial, clock.today() - timedelta(days=1))
     assert before_start.days == [] and before_start.nothing_yet
     start = trial.start_date
     assert before_start.status == f"Starts on {start:%A}, {start:%B} {start.day}, {start.year}"
-    assert progress(trial, local_today() + timedelta(days=3)).status == "The trial days are over"
+    assert progress(trial, clock.today() + timedelta(days=3)).status == "The trial days are over"
 
 
 @pytest.mark.parametrize(("outcome", "words"), [
@@ -200,7 +200,7 @@ def test_the_outcome_is_told_in_plain_words(ctx, child, outcome, words) -> None:
     trial = db.session.get(Trial, c.trial_id)
     trial.outcome, trial.status = outcome, "completed"
     db.session.commit()
-    p = progress(trial, local_today())
+    p = progress(trial, clock.today())
     assert p.status == "Finished" and words in (p.outcome or "")
 
 
@@ -213,12 +213,12 @@ def test_no_before_and_after_is_told_unless_the_check_followed_a_recorded_dose(c
     from tests.parents.conftest import assess, give
 
     c = child("Cai", bare=True)
-    day = local_today()
+    day = clock.today()
     if case == "outside the window":
         give(c.trial_id, 1, staff, "50", time(9, 0))
     assess(c.trial_id, 1, "baseline", "3", staff["pt"], datetime.combine(day, time(7, 0), tzinfo=UTC))
     assess(c.trial_id, 1, "post_dose", "1", staff["pt"], datetime.combine(day, time(9, 30), tzinfo=UTC))
-    [shown] = progress(db.session.get(Trial, c.trial_id), local_today()).days
+    [shown] = progress(db.session.get(Trial, c.trial_id), clock.today()).days
     assert shown.stiffness is None
     assert shown.stiffness_note == ("The physiotherapist checked the stiffness in the legs. The team is looking at "
                                     "these checks.")
@@ -233,6 +233,6 @@ def test_the_goals_are_told_as_counts_never_in_staff_words(ctx, child, staff) ->
     day = db.session.get(Trial, c.trial_id).days[0]
     rate_goals(day.id, {goals[0].id: 1, goals[1].id: 0, goals[2].id: 2}, author_id=staff["pt"])
     db.session.commit()
-    [shown] = progress(db.session.get(Trial, c.trial_id), local_today()).days
+    [shown] = progress(db.session.get(Trial, c.trial_id), clock.today()).days
     assert shown.goals == "The goals you agreed with the team, rated today: 2 better than expected, 1 as expected."
     assert "Drzed" not in (shown.goals or "")

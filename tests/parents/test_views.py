@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.parents.models import ParentLink
 from server.parents.services import hash_token
-from server.web.types import utcnow
+from server.web import clock
 from tests.conftest import field_error
 from tests.parents.conftest import SECRET_RATIONALE, STAFF_NAMES, token_in
 
@@ -224,7 +224,7 @@ def test_unknown_expired_and_revoked_links_get_the_same_answer(app, client, sign
     expired, revoked, working = (_make_link(client, c.trial_id, label) for label in ("Mum", "Dad", "Gran"))
     with app.app_context():
         db.session.scalar(select(ParentLink).where(ParentLink.token_hash == hash_token(expired))).expires_at = (
-            utcnow() - timedelta(seconds=1))
+            clock.now() - timedelta(seconds=1))
         db.session.commit()
     client.post(f"/trials/{c.trial_id}/parent-links/{_link(app, revoked).id}/revoke")
     client.post("/logout")
@@ -243,7 +243,7 @@ def test_opening_the_page_records_when_it_was_last_seen(app, client, signed_in, 
     assert _link(app, token).last_seen_at is None
     client.get(f"/p/{token}")
     seen = _link(app, token).last_seen_at
-    assert seen is not None and utcnow() - seen < timedelta(minutes=1)
+    assert seen is not None and clock.now() - seen < timedelta(minutes=1)
     assert "Last opened: never" not in client.get(f"/trials/{c.trial_id}").get_data(as_text=True)
 
 

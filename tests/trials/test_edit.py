@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from server.audit.models import AuditEvent
 from server.extensions import db
 from server.trials.models import Patient, Trial
-from server.web.clock import local_now, local_today
+from server.web import clock
 from tests.conftest import field_error
 
 
 def _today(app) -> date:  # type: ignore[no-untyped-def]
     with app.app_context():
-        return local_today()
+        return clock.today()
 
 
 def _patient_form(app, pid: int, **over: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -173,7 +173,7 @@ def test_trial_edit_moves_the_days_and_the_planned_time_and_is_audited(app, clie
     page = client.get(f"/trials/{tid}/edit").get_data(as_text=True)
     assert 'name="base_revision" value="1"' in page
     with app.app_context():  # half an hour ago, on the hospital's clock (whatever the hour the test runs)
-        catheter = (local_now() - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+        catheter = (clock.local_now() - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(f"/trials/{tid}/edit", data=_trial_form(app, tid, start_date=(
         today + timedelta(days=1)).isoformat(), bed="12", catheter_placed_at=catheter))
     assert response.status_code == 303 and response.headers["Location"] == f"/trials/{tid}"

@@ -41,13 +41,13 @@ def test_the_list_shows_the_decisions_and_outcome_still_to_record(  # type: igno
     from datetime import timedelta
 
     from server.decisions.services import record_decision
-    from server.web.clock import local_today
+    from server.web import clock
     from tests.decisions.conftest import day_id, decision, give
 
     surgeon = signed_in("surgeon")
     nurse = make_user("nurse")
     with app.app_context():
-        yesterday = local_today() - timedelta(days=1)  # so day 1's reassessment window has opened, at any hour
+        yesterday = clock.today() - timedelta(days=1)  # so day 1's reassessment window has opened, at any hour
     trial_id, untouched = make_trial(start_date=yesterday), make_trial()
 
     def listed() -> str:

@@ -47,7 +47,7 @@ def test_unknown_app_env_is_refused(tmp_path) -> None:  # type: ignore[no-untype
 def test_test_now_stops_the_clock_in_tests_only(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
-    from server.web import types
+    from server.web import clock
 
     monkeypatch.setenv("SECRET_KEY", "x")
     monkeypatch.setenv("TEST_NOW", "2026-11-25T18:32:00+00:00")
@@ -58,8 +58,8 @@ def test_test_now_stops_the_clock_in_tests_only(monkeypatch, tmp_path) -> None: 
         load_config(str(tmp_path), {"APP_ENV": "test", "TEST_NOW": "2026-11-25T18:32"})
     try:
         create_app({"APP_ENV": "test", "SECRET_KEY": "x"})
-        assert types.utcnow() == datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
+        assert clock.now() == datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
     finally:
         monkeypatch.delenv("TEST_NOW")
         create_app({"APP_ENV": "test", "SECRET_KEY": "x"})  # back to the real clock
-    assert types.utcnow() != datetime(2026, 11, 25, 18, 32, tzinfo=UTC)
+    assert clock.now() != datetime(2026, 11, 25, 18, 32, tzinfo=UTC)

@@ -19,8 +19,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import time_machine
+
 from server.extensions import db
-from server.web.types import set_fixed_now
 from tests.decisions.conftest import START, give, three_days
 from tests.web.crawl import build_world, pages
 
@@ -58,8 +59,7 @@ def test_no_page_shows_internal_labels_as_any_role(app, make_user, make_trial) -
 
     w = build_world(app, make_user, make_trial)
     team = {"surgeon": w.users["surgeon"], "nurse": w.users["nurse"], "pt": w.users["pt"]}
-    set_fixed_now(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))
-    try:
+    with time_machine.travel(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), tick=False):
         trial_id = make_trial(start_date=START)
         with app.app_context():
             give(trial_id, 1, nurse=team["nurse"], surgeon=team["surgeon"])
@@ -69,8 +69,6 @@ def test_no_page_shows_internal_labels_as_any_role(app, make_user, make_trial) -
             record_observation({"trial_day_id": day_id(trial_id, 3), "taken_at": at, "resp_rate": 10, "spo2": 90},
                                author_id=team["nurse"], entry_id=str(uuid.uuid4()), recorded_at=at, now=at)
             db.session.commit()
-    finally:
-        set_fixed_now(None)
 
     seen: dict[str, Any] = {"pages": 0, "html": 0, "protocol": False, "outcome": False, "checklist": False}
     offences: list[str] = []
