@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor translations translations-extract chromium webkit run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
+.PHONY: help install vendor translations translations-extract chromium webkit run db-upgrade db-revision demo test test-pg e2e unit coverage js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -105,10 +105,13 @@ test-pg: ## The same tests against the local PostgreSQL server (a fresh database
 unit: install js-test ## Server, sync and JavaScript unit tests (no browser)
 	$(PY) -m pytest tests
 
+coverage: install ## Server and sync unit tests with line and branch coverage (pytest-cov): a report of what they miss
+	$(PY) -m pytest tests --cov=server --cov=sync --cov-branch --cov-report=term-missing:skip-covered
+
 e2e: install chromium webkit ## Browser tests only (Chromium, then WebKit: e2e/webkit)
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
 
-lint: install ## ruff, mypy (strict on sync/, checked on server/), and ESLint on our JavaScript
+lint: install ## ruff, mypy (strict on sync/, checked on server/, unused ignores refused), and ESLint on our JavaScript
 	node_modules/.bin/eslint server/static/js tests/js
 	$(VENV)/bin/ruff check server sync tests e2e bench
 	$(VENV)/bin/mypy --strict sync

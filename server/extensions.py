@@ -28,7 +28,7 @@ compress = Compress()
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record):
     """SQLite: WAL for concurrent readers, FULL sync for durability, enforced foreign keys.
 
     pysqlite's own transaction handling breaks SAVEPOINTs (the sync engine needs one per entry inside one
@@ -49,7 +49,7 @@ WRITE_REQUEST: ContextVar[bool] = ContextVar("write_request", default=False)
 
 
 @event.listens_for(Engine, "begin")
-def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+def _sqlite_begin(conn):
     """Explicit BEGIN on SQLite; IMMEDIATE when asked (`sqlite_begin`) and for every transaction of a request that
     may write (WRITE_REQUEST). A transaction that reads, then writes, cannot wait for the write lock in SQLite: if
     another writer committed since its first read, the upgrade fails at once ("database is locked", whatever

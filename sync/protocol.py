@@ -69,8 +69,8 @@ CLOCK_ADVICE = "Set the phone's date and time (automatic), then save the entry a
 # Canonical lower-case 8-4-4-4-12 form, exactly what crypto.randomUUID() makes.
 # Upper-case or brace/urn forms are refused rather than normalised: the
 # client matches results to its outbox by exact id, so echoing a rewritten id
-# would leave the entry stuck in the outbox forever.
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# would leave the entry stuck in the outbox forever. The server's forms use the same pattern for their ids.
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class Status(StrEnum):
@@ -126,7 +126,7 @@ class PushResponse:
 
 
 def _validate_uuid(value: str) -> None:
-    if not _UUID_RE.fullmatch(value):
+    if not UUID_RE.fullmatch(value):
         raise ValidationError("Must be a UUID in lower-case 8-4-4-4-12 form, as made by crypto.randomUUID().")
 
 

@@ -28,7 +28,7 @@ admin_only = roles_required("admin")
 
 @bp.get("/")
 @admin_only
-def index():  # type: ignore[no-untyped-def]
+def index():
     counts = {
         "patients": db.session.scalar(select(func.count()).select_from(Patient)),
         "open_trials": db.session.scalar(select(func.count()).select_from(Trial).where(
@@ -40,13 +40,13 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/staff")
 @admin_only
-def staff():  # type: ignore[no-untyped-def]
+def staff():
     return _staff_page()
 
 
 def _staff_page(user: User | None = None, errors: dict[str, list[str]] | None = None,
                 confirm: dict[str, Any] | None = None, saved: bool = False,
-                status: int = 200):  # type: ignore[no-untyped-def]
+                status: int = 200):
     """The staff list, or (htmx) the row of `user`, with its messages, the question to confirm, or "Saved"."""
     users = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
     return render("admin/staff.html", "admin/_staff_row.html" if user is not None else None, users=users,
@@ -55,14 +55,14 @@ def _staff_page(user: User | None = None, errors: dict[str, list[str]] | None = 
                   me=current_user_id(), status=status)
 
 
-def _staff_form(values, errors, status=200):  # type: ignore[no-untyped-def]
+def _staff_form(values, errors, status=200):
     return render("admin/staff_new.html", "admin/_staff_form.html", values=values, errors=errors,
                   role_labels=ROLE_LABELS, rules=rules_text(), status=status)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 @admin_only
-def staff_new():  # type: ignore[no-untyped-def]
+def staff_new():
     if request.method == "GET":
         return _staff_form({"roles": []}, {})
     values = {"username": request.form.get("username", ""), "display_name": request.form.get("display_name", ""),
@@ -89,7 +89,7 @@ def _me() -> User:
 
 @bp.post("/staff/<int:user_id>/roles")
 @admin_only
-def staff_roles(user_id: int):  # type: ignore[no-untyped-def]
+def staff_roles(user_id: int):
     user = _user_or_404(user_id)
     data, errors = load_form(StaffRolesSchema(), request.form)
     if data is None:
@@ -109,7 +109,7 @@ def staff_roles(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/staff/<int:user_id>/active")
 @admin_only
-def staff_active(user_id: int):  # type: ignore[no-untyped-def]
+def staff_active(user_id: int):
     user = _user_or_404(user_id)
     data, errors = load_form(StaffActiveSchema(), request.form)
     if data is None:
@@ -130,7 +130,7 @@ def staff_active(user_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/staff/<int:user_id>/password", methods=["GET", "POST"])
 @admin_only
-def staff_password(user_id: int):  # type: ignore[no-untyped-def]
+def staff_password(user_id: int):
     """Set a temporary password (a forgotten one): the person must choose their own at the next sign-in."""
     user = _user_or_404(user_id)
     if request.method == "GET":
@@ -147,14 +147,14 @@ def staff_password(user_id: int):  # type: ignore[no-untyped-def]
     return redirect_to(url_for("admin.staff", _anchor=f"staff-{user.id}"))
 
 
-def _password_form(user: User, errors: dict[str, list[str]], status: int = 200):  # type: ignore[no-untyped-def]
+def _password_form(user: User, errors: dict[str, list[str]], status: int = 200):
     return render("admin/staff_password.html", "admin/_password_form.html", user=user, errors=errors,
                   rules=rules_text(), me=current_user_id(), status=status)
 
 
 @bp.get("/audit")
 @admin_only
-def audit():  # type: ignore[no-untyped-def]
+def audit():
     """The audit log, filtered by trial, child, person, action, record type and dates; CSV of the same."""
     filters, errors = load_form(AuditFilterSchema(), request.args)
     if filters is None:

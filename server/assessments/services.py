@@ -29,17 +29,18 @@ from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..trials.services import before_trial_message
 from ..web import clock
 from ..web.filters import localtime
+from ..web.forms import Refused
 from .instruments import ITEMS, PHASES, default_plan, ordered
 from .models import Assessment, AssessmentPlan
 
 
-class AssessmentError(Exception):
-    """Refused input, with messages by form field name (shown beside the fields, or sent back to the phone)."""
+class AssessmentError(Refused):
+    """Refused input, with messages by form field name (shown beside the fields, or sent back to the phone);
+    `reason`, the first message, is what the phone shows for a refused entry."""
 
     def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
         self.reason = next(iter(next(iter(errors.values()))), "The assessment was refused.")
-        super().__init__(self.reason)
+        super().__init__(errors, self.reason)
 
 
 class AlreadySaved(AssessmentError):

@@ -3,7 +3,6 @@ and the plan. Views parse, check access, call the service and render; the rules 
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +12,9 @@ from flask import abort, request, url_for
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
-from ..auth.decorators import roles_required
+from sync.protocol import UUID_RE
+
+from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user_id, device_header
 from ..dosing.models import DoseAdministration
 from ..dosing.schedule import reassessment
@@ -82,19 +83,13 @@ from .services import (
     trial_day,
 )
 
-STAFF = ("pt", "nurse", "surgeon", "admin")
 PHASE_SLUGS = {"baseline": "baseline", "post-dose": "post_dose"}
 SLUG_FOR = {v: k for k, v in PHASE_SLUGS.items()}
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _entry_id(sent: str | None) -> str:
     """The form's client-made id (so a double submit is one assessment), or a fresh one."""
-    return sent if sent and _UUID.fullmatch(sent) else str(uuid.uuid4())
-
-
-def _device_id() -> str | None:
-    return device_header()
+    return sent if sent and UUID_RE.fullmatch(sent) else str(uuid.uuid4())
 
 
 def draft_key(trial_id: int, day_number: int, phase: str, supersedes_id: int | None = None) -> str:
@@ -187,7 +182,7 @@ def _dose_note(day: TrialDay, dose: DoseAdministration | None, phase: str) -> st
 
 @bp.route("/trials/<int:trial_id>/days/<int:day_number>/<phase>", methods=["GET", "POST"])
 @roles_required("pt")
-def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-def]
+def new(trial_id: int, day_number: int, phase: str):
     trial = trial_or_404(trial_id)
     phase_key = PHASE_SLUGS.get(phase) or abort(404, description="Choose baseline or post-dose.")
     day = trial_day(trial, day_number) or abort(404, description=f"This trial has no day {day_number}.")
@@ -210,7 +205,7 @@ def new(trial_id: int, day_number: int, phase: str):  # type: ignore[no-untyped-
                           repeat_of=existing)
     try:
         saved = record_assessment(data, author_id=current_user_id(), recorded_at=clock.now(),
-                                  entry_id=entry_id, device_id=_device_id())
+                                  entry_id=entry_id, device_id=device_header())
         db.session.commit()
     except AlreadySaved as exc:
         return redirect_to(url_for(".detail", assessment_id=exc.existing_id, saved=1))
@@ -239,7 +234,7 @@ def _existing_page(trial: Trial, day: TrialDay, phase: str, existing: list[Asses
 
 @bp.route("/assessments/<int:assessment_id>/timing", methods=["GET", "POST"])
 @roles_required("pt")
-def resolve(assessment_id: int):  # type: ignore[no-untyped-def]
+def resolve(assessment_id: int):
     """A baseline made after the dose (or a post-dose before it): keep it as recorded, or move its phase."""
     a = _assessment_or_404(assessment_id)
     dose = current_dose(a.trial_day.id)
@@ -267,7 +262,7 @@ def resolve(assessment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/assessments/<int:assessment_id>/correct", methods=["GET", "POST"])
 @roles_required("pt")
-def correct(assessment_id: int):  # type: ignore[no-untyped-def]
+def correct(assessment_id: int):
     old = _assessment_or_404(assessment_id)
     trial, day = old.trial, old.trial_day
     if request.method == "GET":
@@ -288,7 +283,7 @@ def correct(assessment_id: int):  # type: ignore[no-untyped-def]
     try:
         saved = correct_assessment(old.id, data, reason=data.get("correction_reason"),
                                    author_id=current_user_id(), recorded_at=clock.now(),
-                                   entry_id=entry_id, device_id=_device_id())
+                                   entry_id=entry_id, device_id=device_header())
         db.session.commit()
     except AlreadySaved as exc:
         return redirect_to(url_for(".detail", assessment_id=exc.existing_id, saved=1))
@@ -307,7 +302,7 @@ def correct(assessment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/assessments/entry/<entry_id>")
 @roles_required(*STAFF)
-def by_entry(entry_id: str):  # type: ignore[no-untyped-def]
+def by_entry(entry_id: str):
     """Where a phone lands once its entry is sent: the assessment that entry made."""
     found = by_entry_id(entry_id) or abort(404, description="That assessment has not reached the server yet.")
     return redirect_to(url_for(".detail", assessment_id=found.id, saved=1 if request.args.get("saved") else None))
@@ -350,7 +345,7 @@ def value_rows(assessment: Assessment) -> dict[str, list[ValueRow]]:
 
 @bp.get("/assessments/<int:assessment_id>")
 @roles_required(*STAFF)
-def detail(assessment_id: int):  # type: ignore[no-untyped-def]
+def detail(assessment_id: int):
     a = _assessment_or_404(assessment_id)
     versions = chain(a)
     latest = versions[-1]
@@ -366,7 +361,7 @@ def detail(assessment_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/trials/<int:trial_id>/assessments")
 @roles_required(*STAFF)
-def history(trial_id: int):  # type: ignore[no-untyped-def]
+def history(trial_id: int):
     trial = trial_or_404(trial_id)
     chains = list(all_versions(trial.id).values())
     phase_order = list(PHASES)
@@ -379,7 +374,7 @@ def history(trial_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/trials/<int:trial_id>/assessments/compare")
 @roles_required(*STAFF)
-def compare_view(trial_id: int):  # type: ignore[no-untyped-def]
+def compare_view(trial_id: int):
     trial = trial_or_404(trial_id)
     protocol = current_protocol()
     mapping = MAS_MAPPINGS.get(request.args.get("mapping") or "", default_mapping())
@@ -401,7 +396,7 @@ def _plan_page(trial: Trial, chosen: list[str], errors: dict[str, list[str]], ba
 
 @bp.route("/trials/<int:trial_id>/assessment-plan", methods=["GET", "POST"])
 @roles_required("pt")
-def plan(trial_id: int):  # type: ignore[no-untyped-def]
+def plan(trial_id: int):
     trial = trial_or_404(trial_id)
     nxt = safe_next(request.values.get("next"))
     current = get_plan(trial.id)

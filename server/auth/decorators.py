@@ -11,11 +11,13 @@ from flask import abort, request, url_for
 from ..extensions import htmx
 from ..web.htmx import redirect_to
 from ..web.redirects import safe_next
+from .models import ROLES
 from .session import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 # The one page open to a user whose password was set by an admin, until they choose their own.
 PASSWORD_CHANGE = "auth.password"  # noqa: S105 - an endpoint name, not a password
+STAFF = ROLES  # every staff role: `@roles_required(*STAFF)` for the pages every member of the team reads
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..web import clock
+from ..web.forms import Refused
 from .models import LoginAttempt, LoginThrottle, User, UserSession
 from .passwords import dummy_verify, hash_password, verify_password
 from .policy import password_problems
@@ -31,15 +32,14 @@ class Throttled(AuthError):
         self.retry_after = retry_after
 
 
-class StaffError(Exception):
+class StaffError(Refused):
     """A staff-account change refused, with messages by field ("_form" for the whole form)."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 GENERIC_FAILURE = "Username or password is not right."
+# How long each sign-in attempt is kept (login_attempts: who, from where, when, whether it worked), for looking
+# into a run of guesses; older rows are deleted at a successful sign-in.
+ATTEMPTS_KEPT = timedelta(days=90)
 
 
 def failure_delay(failures: int) -> timedelta:
@@ -103,8 +103,10 @@ def authenticate(username: str, password: str, address: str) -> User:
         db.session.execute(update(LoginThrottle).where(
             LoginThrottle.username == username, LoginThrottle.address == address).values(
             failures=0, last_failure_at=None, next_allowed_at=now, updated_at=now))
-        # Rows of failures long past are of no use: a few are swept out at each successful sign-in.
+        # Rows of failures long past are of no use: a few are swept out at each successful sign-in, with the
+        # record of attempts older than ATTEMPTS_KEPT.
         db.session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - window - timedelta(days=1)))
+        db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     db.session.commit()
     if not ok or user is None:

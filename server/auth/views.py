@@ -30,12 +30,12 @@ def home_url() -> str:
 
 @bp.get("/")
 @login_required
-def home():  # type: ignore[no-untyped-def]
+def home():
     return redirect(home_url(), code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login():
     nxt = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_user() is not None:
@@ -62,13 +62,13 @@ def login():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/logout")
-def logout():  # type: ignore[no-untyped-def]
+def logout():
     sign_out()
     db.session.commit()
     return redirect_to(url_for("auth.login"))
 
 
-def _password_page(errors: dict[str, list[str]], status: int = 200, changed: bool = False):  # type: ignore[no-untyped-def]
+def _password_page(errors: dict[str, list[str]], status: int = 200, changed: bool = False):
     user = current_user()
     return render("auth/password.html", "auth/_password_form.html", errors=errors, rules=rules_text(),
                   forced=bool(user and user.must_change_password), changed=changed,
@@ -77,7 +77,7 @@ def _password_page(errors: dict[str, list[str]], status: int = 200, changed: boo
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def password():  # type: ignore[no-untyped-def]
+def password():
     """Change one's own password; the only page open while a temporary password set by an admin is in use."""
     if request.method == "GET":
         return _password_page({}, changed=request.args.get("changed") == "1")

@@ -42,6 +42,7 @@ from ..protocol import current_protocol, format_mcg
 from ..trials.models import OUTCOMES, TRIAL_STATUSES, Trial, TrialDay
 from ..web import clock
 from ..web.clock import hospital_tz, local_to_utc
+from ..web.forms import Refused
 from .models import EFFECTS, NEXT_STEPS, TEAM_ROLES, DayDecision
 from .pump import Bolus, PumpSuggestion, suggest_pump_dose
 from .schemas import DOSE_STEPS
@@ -51,12 +52,8 @@ EFFECT_SEEN = ("good", "over_response")  # the dose had an effect: how long it l
 EFFECT_FIELDS = ("effect_onset_hours", "effect_duration_hours")
 
 
-class DecisionError(Exception):
+class DecisionError(Refused):
     """Refused input, with messages by form field ("_form" for the whole form). Nothing was written."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 class DecisionConflict(Exception):

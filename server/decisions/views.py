@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..assessments.results import DayView, trial_results
 from ..assessments.scoring import fmt, signed
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user, current_user_id
 from ..dosing.services import current_dose, monitoring_ends, plans_too_soon, trial_doses
 from ..extensions import db
@@ -37,8 +37,6 @@ from .services import (
     record_outcome,
     suggested_time,
 )
-
-STAFF = ("pt", "nurse", "surgeon", "admin")
 
 
 def _trial(trial_id: int) -> Trial:

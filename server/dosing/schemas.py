@@ -7,13 +7,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from sync.protocol import UUID_RE
+
 from ..protocol import current_protocol
 from ..web.forms import FormSchema, WallClockDateTime, max_length, required_messages
 from ..web.routing import MAX_ID  # an INTEGER column: a larger number is nobody (and would overflow the driver)
 from .models import ROUTES
 from .vitals import ADVERSE_EFFECTS, SEDATION_SCALE
 
-UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MIN_DOSE, MAX_DOSE = Decimal("0.1"), Decimal("9999")
 TRUTHY = {"on", "true", "1", "yes"}
 FALSY = {"off", "false", "0", "no"}
@@ -175,7 +176,7 @@ class ObservationSchema(FormSchema):
     trial_day_id = fields.Integer(required=True, strict=False, validate=validate.Range(
         1, MAX_ID, error="No such trial day. Reload the page."), error_messages={
         **required_messages("Reload the page: the trial day is missing."), "invalid": "Reload the page."})
-    entry_id = fields.String(load_default=None, validate=validate.Regexp(UUID_RE, error="Reload the page."))
+    entry_id = fields.String(load_default=None, validate=validate.Regexp(UUID_RE.pattern, error="Reload the page."))
     taken_at = WallClockDateTime(load_default=None, earliest=None, ahead_days=1,  # the service checks the day
                                  too_late="The time taken cannot be in the future.",
                                error_messages={"invalid": "Enter a date and time."})

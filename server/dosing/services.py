@@ -25,6 +25,7 @@ from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
 from ..trials.services import before_trial_message
 from ..web import clock
 from ..web.clock import hospital_tz, local_label, local_to_utc
+from ..web.forms import Refused
 from . import schedule
 from .models import DoseAdministration, DosePlanChange, EscalationResponse, Observation, current_given
 from .vitals import (
@@ -43,12 +44,8 @@ CLINICAL_ROLES = ("nurse", "surgeon")
 FUTURE_SLACK = timedelta(minutes=5)  # device clocks drift: a time this far ahead of the server is still "now"
 
 
-class DosingError(Exception):
+class DosingError(Refused):
     """Refused input, with messages by form field ("_form" for the whole form). Nothing was written."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 class PlanConflict(Exception):

@@ -56,7 +56,6 @@ from .services import (
     ward_schedule,
 )
 
-STAFF = ("pt", "nurse", "surgeon", "admin")
 WARD = ("nurse", "surgeon", "admin")
 
 
@@ -98,7 +97,7 @@ def _dosing_globals() -> dict[str, Any]:
 
 @bp.get("/trials/<int:trial_id>/override-check")
 @roles_required("surgeon")
-def override_check(trial_id: int):  # type: ignore[no-untyped-def]
+def override_check(trial_id: int):
     """The override's confirmation for the dose typed so far (htmx, as the surgeon types)."""
     t = trial_or_404(trial_id, options=[selectinload(Trial.patient)])
     values = {"dose_mcg": "other", "other_dose_mcg": request.args.get("other_dose_mcg", "")[:20]}
@@ -110,7 +109,7 @@ def override_check(trial_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/ward")
 @roles_required(*WARD)
-def ward():  # type: ignore[no-untyped-def]
+def ward():
     now = clock.now()
     rows = ward_schedule(clock.today(), now)
     return render("dosing/ward.html", "dosing/_ward_rows.html", rows=rows, now=now, day=clock.today(),
@@ -119,7 +118,7 @@ def ward():  # type: ignore[no-untyped-def]
 
 @bp.get("/trials/<int:trial_id>/dosing")
 @roles_required(*WARD)
-def trial(trial_id: int):  # type: ignore[no-untyped-def]
+def trial(trial_id: int):
     view = trial_dosing(trial_id) or abort(404, description="No such trial.")
     return render("dosing/trial.html", view=view, today=clock.today(), day_statuses=DAY_STATUSES,
                   plan_actions=PLAN_ACTIONS, protocol=current_protocol())
@@ -177,7 +176,7 @@ def _change_plan(day: TrialDay, schema: Any, change: Any, form: str) -> Response
 
 @bp.route("/days/<int:day_id>/plan", methods=["GET", "POST"])
 @roles_required("surgeon")
-def plan(day_id: int):  # type: ignore[no-untyped-def]
+def plan(day_id: int):
     day = day_or_404(day_id)
     if request.method == "GET":
         return _plan_page(day)
@@ -186,7 +185,7 @@ def plan(day_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/days/<int:day_id>/hold")
 @roles_required("surgeon")
-def hold(day_id: int):  # type: ignore[no-untyped-def]
+def hold(day_id: int):
     return _change_plan(day_or_404(day_id), HoldSchema(), hold_dose, "hold")
 
 
@@ -203,7 +202,7 @@ def _dose_form(day: TrialDay, values: Any, errors: dict[str, list[str]], status:
 
 @bp.route("/days/<int:day_id>/dose", methods=["GET", "POST"])
 @roles_required("surgeon")
-def record(day_id: int):  # type: ignore[no-untyped-def]
+def record(day_id: int):
     day = day_or_404(day_id)
     if request.method == "GET":
         now = clock.local_now()
@@ -250,7 +249,7 @@ def _record_or_404(dose_id: int) -> DoseAdministration:
 
 @bp.get("/doses/<int:dose_id>/correct")
 @roles_required("surgeon")
-def correct(dose_id: int):  # type: ignore[no-untyped-def]
+def correct(dose_id: int):
     return _correct_page(_record_or_404(dose_id))
 
 
@@ -275,13 +274,13 @@ def _change_record(dose_id: int, schema: Any, change: Any, form: str) -> Respons
 
 @bp.post("/doses/<int:dose_id>/amend")
 @roles_required("surgeon")
-def amend(dose_id: int):  # type: ignore[no-untyped-def]
+def amend(dose_id: int):
     return _change_record(dose_id, AmendSchema(), amend_dose, "amend")
 
 
 @bp.post("/doses/<int:dose_id>/void")
 @roles_required("surgeon")
-def void(dose_id: int):  # type: ignore[no-untyped-def]
+def void(dose_id: int):
     return _change_record(dose_id, VoidSchema(), void_dose, "void")
 
 
@@ -313,13 +312,13 @@ def _with_key(form: Any, key: int) -> dict[str, Any]:
 
 @bp.get("/days/<int:day_id>/monitoring")
 @roles_required(*WARD)
-def monitoring(day_id: int):  # type: ignore[no-untyped-def]
+def monitoring(day_id: int):
     return _monitoring_page(day_id)
 
 
 @bp.post("/days/<int:day_id>/escalation")
 @roles_required("nurse", "surgeon")
-def escalation_acted_on(day_id: int):  # type: ignore[no-untyped-def]
+def escalation_acted_on(day_id: int):
     """A nurse or neurosurgeon records that the open escalation was acted on (who, when, what was done)."""
     day = day_or_404(day_id)
     data, errors = load_form(EscalationResponseSchema(), request.form)
@@ -344,7 +343,7 @@ def _observation_form(day: TrialDay, values: Any, errors: dict[str, list[str]], 
 
 @bp.route("/days/<int:day_id>/observations", methods=["GET", "POST"])
 @roles_required("nurse")
-def observe(day_id: int):  # type: ignore[no-untyped-def]
+def observe(day_id: int):
     """Plain-POST path of the outbox-ready form (kind "dosing.observe"; the replay is offline.handle_observe)."""
     day = day_or_404(day_id)
     if request.method == "GET":

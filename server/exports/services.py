@@ -10,16 +10,13 @@ from dataclasses import dataclass
 
 from ..audit.access import record_access
 from ..web import clock
+from ..web.forms import Refused
 from . import fhir, research
 from .records import collect
 
 
-class ExportError(Exception):
+class ExportError(Refused):
     """Refused input, with messages by form field. Nothing was exported (and nothing audited)."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

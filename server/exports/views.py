@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user
 from ..extensions import db
 from ..trials.services import trials_query
@@ -16,13 +16,12 @@ from .research import FILE_CHOICES, specs
 from .schemas import ExportSchema
 from .services import ExportError, fhir_export, research_export
 
-STAFF = ("pt", "nurse", "surgeon", "admin")
 FILE_LABELS = {"zip": "All files and the data dictionary (zip)", "dictionary": "Data dictionary (REDCap)",
                **{s.name: f"{s.filename}: {s.title}" for s in specs(False)}}
 IDENTIFIERS_ERROR = "Only an admin can include the children's identifiers."
 
 
-def _page(values: MultiDict[str, str] | dict[str, str], errors: dict[str, list[str]], status: int = 200):  # type: ignore[no-untyped-def]
+def _page(values: MultiDict[str, str] | dict[str, str], errors: dict[str, list[str]], status: int = 200):
     trials = [(t.id, f"{t.patient.full_name} ({t.patient.mrn}), from {t.start_date:%-d %b %Y}")
               for t in db.session.scalars(trials_query())]
     return render("exports/page.html", "exports/_form.html", values=values, errors=errors, trials=trials,
@@ -38,13 +37,13 @@ def _private(response: Response, filename: str) -> Response:
 
 @bp.get("/exports")
 @roles_required("admin", "surgeon")
-def page():  # type: ignore[no-untyped-def]
+def page():
     return _page({"trial_id": request.args.get("trial_id", ""), "file": "zip"}, {})
 
 
 @bp.post("/exports")
 @roles_required("admin", "surgeon")
-def download():  # type: ignore[no-untyped-def]
+def download():
     data, errors = load_form(ExportSchema(), request.form)
     if data is None:
         return _page(request.form, errors, 422)
@@ -62,7 +61,7 @@ def download():  # type: ignore[no-untyped-def]
 
 @bp.get("/trials/<int:trial_id>/fhir")
 @roles_required(*STAFF)
-def fhir(trial_id: int):  # type: ignore[no-untyped-def]
+def fhir(trial_id: int):
     base = current_app.config["PUBLIC_BASE_URL"]
     if not base:  # code systems and identifiers are named under our public address, never the request's Host
         abort(503, description="The FHIR export needs the app's public address (PUBLIC_BASE_URL) in the server's "

@@ -15,16 +15,13 @@ from ..extensions import db
 from ..protocol import current_protocol
 from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
 from ..web import clock
+from ..web.forms import Refused
 from .models import Goal, GoalRating
 from .scoring import t_score
 
 
-class GoalError(Exception):
+class GoalError(Refused):
     """Refused input, with messages by form field. Nothing was written."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 def goals_for(trial_id: int) -> list[Goal]:

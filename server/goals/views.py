@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request, url_for
 from werkzeug.wrappers import Response as ResponseBase
 
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user, current_user_id
 from ..extensions import db
 from ..trials.lookup import day_or_404, trial_or_404
@@ -21,7 +21,6 @@ from .schemas import DESCRIPTION_MAX, ROWS, GoalsSchema, ratings_schema
 from .scoring import SCALE
 from .services import GoalError, goals_for, rate_goals, ratings_for, set_goals, t_scores
 
-STAFF = ("pt", "nurse", "surgeon", "admin")
 EDITORS = ("pt", "surgeon")
 
 

@@ -6,7 +6,7 @@ from flask import request
 
 from ..assessments.instruments import MAS_MAPPINGS
 from ..assessments.today import NEEDS, pt_days
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..decisions.services import waiting_for
 from ..dosing import schedule, vitals
 from ..dosing.services import open_escalations
@@ -18,12 +18,10 @@ from ..web import clock
 from ..web.htmx import render
 from . import bp
 
-STAFF = ("pt", "nurse", "surgeon", "admin")
-
 
 @bp.get("/today")
 @roles_required("pt")
-def today():  # type: ignore[no-untyped-def]
+def today():
     day = clock.today()
     now = clock.now()
     trials = active_trials_on(day)
@@ -36,7 +34,7 @@ def today():  # type: ignore[no-untyped-def]
 
 @bp.get("/trials")
 @roles_required("surgeon", "admin")
-def trials():  # type: ignore[no-untyped-def]
+def trials():
     status = request.args.get("status")
     statuses = (status,) if status in TRIAL_STATUSES else None
     found = list(db.session.scalars(trials_query(statuses=statuses)).all())
@@ -49,7 +47,7 @@ def trials():  # type: ignore[no-untyped-def]
 
 @bp.get("/protocol")
 @roles_required(*STAFF)
-def protocol():  # type: ignore[no-untyped-def]
+def protocol():
     p = current_protocol()
     return render("overview/protocol.html", protocol=p, offsets=schedule.observation_offsets(p), vitals=vitals,
                   mapping=MAS_MAPPINGS[p.mas_mapping])

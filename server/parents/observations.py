@@ -29,6 +29,7 @@ from ..decisions.services import decisions_by_day
 from ..extensions import db
 from ..trials.models import Trial, TrialDay
 from ..web import clock
+from ..web.forms import Refused
 from .models import NOTE_MAX, OBSERVATION_SCALES, SCALE_MAX, SCALE_MIN, ParentLink, ParentObservation
 
 # The words for 1..5 of each question (1 the worst, 5 the best), in English here and translated on the page.
@@ -46,12 +47,12 @@ SCALE_TITLES = {"comfort": "Comfort", "sleep": "Sleep", "care": "Ease of care (d
                 "movement": "Movement"}
 
 
-class ObservationError(Exception):
-    """Refused, with messages by form field ("_form" for the whole form). Nothing was written."""
+class ObservationError(Refused):
+    """Refused, with messages by form field ("_form" for the whole form), and the HTTP status to answer (422, or 409
+    once the team has decided). Nothing was written."""
 
     def __init__(self, errors: dict[str, list[str]], status: int = 422):
-        super().__init__(str(errors))
-        self.errors = errors
+        super().__init__(errors)
         self.status = status
 
 

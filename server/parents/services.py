@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db, write_aside
 from ..trials.models import Trial
 from ..web import clock
+from ..web.forms import Refused
 from .models import ParentLink
 from .schemas import EXPIRY_DAYS, EXPIRY_MESSAGE
 
@@ -33,12 +34,8 @@ TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{32,128}")
 SEEN_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often
 
 
-class ParentLinkError(Exception):
+class ParentLinkError(Refused):
     """Refused input, with messages by form field ("_form" for the whole form). Nothing was written."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import current_app, make_response, render_template, url_for
 
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..web.htmx import render
 from . import bp
 
@@ -36,7 +36,7 @@ def _shell_version(root: str, release: str) -> str:
 
 
 @bp.get("/sw.js")
-def service_worker():  # type: ignore[no-untyped-def]
+def service_worker():
     shell = [url_for("static", filename=f) for f in (*STATIC_SHELL, *_optional_static())]
     body = render_template("pwa/sw.js", version=_shell_version(current_app.root_path,
                                                                     current_app.config["APP_RELEASE"]),
@@ -50,7 +50,7 @@ def service_worker():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/manifest.webmanifest")
-def manifest():  # type: ignore[no-untyped-def]
+def manifest():
     body = {
         "name": "ITB trial", "short_name": "ITB trial", "start_url": "/", "scope": "/",
         "display": "standalone", "background_color": "#ffffff", "theme_color": "#14324f",
@@ -66,18 +66,18 @@ def manifest():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/offline")
-def offline():  # type: ignore[no-untyped-def]
+def offline():
     return render("pwa/offline.html")
 
 
 @bp.get("/help/iphone")
-@roles_required("pt", "nurse", "surgeon", "admin")
-def iphone():  # type: ignore[no-untyped-def]
+@roles_required(*STAFF)
+def iphone():
     """The PT's help for an iPhone (Safari's WebKit): what differs and what to do (docs/ios.md)."""
     return render("pwa/iphone.html")
 
 
 @bp.get("/outbox")
-@roles_required("pt", "nurse", "surgeon", "admin")
-def outbox():  # type: ignore[no-untyped-def]
+@roles_required(*STAFF)
+def outbox():
     return render("pwa/outbox.html")

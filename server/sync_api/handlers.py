@@ -58,7 +58,7 @@ def _allowed(author_id: int, roles: tuple[str, ...]) -> bool:
     return author is not None and author.active and author.has_role(*roles)
 
 
-def _wrap(kind: str, handler: Callable[[Entry], dict[str, Any]], roles: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _wrap(kind: str, handler: Callable[[Entry], dict[str, Any]], roles: tuple[str, ...]):
     def apply(entry: Entry) -> dict[str, Any]:
         if not _allowed(entry.author_id, roles):
             raise Rejected(ROLE_REFUSED)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, PushResponseSchema, Status, apply_push
 
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user
 from ..extensions import db
 from ..web import clock
@@ -24,10 +24,9 @@ from .openapi import openapi_document
 from .store import SqlStore
 
 log = logging.getLogger(__name__)
-STAFF = ("pt", "nurse", "surgeon", "admin")
 
 
-def _registry():  # type: ignore[no-untyped-def]
+def _registry():
     registry = current_app.extensions.get("sync_registry")
     if registry is None:
         registry = current_app.extensions["sync_registry"] = build_registry(
@@ -37,7 +36,7 @@ def _registry():  # type: ignore[no-untyped-def]
 
 @bp.get("/api/session")
 @roles_required(*STAFF)
-def session_info():  # type: ignore[no-untyped-def]
+def session_info():
     """Who is signed in, and the CSRF token the outbox sends with its next push."""
     user = current_user()
     response = jsonify(user_id=user.id, username=user.username, roles=sorted(user.roles),  # type: ignore[union-attr]
@@ -48,7 +47,7 @@ def session_info():  # type: ignore[no-untyped-def]
 
 @bp.post("/api/sync")
 @roles_required(*STAFF)
-def push():  # type: ignore[no-untyped-def]
+def push():
     body = request.get_json(silent=True)  # None for a body that is not JSON, too deep, or holds NaN
     if not isinstance(body, dict):
         abort(400, description="Send a JSON object: {protocol_version, device_id, entries: [...]}, nested at "
@@ -87,12 +86,12 @@ def push():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/api/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi():
     return jsonify(openapi_document())
 
 
 @bp.get("/sync/conflicts")
 @roles_required(*STAFF)
-def conflicts():  # type: ignore[no-untyped-def]
+def conflicts():
     rows = db.session.scalars(select(SyncConflict).order_by(SyncConflict.received_at.desc()).limit(200)).all()
     return render("sync_api/conflicts.html", conflicts=rows)

@@ -16,15 +16,12 @@ from ..extensions import db
 from ..protocol import current_protocol
 from ..web import clock
 from ..web.clock import hospital_tz, local_to_utc
+from ..web.forms import Refused
 from .models import Patient, Trial, TrialDay
 
 
-class TrialError(Exception):
+class TrialError(Refused):
     """Refused input, with messages by field."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__(str(errors))
-        self.errors = errors
 
 
 class EditConflict(TrialError):
@@ -244,7 +241,7 @@ def before_trial_message(trial: Trial, when: datetime) -> str | None:
             f"({trial.start_date.isoformat()}): set the phone's date and time, then save it again.")
 
 
-def trials_query(*, statuses: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+def trials_query(*, statuses: tuple[str, ...] | None = None):
     q = select(Trial).options(selectinload(Trial.patient), selectinload(Trial.days)).order_by(
         Trial.start_date.desc(), Trial.id)
     if statuses:

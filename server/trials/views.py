@@ -5,7 +5,7 @@ from typing import Any
 from flask import request, url_for
 from sqlalchemy import select
 
-from ..auth.decorators import roles_required
+from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user_id
 from ..extensions import db
 from ..protocol import current_protocol
@@ -27,12 +27,10 @@ from .services import (
     update_trial,
 )
 
-STAFF = ("pt", "nurse", "surgeon", "admin")
-
 
 @bp.get("/trials/<int:trial_id>")
 @roles_required(*STAFF)
-def detail(trial_id: int):  # type: ignore[no-untyped-def]
+def detail(trial_id: int):
     trial = trial_or_404(trial_id)
     return render("trials/detail.html", trial=trial, day=clock.today(), statuses=TRIAL_STATUSES,
                   outcomes=OUTCOMES, tone_types=TONE_TYPES)
@@ -40,19 +38,19 @@ def detail(trial_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/patients")
 @roles_required("admin", "surgeon")
-def patients():  # type: ignore[no-untyped-def]
+def patients():
     rows = db.session.scalars(select(Patient).order_by(Patient.last_name, Patient.first_name)).all()
     return render("trials/patients.html", patients=rows, tone_types=TONE_TYPES)
 
 
-def _patient_form(values: Any, errors: dict, status: int = 200):  # type: ignore[no-untyped-def,type-arg]
+def _patient_form(values: Any, errors: dict, status: int = 200):  # type: ignore[type-arg]
     return render("trials/patient_new.html", "trials/_patient_form.html", values=values, errors=errors,
                   tone_types=TONE_TYPES, patient=None, current=None, next=None, status=status)
 
 
 @bp.route("/patients/new", methods=["GET", "POST"])
 @roles_required("admin")
-def patient_new():  # type: ignore[no-untyped-def]
+def patient_new():
     if request.method == "GET":
         return _patient_form({"weight_measured_on": clock.today().isoformat()}, {})
     data, errors = load_form(PatientSchema(), request.form)
@@ -90,7 +88,7 @@ def _save_edit(record: Any, schema: Any, update: Any, page: Any) -> Any:
 
 
 def _patient_edit_page(patient: Patient, values: Any, errors: dict[str, list[str]], status: int = 200,
-                       current: Patient | None = None):  # type: ignore[no-untyped-def]
+                       current: Patient | None = None):
     return render("trials/patient_edit.html", "trials/_patient_form.html", patient=patient, values=values,
                   errors=errors, tone_types=TONE_TYPES, current=current, next=safe_next(request.values.get("next")),
                   status=status)
@@ -98,7 +96,7 @@ def _patient_edit_page(patient: Patient, values: Any, errors: dict[str, list[str
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
 @roles_required("admin", "surgeon")
-def patient_edit(patient_id: int):  # type: ignore[no-untyped-def]
+def patient_edit(patient_id: int):
     """Correct a child's details or record a new weight (with the date it was measured)."""
     patient = db.get_or_404(Patient, patient_id, description="No such child.")
     if request.method == "GET":
@@ -113,14 +111,14 @@ PATIENT_FIELDS = ("first_name", "last_name", "date_of_birth", "mrn", "weight_kg"
 
 
 def _trial_edit_page(trial: Trial, values: Any, errors: dict[str, list[str]], status: int = 200,
-                     current: Trial | None = None):  # type: ignore[no-untyped-def]
+                     current: Trial | None = None):
     return render("trials/trial_edit.html", "trials/_trial_edit_form.html", trial=trial, values=values,
                   errors=errors, current=current, status=status)
 
 
 @bp.route("/trials/<int:trial_id>/edit", methods=["GET", "POST"])
 @roles_required("admin", "surgeon")
-def trial_edit(trial_id: int):  # type: ignore[no-untyped-def]
+def trial_edit(trial_id: int):
     """Correct a trial's first day, bed or catheter placement."""
     trial = trial_or_404(trial_id)
     if request.method == "GET":
@@ -133,7 +131,7 @@ def trial_edit(trial_id: int):  # type: ignore[no-untyped-def]
     return refused or redirect_to(url_for("trials.detail", trial_id=trial.id))
 
 
-def _trial_form(values, errors, status=200):  # type: ignore[no-untyped-def]
+def _trial_form(values, errors, status=200):
     patients = db.session.scalars(select(Patient).order_by(Patient.last_name, Patient.first_name)).all()
     return render("trials/trial_new.html", "trials/_trial_form.html", values=values, errors=errors,
                   patients=patients, protocol=current_protocol(), status=status)
@@ -141,7 +139,7 @@ def _trial_form(values, errors, status=200):  # type: ignore[no-untyped-def]
 
 @bp.route("/trials/new", methods=["GET", "POST"])
 @roles_required("admin", "surgeon")
-def trial_new():  # type: ignore[no-untyped-def]
+def trial_new():
     if request.method == "GET":
         protocol = current_protocol()
         defaults = {"start_date": clock.today().isoformat(), "dose_time": protocol.default_dose_time,

@@ -45,14 +45,14 @@ def _wants_json() -> bool:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(err: HTTPException):
         code = err.code or 500
         if _wants_json():
             return {"error": err.name, "message": err.description}, code
         return _page(code, err.name, err.description or "")
 
     @app.errorhandler(OperationalError)
-    def database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
+    def database_busy(err: OperationalError):
         """SQLite's single writer was busy for longer than busy_timeout: nothing was written; try again."""
         from ..extensions import db
 
@@ -68,7 +68,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(IntegrityError)
-    def integrity(err: IntegrityError):  # type: ignore[no-untyped-def]
+    def integrity(err: IntegrityError):
         """Two requests stored the same thing at the same moment and the database's unique constraint refused the
         second (PostgreSQL): nothing of this request was saved; the page says so instead of a 500."""
         from ..extensions import db
@@ -84,7 +84,7 @@ def register_error_handlers(app: Flask) -> None:
         return _page(409, "Saved meanwhile", message)
 
     @app.errorhandler(Clash)
-    def still_clashing(err: Clash):  # type: ignore[no-untyped-def]
+    def still_clashing(err: Clash):
         """A sync entry kept meeting concurrent writes: the batch was rolled back; the phone sends it again."""
         from ..extensions import db
 
@@ -96,7 +96,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def unexpected(err: Exception):  # type: ignore[no-untyped-def]
+    def unexpected(err: Exception):
         from ..extensions import db
 
         db.session.rollback()

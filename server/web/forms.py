@@ -13,6 +13,17 @@ from sync.protocol import text_problem
 
 from . import clock
 
+
+class Refused(Exception):
+    """A service refused its input, with messages by form field ("_form" for the whole form): nothing was
+    written. The view shows them beside the fields (422); a sync handler sends them back as `sync.Rejected`.
+    Each feature names its own kind (`DosingError`, `TrialError`, ...), so a view catches only its own."""
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None):
+        super().__init__(message or str(errors))
+        self.errors = errors
+
+
 EARLIEST_YEAR = 2000  # no date or time typed into this app is earlier (nor, for a child's record, plausible)
 WALL_CLOCK_FORMAT = "%Y-%m-%dT%H:%M"
 

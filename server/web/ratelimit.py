@@ -6,11 +6,12 @@ watch, on the ward's server or in CI. An in-memory count would be per worker (th
 limit). The limits here are small (a parent's 20 posts an hour), so one UPDATE per counted request costs nothing.
 A deployment that has a Redis may set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 instead; nothing else changes.
 
-Counters are a fixed window: one row per key, reset when its window has passed. Each hit is its own short
-transaction on a connection of its own (BEGIN IMMEDIATE on SQLite), committed at once, so a refused post is still
-counted and the request's own transaction is left alone. Limits are checked before the view runs (the decorator);
-the parents' pages touch no table before that (auth/session.py reads no staff session under /p/). Should a
-writing request on SQLite already hold the writer's lock there, the hit joins its transaction instead of waiting
+Counters are a fixed window: one row per key, reset when its window has passed; rows whose window ended over an hour
+ago are deleted whenever a new key is first counted, so the table holds only the recent keys. Each hit is its own
+short transaction on a connection of its own (BEGIN IMMEDIATE on SQLite), committed at once, so a refused post is
+still counted and the request's own transaction is left alone. Limits are checked before the view runs (the
+decorator); the parents' pages touch no table before that (auth/session.py reads no staff session under /p/). Should
+a writing request on SQLite already hold the writer's lock there, the hit joins its transaction instead of waiting
 for itself (see DatabaseStorage._writing).
 """
 
@@ -34,6 +35,7 @@ from ..extensions import WRITE_REQUEST, db
 
 DATABASE_SCHEME = "app-database"
 KEY_MAX = 255
+STALE_AFTER = 3600  # seconds: a window this long over is deleted when a new key is counted
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)
 
@@ -87,6 +89,8 @@ class DatabaseStorage(Storage):
                     row = conn.execute(select(table.c.count, table.c.expires_at).where(table.c.key == key)
                                        .with_for_update()).first()
                     if row is None:
+                        # A new key: the windows long over (other links, other hours) are swept out first.
+                        conn.execute(delete(table).where(table.c.expires_at < now - STALE_AFTER))
                         conn.execute(insert(table).values(key=key, count=amount, expires_at=now + expiry))
                         return amount
                     if row[1] <= now:

@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from server.assessments.models import Assessment, AssessmentPlan
+from server.auth.models import ROLES
 from server.extensions import db
 from server.trials.models import Trial
 from tests.assessments.conftest import form
 from tests.conftest import field_error
-
-ROLES = ("pt", "nurse", "surgeon", "admin")
 
 
 def _count(app) -> int:  # type: ignore[no-untyped-def]

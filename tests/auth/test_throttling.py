@@ -86,3 +86,17 @@ def test_an_unknown_username_costs_one_verification_like_a_known_one(client, mak
     known, calls[:] = list(calls), []
     assert client.post("/login", data={"username": "nobody", "password": "wrong-wrong"}).status_code == 401
     assert known == calls == ["verify"]
+
+
+def test_attempts_older_than_ninety_days_are_deleted_at_a_successful_sign_in(  # type: ignore[no-untyped-def]
+        app, client, make_user, stopped_clock) -> None:
+    make_user("nurse", username="olga")
+    assert _login(client, "olga", "guess-guess").status_code == 401
+    stopped_clock.shift(timedelta(days=91))
+    assert _login(client, "olga", "guess-guess").status_code == 401
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 2  # a failure sweeps nothing
+    assert _login(client, "olga", "correct-horse").status_code == 303
+    with app.app_context():
+        kept = db.session.scalars(select(LoginAttempt).order_by(LoginAttempt.id)).all()
+        assert [a.success for a in kept] == [False, True]  # the failure of 91 days ago is gone

@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
+from server.auth.models import ROLES
 from server.decisions.models import DayDecision
 from server.dosing.models import DosePlanChange
 from server.extensions import db
@@ -23,7 +24,6 @@ from tests.decisions.conftest import day_id, give
 
 # London is on GMT from 2 to 4 Nov 2026, so hospital times equal UTC and every interval is exact.
 START = date(2026, 11, 2)
-ROLES = ("pt", "nurse", "surgeon", "admin")
 RATIONALE = "Little change in tone at 50 mcg; no drowsiness."
 
 

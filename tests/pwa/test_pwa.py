@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+
 
 def test_service_worker_is_served_at_root_scope_and_never_cached_stale(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/sw.js")
@@ -9,7 +13,48 @@ def test_service_worker_is_served_at_root_scope_and_never_cached_stale(client) -
     body = response.get_data(as_text=True)
     for asset in ("/static/css/app.css", "/static/vendor/htmx.min.js", "/static/js/outbox-core.js", "/offline"):
         assert f'"{asset}"' in body
-    assert "skipWaiting()" in body and "SKIP_WAITING" in body  # only on the user's say-so
+
+
+# Runs the served worker under Node in a stand-in for its global scope, and reports when it called skipWaiting():
+# after installing, after other messages, after the page's SKIP_WAITING ("Reload to update").
+WORKER_HARNESS = r"""
+const fs = require("fs");
+const handlers = {};
+const calls = [];
+const self = {
+  addEventListener: (type, fn) => { handlers[type] = fn; },
+  skipWaiting: () => { calls.push("skipWaiting"); return Promise.resolve(); },
+  clients: { claim: () => Promise.resolve() },
+  location: { origin: "http://localhost" },
+  ITBOutbox: { flush: () => Promise.resolve() },
+};
+const caches = { open: () => Promise.resolve({ addAll: () => Promise.resolve(), put: () => Promise.resolve() }),
+                 keys: () => Promise.resolve([]), delete: () => Promise.resolve(true),
+                 match: () => Promise.resolve(undefined) };
+const event = (data) => ({ data, waitUntil: () => {} });
+new Function("self", "caches", "importScripts", fs.readFileSync(0, "utf8"))(self, caches, () => {});
+const seen = {};
+handlers.install(event());
+seen.install = calls.length;
+for (const type of ["CLAIM", "FLUSH", "WARM", "FORGET_PAGES", undefined]) {
+  handlers.message(event({ type, urls: [] }));
+}
+seen.otherMessages = calls.length;
+handlers.message(event({ type: "SKIP_WAITING" }));
+seen.skipWaitingMessage = calls.length;
+console.log(JSON.stringify(seen));
+"""
+
+
+def test_a_new_worker_takes_over_only_when_the_page_asks(client) -> None:  # type: ignore[no-untyped-def]
+    """Installing never calls skipWaiting() (a new version never takes over a page mid-entry); only the page's
+    SKIP_WAITING message does, once."""
+    body = client.get("/sw.js").get_data(as_text=True)
+    node = shutil.which("node")
+    assert node is not None, "the JavaScript tests need Node.js (make js-test)"
+    run = subprocess.run([node, "-e", WORKER_HARNESS], input=body, capture_output=True, text=True, timeout=60,
+                         check=True)
+    assert json.loads(run.stdout) == {"install": 0, "otherMessages": 0, "skipWaitingMessage": 1}
 
 
 def test_manifest(client) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import re
 import pytest
 from flask import Flask
 
-ROLES = ("pt", "nurse", "surgeon", "admin")
+from server.auth.models import ROLES
 
 
 def _int_rules(app: Flask) -> list[tuple[str, str]]:
