@@ -1,8 +1,9 @@
 """The import graph of `server/`: each feature owns its tables, and the packages never import each other in a cycle.
 
 A package is a folder of `server/` with an `__init__.py` (a feature such as `dosing`, or the shared `web`), but not
-`migrations`. The modules at the top (`server/__init__.py`, `cli.py`, `models.py`) wire the app together and may
-import anything; `protocol.py`, `extensions.py` and `config.py` import no package.
+`migrations`. The modules at the top wire the app together and may import any package: `server/__init__.py`,
+`cli.py`, `models.py`, and `extensions.py` (whose `init_extensions` imports `models.py`, so the metadata is
+complete); `protocol.py` and `config.py` import nothing of the app.
 
 How imports count: every `import` in a module counts, wherever it stands: at the top, inside a function, or under
 `if TYPE_CHECKING:`. A function-local import only hides a cycle from Python's import machinery, not from a reader,
