@@ -75,8 +75,13 @@
   }
 
   // ---- header: pending count, last successful sync, sign-in needed, Sync now ----
+  // Rebuilt only when what it says changes: a link or button replaced while a finger is on it loses the tap.
+  var headerSaid = null;
   function renderHeader(s) {
     if (!statusEl) { return; }
+    var said = JSON.stringify([s.state.phase, s.pending, s.pendingOthers, s.lastSync, s.attention, s.atRisk]);
+    if (said === headerSaid && statusEl.childNodes.length) { return; }
+    headerSaid = said;
     statusEl.textContent = "";
     var text;
     if (s.state.phase === "signin" && (s.pending || (!userId && s.pendingOthers))) {
