@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor translations translations-extract chromium webkit run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
+.PHONY: help install vendor translations translations-extract chromium webkit pdf-deps run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) vendor translations ## Virtual environment with Python packages, the npm packages, compiled catalogues
+install: $(STAMP) vendor translations pdf-deps ## Virtual environment with Python packages, the npm packages, compiled catalogues, the PDF libraries
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -60,6 +60,25 @@ chromium: ## Install Debian's chromium for the browser tests when it is missing
 	    echo "Browser tests need Chromium at $(CHROMIUM_PATH). Install it (Debian: sudo apt-get install chromium)"; \
 	    echo "or point CHROMIUM_PATH at a Chromium or Chrome binary."; exit 1; \
 	  fi; \
+	fi
+
+# The trial summary's PDF (WeasyPrint): Debian's pango and harfbuzz-subset libraries and the DejaVu fonts the print
+# styles name (no font is fetched at run time); poppler-utils (pdftotext, pdftoppm) for the tests that read PDFs.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+pdf-deps: ## Install what the server-side PDF and its tests need (Debian packages) when it is missing
+	@if command -v dpkg-query >/dev/null; then \
+	  missing=$$(for p in $(PDF_DEBS); do dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing" $$missing"…"; \
+	      apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null; \
+	    else \
+	      echo "The trial summary's PDF and its tests need: sudo apt-get install" $$missing; exit 1; \
+	    fi; \
+	  fi; \
+	elif ! command -v pdftotext >/dev/null; then \
+	  echo "Install pango, harfbuzz (with its subset library), the DejaVu fonts and poppler's pdftotext and pdftoppm."; exit 1; \
 	fi
 
 # The WebKit lane (e2e/webkit): WebKitGTK's WebDriver, Xvfb, and WebKitGTK for Debian's python3, which runs
