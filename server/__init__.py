@@ -42,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .goals import bp as goals_bp
     from .parents import bp as parents_bp
     from .pwa import bp as pwa_bp
+    from .summary import bp as summary_bp
     from .sync_api import bp as sync_api_bp
     from .trials import bp as trials_bp
     from .web.health import bp as health_bp
@@ -49,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     for bp in (health_bp, auth_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, goals_bp, parents_bp,
-               exports_bp, admin_bp, pwa_bp, sync_api_bp):
+               exports_bp, summary_bp, admin_bp, pwa_bp, sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app
