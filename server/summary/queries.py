@@ -87,6 +87,9 @@ class Summary:
     chart: MasChart
     mapping: MasMapping
     users: dict[int, User]
+    # Everything read, kept while the page is drawn: a corrected assessment's time is its first version's
+    # (`assessments.services.assessed_at`, from the session's identity map, which holds only what is referenced).
+    records: Records
 
     def person(self, user_id: int | None) -> str:
         """A staff member's name as the record shows it ("" when not known)."""
@@ -116,7 +119,7 @@ def build_summary(trial_id: int) -> Summary | None:
     trial = rec.trials[0]
     patient = trial.patient
     given = {d.id: dose for d in trial.days if (dose := rec.dose_given(d.id)) is not None}
-    current: list[Assessment] = [a for a, _first in rec.assessments]  # the first versions stay loaded in `rec`
+    current: list[Assessment] = [a for a, _first in rec.assessments]  # their first versions stay loaded: `records`
     views = {v.day.id: v for v in day_views(trial, current, given, plan_for(trial), rec.mapping)}
     events = charted_events(trial)
     parents = observations_for_trial(trial)
@@ -141,4 +144,4 @@ def build_summary(trial_id: int) -> Summary | None:
                              current_protocol())
     chart = mas_chart([(s.day.day_number, s.view.result.tone if s.view else None) for s in days], rec.mapping)
     return Summary(trial=trial, patient=patient, days=days, goals=goals, t_scores=scores, pump=pump, chart=chart,
-                   mapping=rec.mapping, users=rec.users)
+                   mapping=rec.mapping, users=rec.users, records=rec)
