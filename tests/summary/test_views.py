@@ -53,6 +53,8 @@ def test_a_completed_trial_prints_everything_the_record_needs(app, client, signe
     assert "2 (current) Given: 50 mcg at 08:59" in day1 and "The drug sheet says a minute earlier than typed." in day1
     assert "Mean lower-limb MAS 2 → 2, change 0" in day1 and "Does not meet the tone criterion" in day1
     assert "Hip flexors 2 → 2" in day1 and "Spasticity (Modified Tardieu): before → after the dose" in day1
+    assert "Popliteal angle 50° → 50°" in day1 and "10 m walk speed 0.8 m/s → 0.8 m/s" in day1
+    assert "Gastrocnemius (knee straight)" not in day1 and "Hip abduction" not in day1  # in the plan, not measured
     assert "Overdose sign: " in day1 and "Drowsiness" in day1
     assert f"acted on at 09:20 by {nurse.title()}: Surgeon reviewed; observations every 15 minutes." in day1
     assert "Next step Escalate: a higher dose tomorrow (75 mcg)" in day1
