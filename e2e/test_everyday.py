@@ -43,7 +43,7 @@ ALL_ROLES_PASSWORD = "violet-harbour-lamp"
 # GET routes that are not staff pages: files, JSON, redirects, the htmx override preview, the parents' page.
 NOT_PAGES = {"static", "sync_api.openapi", "sync_api.session_info", "health.healthz", "pwa.manifest",
              "pwa.service_worker", "parents.progress_page", "assessments.by_entry", "dosing.override_check",
-             "auth.home", "exports.fhir"}  # exports.fhir: a JSON download, not a page
+             "auth.home", "exports.fhir", "summary.pdf"}  # exports.fhir, summary.pdf: downloads (JSON, PDF), not pages
 TEXT_ZOOM = {"standard": 32, "fixed": 26}  # Chromium's defaults are 16 and 13
 
 
