@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,9 +12,11 @@ import pytest
 from flask import Flask
 
 from server.extensions import db
+from server.web.types import set_fixed_now
 
 LATER = datetime(2100, 1, 1, tzinfo=UTC)  # "now" for record_dose: every dose time of a test trial is in the past
 START = date(2026, 11, 2)  # a trial's first day in the past; London is on GMT from 2 to 4 Nov, so local = UTC
+OVER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # a week later: every dose and effect of a test trial is over
 
 
 def day_id(trial_id: int, day_number: int) -> int:
@@ -96,6 +99,14 @@ def three_days(trial_id: int, team: dict[str, int]) -> None:
     for number, scores in ((1, (-1, -1)), (2, (1, 0)), (3, (1, 1))):
         rate_goals(day_id(trial_id, number), {g.id: x for g, x in zip(goals, scores, strict=True)}, author_id=pt)
     db.session.commit()
+
+
+@pytest.fixture
+def clock() -> Iterator[None]:
+    """The app's clock stands at OVER (an effect's duration is recorded once it has worn off)."""
+    set_fixed_now(OVER)
+    yield
+    set_fixed_now(None)
 
 
 @pytest.fixture

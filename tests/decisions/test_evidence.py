@@ -8,7 +8,6 @@ effect, the GAS T-score and what the nurses charted, and suggests the starting p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -27,15 +26,6 @@ from server.extensions import db
 from server.trials.models import Trial
 from server.web.types import set_fixed_now
 from tests.decisions.conftest import START, assess, day_id, decide, decision, give, three_days
-
-LATER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # every dose and effect of the trial is over by then
-
-
-@pytest.fixture
-def clock() -> Iterator[None]:
-    set_fixed_now(LATER)
-    yield
-    set_fixed_now(None)
 
 
 @pytest.fixture

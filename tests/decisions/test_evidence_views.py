@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,16 +15,8 @@ from sqlalchemy import func, select
 
 from server.decisions.models import DayDecision
 from server.extensions import db
-from server.web.types import set_fixed_now
 from tests.conftest import field_error
 from tests.decisions.conftest import START, day_id, give, three_days
-
-
-@pytest.fixture
-def clock() -> Iterator[None]:
-    set_fixed_now(datetime(2026, 11, 10, 12, 0, tzinfo=UTC))  # every dose and effect of the trial is over
-    yield
-    set_fixed_now(None)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ repeat assessments, corrections and observations as a test asks for, and the par
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,24 +12,12 @@ import pytest
 from flask import Flask
 
 from server.extensions import db
-from server.web.types import set_fixed_now
-from tests.decisions.conftest import START, day_id, decide, give
+from tests.decisions.conftest import OVER, START, clock, day_id, decide, give, team
 
-LATER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # the clock: every dose and effect of a test trial is over
+__all__ = ["clock", "team"]  # the decision tests' fixtures, for these tests too
+
 MUM = "Mum's phone"
 PARENT_NOTE = "He slept through the night and his legs felt looser when dressing."
-
-
-@pytest.fixture
-def clock() -> Iterator[None]:
-    set_fixed_now(LATER)
-    yield
-    set_fixed_now(None)
-
-
-@pytest.fixture
-def team(make_user):  # type: ignore[no-untyped-def]
-    return {"surgeon": make_user("surgeon"), "nurse": make_user("nurse"), "pt": make_user("pt")}
 
 
 def _assess(trial_id: int, number: int, pt: int, grade: tuple[str, str], repeats: int) -> None:
@@ -84,7 +71,7 @@ def _correct_dose(trial_id: int, number: int, surgeon: int, nurse: int, times: i
         amend_dose(dose.id, {"given_time": time(8, 59 - n), "dose_mcg": dose.dose_mcg, "override_reason": None,
                              "override_confirm": None, "checked_by_id": surgeon, "base_version": dose.version,
                              "reason": "The drug sheet says a minute earlier than typed."},
-                   author_id=surgeon, now=LATER)
+                   author_id=surgeon, now=OVER)
         db.session.commit()
 
 
@@ -116,7 +103,7 @@ def build(app: Flask, make_trial, team, clock):  # type: ignore[no-untyped-def]
                 _assess(trial_id, number, pt, ("2", "2") if number == 1 else ("2", "1"), assessments)
                 _observe(trial_id, number, n, observations)
                 parent_observation(link, day_id(trial_id, number), {"comfort": 4, "sleep": 5, "note": PARENT_NOTE},
-                                   language="en", today=START + timedelta(days=9), now=LATER)
+                                   language="en", today=START + timedelta(days=9), now=OVER)
                 rate_goals(day_id(trial_id, number), {goals[0].id: number - 2, goals[1].id: 0}, author_id=pt)
                 db.session.commit()
                 if number == days:
