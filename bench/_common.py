@@ -63,6 +63,39 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)"
 
 
+def machine_info(database: str = "sqlite") -> dict[str, Any]:
+    """The machine as a figure's `machine` key: CPU count, load average now (1 / 5 / 15 min), Python version,
+    and the database (its dialect name; a URL is reduced to it, never printed with its credentials)."""
+    import os
+    import platform
+
+    load = os.getloadavg()
+    dialect = database.split(":", 1)[0].split("+", 1)[0] if ":" in database else database
+    return {
+        "cpus": os.cpu_count(),
+        "load": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "database": "postgresql" if dialect == "postgres" else dialect,
+    }
+
+
+def emit(name: str, value: float, unit: str, budget: float | str | None, *, database: str = "sqlite") -> None:
+    """Print one figure as one JSON line on stdout: `name`, `value` (in `unit`), `budget` and `machine`.
+
+    `budget`: a number is the most `value` may be (same unit); a string states another bound (e.g. ">= 95");
+    None marks a figure given for information. `database`: what the figure ran on (a name, "sqlite" or
+    "postgresql", or a SQLAlchemy URL). This is the one way a bench prints a figure for `make bench`.
+    """
+    figure = {
+        "name": name,
+        "value": round(value, 6) if isinstance(value, float) else value,
+        "unit": unit,
+        "budget": budget,
+        "machine": machine_info(database),
+    }
+    print(json.dumps(figure, ensure_ascii=False), flush=True)
+
+
 def print_table(title: str, rows: Iterable[Row]) -> None:
     rows = list(rows)
     w1 = max(len(r.what) for r in rows)
