@@ -96,17 +96,19 @@ def emit(name: str, value: float, unit: str, budget: float | str | None, *, data
     print(json.dumps(figure, ensure_ascii=False), flush=True)
 
 
-def print_table(title: str, rows: Iterable[Row]) -> None:
+def print_table(title: str, rows: Iterable[Row], file: Any = None) -> None:
+    """The figures as a table for a person, on stderr (stdout carries the JSON lines of `emit`)."""
+    out = file or sys.stderr
     rows = list(rows)
     w1 = max(len(r.what) for r in rows)
     w2 = max(len(r.figure) for r in rows)
     w3 = max([len(r.budget) for r in rows] + [6])
-    print(f"\n{title}")
-    print(f"  {'what':<{w1}}  {'figure':>{w2}}  {'budget':<{w3}}  verdict")
-    print(f"  {'-' * w1}  {'-' * w2}  {'-' * w3}  -------")
+    print(f"\n{title}", file=out)
+    print(f"  {'what':<{w1}}  {'figure':>{w2}}  {'budget':<{w3}}  verdict", file=out)
+    print(f"  {'-' * w1}  {'-' * w2}  {'-' * w3}  -------", file=out)
     for r in rows:
         verdict = "" if r.ok is None else ("ok" if r.ok else "MISSES")
-        print(f"  {r.what:<{w1}}  {r.figure:>{w2}}  {r.budget:<{w3}}  {verdict}")
+        print(f"  {r.what:<{w1}}  {r.figure:>{w2}}  {r.budget:<{w3}}  {verdict}", file=out)
 
 
 class Failures:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, CheckConstraint, ColumnElement, ForeignKey, Integer, String, Text, exists, false
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from ..audit.tracking import Audited
 from ..auth.models import User
@@ -80,3 +80,10 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     @property
     def phase_label(self) -> str:
         return PHASES.get(self.phase, self.phase)
+
+
+def latest_version() -> ColumnElement[bool]:
+    """WHERE clause: the latest version of an assessment (no correction supersedes it). A NOT EXISTS probe of
+    the unique `supersedes_id` index per row, so its cost follows the rows read, not the size of the table."""
+    newer = aliased(Assessment)
+    return ~exists().where(newer.supersedes_id == Assessment.id)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..assessments.models import Assessment
+from ..assessments.models import Assessment, latest_version
 from ..assessments.results import trial_results
 from ..assessments.scoring import ToneSummary
 from ..dosing.models import DoseAdministration, current_given
@@ -426,9 +426,8 @@ def outcome_evidence(trial: Trial) -> Evidence:
     ids = [d.id for d in trial.days]
     dosed = set(db.session.scalars(select(DoseAdministration.trial_day_id).where(
         DoseAdministration.trial_day_id.in_(ids), current_given()))) if ids else set()
-    superseded = select(Assessment.supersedes_id).where(Assessment.supersedes_id.is_not(None))
     assessed = set(db.session.scalars(select(Assessment.trial_day_id).where(
-        Assessment.trial_id == trial.id, Assessment.phase == "post_dose", Assessment.id.not_in(superseded))))
+        Assessment.trial_id == trial.id, Assessment.phase == "post_dose", latest_version())))
     return Evidence(no_dose=[d for d in counted if d.id not in dosed],
                     no_post_dose=[d for d in counted if d.id in dosed and d.id not in assessed],
                     no_decision=[d for d in counted if d.id not in decided],
