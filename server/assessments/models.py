@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ColumnElement, ForeignKey, Integer, String, Text, exists, false
@@ -85,5 +86,11 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
 def latest_version() -> ColumnElement[bool]:
     """WHERE clause: the latest version of an assessment (no correction supersedes it). A NOT EXISTS probe of
     the unique `supersedes_id` index per row, so its cost follows the rows read, not the size of the table."""
-    newer = aliased(Assessment)
+    newer = _newer_assessment()
     return ~exists().where(newer.supersedes_id == Assessment.id)
+
+
+@cache
+def _newer_assessment() -> Any:
+    """One alias for every `latest_version()`: making one copies every column, each time."""
+    return aliased(Assessment)

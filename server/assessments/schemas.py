@@ -202,13 +202,27 @@ _PENN_FREQUENCY = _attr(_PENN.field(None, "frequency"))
 _PENN_SEVERITY = _attr(_PENN.field(None, "severity"))
 
 
-def _items_in(data: Mapping[str, Any]) -> list[_ItemFields]:
-    """The items with at least one value in `data` (loaded, attribute-named), in form order."""
+def _items_in(data: Mapping[str, Any], candidates: list[_ItemFields] | None = None) -> list[_ItemFields]:
+    """The items with at least one value in `data` (loaded, attribute-named), in form order; `candidates`: the
+    items a schema has fields for (in form order), when it is restricted to some (`schema_for`)."""
+    if candidates is not None:
+        return [f for f in candidates if data.get(f.not_tested) is not None or data.get(f.reason) is not None
+                or any(data.get(attr) is not None for _, attr in f.cells)]
     found = {f.order: f for k, v in data.items() if v is not None and (f := _ITEM_BY_ATTR.get(k)) is not None}
     return [found[n] for n in sorted(found)]
 
 
 class _AssessmentSchemaBase(FormSchema):
+    _candidates: list[_ItemFields] | None = None
+
+    def _items(self, data: Mapping[str, Any]) -> list[_ItemFields]:
+        """`_items_in` for this schema: only the items it has fields for, worked out once per instance."""
+        if self._candidates is None:
+            names = set(self.fields)
+            self._candidates = [f for f in _ITEM_FIELDS.values()
+                                if {f.not_tested, f.reason, *(attr for _, attr in f.cells)} & names]
+        return _items_in(data, self._candidates)
+
     trial_id = fields.Integer(required=True, strict=False, validate=validate.Range(
         1, MAX_ID, error="Unknown trial: open the form from the trial's page."), error_messages={
         "required": "Unknown trial: open the form from the trial's page.", "null": "Unknown trial.",
@@ -248,7 +262,7 @@ class _AssessmentSchemaBase(FormSchema):
             add("_schema", NOTHING_RECORDED)
 
         # Only items with something filled in can break a rule below: visit those, in form order.
-        for fields_ in _items_in(data):
+        for fields_ in self._items(data):
             item = fields_.item
             nt = data.get(fields_.not_tested)
             reason = data.get(fields_.reason)
@@ -290,7 +304,7 @@ class _AssessmentSchemaBase(FormSchema):
                 value = int(value) if cell.measure.decimals == 0 else float(value)
             values[cell.name] = value
         not_tested: dict[str, Any] = {}
-        for fields_ in _items_in(data):
+        for fields_ in self._items(data):
             item = fields_.item
             nt = data.get(fields_.not_tested)
             if nt:

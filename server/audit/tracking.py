@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ..web.types import utcnow
 from .context import current_actor
@@ -113,14 +114,18 @@ def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> 
             found[key] = (obj.id, obj.patient_id, None)
         else:
             found[key] = (getattr(obj, "trial_id", None), None, getattr(obj, "trial_day_id", None))
-    days = {d for _, _, d in found.values() if d is not None}
+    days = {d for t, _, d in found.values() if t is None and d is not None}
     conn = session.connection()
-    day_trial: dict[int, int] = dict(conn.execute(select(TrialDay.__table__.c.id, TrialDay.__table__.c.trial_id)
-                                  .where(TrialDay.__table__.c.id.in_(days))).all()) if days else {}
+    day_trial = _loaded(session, TrialDay, days, "trial_id")
+    if days - day_trial.keys():
+        day_trial.update(conn.execute(select(TrialDay.__table__.c.id, TrialDay.__table__.c.trial_id)
+                                      .where(TrialDay.__table__.c.id.in_(days - day_trial.keys()))).all())
     trials = {t if t is not None else day_trial.get(d) if d is not None else None for t, _, d in found.values()}
     trials.discard(None)
-    trial_patient: dict[int, int] = dict(conn.execute(select(Trial.__table__.c.id, Trial.__table__.c.patient_id)
-                                      .where(Trial.__table__.c.id.in_(trials))).all()) if trials else {}
+    trial_patient = _loaded(session, Trial, trials, "patient_id")
+    if trials - trial_patient.keys():
+        trial_patient.update(conn.execute(select(Trial.__table__.c.id, Trial.__table__.c.patient_id)
+                                          .where(Trial.__table__.c.id.in_(trials - trial_patient.keys()))).all())
     for row in rows:
         trial_id, patient_id, day_id = found.get((row["entity_type"], row["entity_id"]), (None, None, None))
         if trial_id is None and day_id is not None:
@@ -128,3 +133,14 @@ def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> 
         row["trial_id"] = trial_id
         row["patient_id"] = patient_id if patient_id is not None or trial_id is None else trial_patient.get(trial_id)
 
+
+
+def _loaded(session: Session, model: Any, ids: set[Any], column: str) -> dict[int, int]:
+    """`column` of the `model` rows with these ids that the session holds loaded already (no query)."""
+    out: dict[int, int] = {}
+    for pk in ids:
+        obj = session.identity_map.get(identity_key(model, pk))
+        value = inspect(obj).dict.get(column) if obj is not None else None
+        if value is not None:
+            out[pk] = value
+    return out
