@@ -37,8 +37,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_COLUMNS: dict[type, list[str]] = {}
+
+
 def _columns(obj: Any) -> list[str]:
-    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+    keys = _COLUMNS.get(type(obj))
+    if keys is None:
+        keys = _COLUMNS[type(obj)] = [attr.key for attr in inspect(obj).mapper.column_attrs]
+    return keys
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
