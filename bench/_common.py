@@ -63,6 +63,30 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)"
 
 
+def report(name: str, value: float | int, unit: str, budget: str | None = None) -> None:
+    """One figure as one line of JSON on stdout: `name`, `value`, `unit`, `budget` (e.g. "<= 40960", in the
+    figure's unit; null for information only) and `machine` (CPUs and load average when it was measured).
+    Explanations and listings go to stderr (`note`), so stdout stays one JSON object per line."""
+    print(
+        json.dumps({"name": name, "value": value, "unit": unit, "budget": budget, "machine": machine()}),
+        flush=True,
+    )
+
+
+def within(value: float, budget: str | None) -> bool:
+    """Whether `value` meets a budget written as report() writes it ("<= 40960", ">= 95", "== 0")."""
+    if budget is None:
+        return True
+    op, _, limit = budget.partition(" ")
+    bound = float(limit)
+    return {"<=": value <= bound, ">=": value >= bound, "==": value == bound}[op]
+
+
+def note(text: str) -> None:
+    """Words for the person running the benchmark (stderr: not part of the figures)."""
+    print(text, file=sys.stderr, flush=True)
+
+
 def print_table(title: str, rows: Iterable[Row]) -> None:
     rows = list(rows)
     w1 = max(len(r.what) for r in rows)
@@ -89,9 +113,9 @@ class Failures:
 
     def exit(self) -> None:
         if self.items:
-            print("\nFUNCTIONAL PROBLEMS:")
+            print("\nFUNCTIONAL PROBLEMS:", file=sys.stderr)
             for item in self.items:
-                print(f"  - {item}")
+                print(f"  - {item}", file=sys.stderr)
             sys.exit(1)
 
 
