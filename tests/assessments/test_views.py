@@ -14,7 +14,7 @@ from server.assessments.models import Assessment, AssessmentPlan
 from server.extensions import db
 from server.trials.models import Trial
 from tests.assessments.conftest import form
-from tests.conftest import field_error
+from tests.conftest import bundles_in, field_error
 
 ROLES = ("pt", "nurse", "surgeon", "admin")
 
@@ -70,7 +70,8 @@ def test_the_form_follows_the_offline_contract_and_the_bedside_layout(client, si
     assert 'name="rom.popliteal_angle.left"' in html and 'inputmode="decimal"' in html
     assert 'data-min="0" data-max="180"' in html
     assert "style=" not in html and "<script>" not in html  # strict CSP: no inline styles or scripts
-    assert "/static/js/draft.js" in html and "/static/js/assessment-form.js" in html
+    # Its own bundle (draft + bedside checks) after the staff pages' common ones; no htmx (no hx-* attribute).
+    assert bundles_in(html) == ["theme.js", "app.css", "outbox-core.js", "common.js", "assessment.js"]
     assert "becomes this child's plan" in html  # first baseline: the plan is chosen here
 
 
