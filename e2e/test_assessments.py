@@ -75,7 +75,7 @@ def _fill(page: Page, mas: list[str], rom: dict[str, list[str]], tardieu: dict, 
 def _fits_a_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     small = page.evaluate("""() => Array.from(document.querySelectorAll(
-        '.seg-btn span, input.num, .nt > summary, .save-bar button, .sign-toggle:not([hidden])'))
+        '.seg > label, input.num, .nt > summary, .save-bar button, .sign-toggle:not([hidden])'))
         .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && (r.width < 44 || r.height < 44)).length""")
     assert small == 0, "touch targets under 44 px"
 

@@ -196,15 +196,18 @@
   }
 
   // ---- saving a form into the outbox (online and offline alike) ----
-  // What each field is called on screen, so /outbox can say which value the server refused in people's words.
+  // What each field is called on screen, so /outbox can say which value the server refused in people's words:
+  // its accessible name where the markup gives one (aria-label: "Hip adductors, Left"), else its group's or label.
   function fieldLabels(form) {
     var labels = {};
     Array.prototype.forEach.call(form.elements, function (control) {
       if (!control.name || control.type === "hidden" || labels[control.name]) { return; }
       var group = control.closest("fieldset");
       var legend = group && group.querySelector("legend");
-      var text = (control.type === "radio" || control.type === "checkbox") && legend ? legend.textContent
-        : (control.labels && control.labels.length ? control.labels[0].textContent : "");
+      var choice = control.type === "radio" || control.type === "checkbox";
+      var text = control.getAttribute("aria-label") ||
+        (choice && group && group.getAttribute("aria-label")) || (choice && legend ? legend.textContent
+        : (control.labels && control.labels.length ? control.labels[0].textContent : ""));
       if (text) { labels[control.name] = text.replace(/\s+/g, " ").trim(); }
     });
     return labels;
