@@ -25,7 +25,6 @@ import os
 import re
 import socket
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,9 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Failures, chromium_settings, machine, note, report
-from e2e.server import LiveServer, free_port
-from tests.dbutil import create_database
+from bench._common import Failures, chromium_settings, demo_form_path, demo_live_server, machine, note, report
+from e2e.server import free_port
 
 BUDGET_KB = 40
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -351,8 +349,6 @@ def main() -> None:
     import argparse
 
     from playwright.sync_api import sync_playwright
-    from sqlalchemy import create_engine, text
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--verbose", action="store_true", help="list every request and its bytes")
     opts = parser.parse_args()
@@ -360,35 +356,17 @@ def main() -> None:
     if not Path(CHROMIUM_PATH).exists():
         sys.exit(f"Chromium not found at {CHROMIUM_PATH}: install Debian's chromium or set CHROMIUM_PATH.")
     failures = Failures()
-    with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp:
-        url, drop = create_database(Path(tmp))
-        server = LiveServer(url, Path(tmp))
-        try:
-            server.flask("db", "upgrade")
-            server.flask("demo-data")
-            engine = create_engine(url)
-            with engine.connect() as conn:
-                trial_id = conn.execute(
-                    text(
-                        "SELECT trials.id FROM trials JOIN patients ON patients.id = trials.patient_id "
-                        "WHERE patients.mrn = 'DEMO-1001'"
-                    )
-                ).scalar()
-            engine.dispose()
-            path = f"/trials/{trial_id}/days/1/baseline"
-            server.start()
-            args, _ = chromium_settings()
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
-                try:
-                    note(f"First and repeat visit to the PT assessment form ({path}), bytes counted on the socket")
-                    visit(browser, server.port, path, "gzip, br", failures, "gzip-br", opts.verbose, count_dom=True)
-                    visit(browser, server.port, path, None, failures, "chromium", opts.verbose)
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
-            drop()
+    with demo_live_server() as (server, url):
+        path = demo_form_path(url)
+        args, _ = chromium_settings()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
+            try:
+                note(f"First and repeat visit to the PT assessment form ({path}), bytes counted on the socket")
+                visit(browser, server.port, path, "gzip, br", failures, "gzip-br", opts.verbose, count_dom=True)
+                visit(browser, server.port, path, None, failures, "chromium", opts.verbose)
+            finally:
+                browser.close()
     failures.exit()
 
 
