@@ -349,6 +349,7 @@ def main() -> None:
     import argparse
 
     from playwright.sync_api import sync_playwright
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--verbose", action="store_true", help="list every request and its bytes")
     opts = parser.parse_args()
