@@ -316,8 +316,8 @@ def visit(
     if verbose:
         note(f"\n{label}: first visit, every exchange (wire bytes, body bytes, encoding)")
         for e in first:
-            tag = "page+assets" if any(e is c for c in counted) else ""
-            note(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding:8} {tag}")
+            mark = "page+assets" if any(e is c for c in counted) else ""
+            note(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding:8} {mark}")
         note(f"{label}: repeat visit")
         for e in repeat:
             note(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding}")

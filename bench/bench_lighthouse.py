@@ -74,18 +74,24 @@ def cookie_of(port: int, username: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
-def lighthouse(url: str, cookie: str | None, out: Path, verbose: bool) -> dict[str, Any]:
+def lighthouse(url: str, cookie: str | None, out: Path, verbose: bool, tries: int = 3) -> dict[str, Any]:
+    """One Lighthouse run. A run whose trace Lighthouse could not record (its "Runtime error … Please run Lighthouse
+    again", e.g. NO_NAVSTART on a loaded machine) is run again, up to `tries` times."""
     cmd = ["node", str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
            "--only-categories=performance,accessibility", "--form-factor=mobile", f"--chrome-flags={CHROME_FLAGS}"]
     if cookie:
         cmd.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
-    result = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": CHROME_PATH}, capture_output=True, text=True,
-                            timeout=300)
-    if verbose or result.returncode:
-        note(result.stderr[-4000:])
-    if result.returncode:
-        raise RuntimeError(f"lighthouse exited {result.returncode} on {url}")
-    return dict(json.loads(out.read_text()))
+    for attempt in range(1, tries + 1):
+        result = subprocess.run(cmd, env={**os.environ, "CHROME_PATH": CHROME_PATH}, capture_output=True, text=True,
+                                timeout=300)
+        if verbose or result.returncode:
+            note(result.stderr[-4000:])
+        if result.returncode == 0:
+            return dict(json.loads(out.read_text()))
+        if "Please run Lighthouse again" not in result.stderr or attempt == tries:
+            break
+        note(f"{url}: Lighthouse asks to be run again (try {attempt + 1} of {tries})")
+    raise RuntimeError(f"lighthouse exited {result.returncode} on {url}")
 
 
 def main() -> None:

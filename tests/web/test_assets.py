@@ -48,6 +48,8 @@ def test_bundles_are_served_immutable_and_precompressed(app, client, accept, enc
         plain = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding](body)
         assert plain == (built.folder / built.files[name]).read_bytes()
         assert "Set-Cookie" not in response.headers
+        again = client.get(url, headers={"Accept-Encoding": accept, "If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and again.get_data() == b""  # a revalidation costs no body
 
 
 def test_only_this_builds_files_are_served_from_dist(app, client) -> None:  # type: ignore[no-untyped-def]
