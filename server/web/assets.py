@@ -75,7 +75,8 @@ def serve(filename: str) -> Response:
     # A validator all the same: Chromium revalidates what a service worker fetches while it installs (its
     # precache and importScripts), even fresh copies; with an ETag that costs a 304, not the file again.
     response.set_etag(f"{filename}:{encoding or 'identity'}")
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 (no body) when If-None-Match names this ETag
+    return response
 
 
 def init_app(app: Flask) -> None:
