@@ -128,9 +128,9 @@ class Phone:
     def heading(self) -> str:
         return self.text("h1")
 
-    def wait_heading(self, text: str) -> None:
+    def wait_heading(self, text: str, timeout: float = 15.0) -> None:
         self.wait_until("t => { const h = document.querySelector('h1'); "
-                        "return !!h && h.textContent.replace(/\\s+/g, ' ').trim() === t; }", text)
+                        "return !!h && h.textContent.replace(/\\s+/g, ' ').trim() === t; }", text, timeout=timeout)
 
     # ---- controls, by their label and role (as a person finds them) ----
     @staticmethod
