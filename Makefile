@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor translations translations-extract chromium webkit pdf-deps run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
+.PHONY: help install assets translations translations-extract chromium webkit pdf-deps run db-upgrade db-revision demo test test-pg e2e unit js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -26,16 +26,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) vendor translations pdf-deps ## Virtual environment with Python packages, the npm packages, compiled catalogues, the PDF libraries
+install: $(STAMP) assets translations pdf-deps ## Virtual environment with Python packages, the npm packages, built assets, compiled catalogues, the PDF libraries
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-server/static/vendor/htmx.min.js: node_modules/.package-lock.json
-	mkdir -p server/static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js $@
+# Our JavaScript and CSS, bundled, minified and named by content (esbuild, build-assets.mjs) into
+# server/static/dist/ (not in git), with manifest.json for the server; rebuilt whenever a source changes.
+ASSET_SOURCES := build-assets.mjs $(wildcard server/static/js/*.js server/static/css/*.css)
+server/static/dist/manifest.json: $(ASSET_SOURCES) node_modules/.package-lock.json
+	node build-assets.mjs
 
-vendor: server/static/vendor/htmx.min.js ## Copy pinned front-end packages into server/static/vendor
+assets: server/static/dist/manifest.json ## Build our JavaScript and CSS into server/static/dist (hashed names, .br/.gz)
 
 # The parents' page's languages: each server/translations/<lang>/LC_MESSAGES/messages.po is compiled to its .mo
 # (not in git), whenever the .po is newer.
@@ -128,7 +130,7 @@ e2e: install chromium webkit ## Browser tests only (Chromium, then WebKit: e2e/w
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
 
 lint: install ## ruff, mypy (strict on sync/, checked on server/), and ESLint on our JavaScript
-	node_modules/.bin/eslint server/static/js tests/js
+	node_modules/.bin/eslint server/static/js tests/js build-assets.mjs
 	$(VENV)/bin/ruff check server sync tests e2e bench
 	$(VENV)/bin/mypy --strict sync
 	$(VENV)/bin/mypy server
@@ -141,4 +143,4 @@ bench: install ## Run the benchmarks in bench/ and print their figures
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## Remove the virtual environment, npm packages and caches (not the database)
-	rm -rf $(VENV) node_modules server/static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules server/static/dist server/static/vendor .pytest_cache .mypy_cache .ruff_cache

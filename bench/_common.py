@@ -6,15 +6,17 @@ Not a benchmark itself (`make bench` runs bench/bench_*.py only).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import json
 import random
 import re
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -79,7 +81,7 @@ def machine_info(database: str = "sqlite") -> dict[str, Any]:
     }
 
 
-def emit(name: str, value: float, unit: str, budget: float | str | None, *, database: str = "sqlite") -> None:
+def emit(name: str, value: float, unit: str, budget: float | str | None = None, *, database: str = "sqlite") -> None:
     """Print one figure as one JSON line on stdout: `name`, `value` (in `unit`), `budget` and `machine`.
 
     `budget`: a number is the most `value` may be (same unit); a string states another bound (e.g. ">= 95");
@@ -94,6 +96,11 @@ def emit(name: str, value: float, unit: str, budget: float | str | None, *, data
         "machine": machine_info(database),
     }
     print(json.dumps(figure, ensure_ascii=False), flush=True)
+
+
+def note(text: str) -> None:
+    """Words for the person running the benchmark (stderr: not part of the figures)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def print_table(title: str, rows: Iterable[Row], file: Any = None) -> None:
@@ -124,9 +131,9 @@ class Failures:
 
     def exit(self) -> None:
         if self.items:
-            print("\nFUNCTIONAL PROBLEMS:")
+            print("\nFUNCTIONAL PROBLEMS:", file=sys.stderr)
             for item in self.items:
-                print(f"  - {item}")
+                print(f"  - {item}", file=sys.stderr)
             sys.exit(1)
 
 
@@ -369,6 +376,44 @@ def assessment_entries(
         # (many per day and phase, so each is marked as a repeat, as the PT's "Add a repeat" form sends it)
         out.append(entry(author_id, {**assessment_payload(trial_id, day, phase, gmfcs, rng), "repeat": "1"}))
     return out
+
+
+# ---- the app as served, with the demo data -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def demo_live_server() -> Iterator[tuple[Any, str]]:
+    """A LiveServer (gunicorn, as `make run` serves) on a fresh database made by the migrations, with the demo
+    data (`flask demo-data`: the demo accounts, password demo-pass, and four children), started. Yields the
+    server and its database URL; stops it and drops the database afterwards."""
+    from e2e.server import LiveServer
+    from tests.dbutil import create_database
+
+    with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp:
+        url, drop = create_database(Path(tmp))
+        server = LiveServer(url, Path(tmp))
+        try:
+            server.flask("db", "upgrade")
+            server.flask("demo-data")
+            server.start()
+            yield server, url
+        finally:
+            server.stop()
+            drop()
+
+
+def demo_form_path(database_url: str) -> str:
+    """The assessment form of the demo child on trial day 1 (DEMO-1001, baseline)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            trial_id = conn.execute(text("SELECT trials.id FROM trials JOIN patients ON patients.id = "
+                                         "trials.patient_id WHERE patients.mrn = 'DEMO-1001'")).scalar()
+    finally:
+        engine.dispose()
+    return f"/trials/{trial_id}/days/1/baseline"
 
 
 # ---- HTTP against a live server ----------------------------------------------------------------------------

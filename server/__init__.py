@@ -13,7 +13,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli
     from .config import load_config
     from .extensions import init_extensions
-    from .web import filters, i18n, ratelimit, security
+    from .web import assets, filters, i18n, ratelimit, security
     from .web.errors import register_error_handlers
     from .web.jsonbody import BoundedJSONProvider
 
@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     set_fixed_now(app.config["TEST_NOW"])  # None (the real clock) unless a browser test stops it
     init_extensions(app)
     security.init_app(app)
+    assets.init_app(app)
     filters.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+import re
+
+from server.web.assets import asset, manifest
+
 
 def test_service_worker_is_served_at_root_scope_and_never_cached_stale(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/sw.js")
@@ -7,9 +12,26 @@ def test_service_worker_is_served_at_root_scope_and_never_cached_stale(client) -
     assert response.mimetype == "text/javascript"
     assert response.headers["Cache-Control"] == "no-cache"
     body = response.get_data(as_text=True)
-    for asset in ("/static/css/app.css", "/static/vendor/htmx.min.js", "/static/js/outbox-core.js", "/offline"):
-        assert f'"{asset}"' in body
     assert "skipWaiting()" in body and "SKIP_WAITING" in body  # only on the user's say-so
+
+
+def test_service_worker_precaches_the_built_bundles_staff_pages_load(app, client) -> None:  # type: ignore[no-untyped-def]
+    """The worker keeps this build's hashed files (and imports the same outbox-core file as the pages), never the
+    parents' stylesheet; everything it lists is there to fetch."""
+    body = client.get("/sw.js").get_data(as_text=True)
+    shell = json.loads(re.search(r"var SHELL = (\[.*\]);", body).group(1))  # type: ignore[union-attr]
+    bundles = json.loads(re.search(r"var BUNDLES = (\{.*\});", body).group(1))  # type: ignore[union-attr]
+    with app.test_request_context():
+        built = {name: asset(name) for name in manifest().files}
+    assert bundles == {name: url for name, url in built.items() if name != "parents.css"}
+    for name in ("theme.js", "htmx.js", "outbox-core.js", "common.js", "assessment.js", "outbox.js", "app.css"):
+        stem, ext = name.rsplit(".", 1)
+        assert re.fullmatch(rf"/static/dist/{stem}\.[0-9a-f]{{8}}\.{ext}", bundles[name]) and bundles[name] in shell
+    assert built["parents.css"] not in shell
+    assert {"/offline", "/manifest.webmanifest", "/static/icons/icon-192.png"} <= set(shell)
+    assert f'importScripts("{built["outbox-core.js"]}")' in body
+    for url in shell:
+        assert client.get(url).status_code == 200, url
 
 
 def test_manifest(client) -> None:  # type: ignore[no-untyped-def]
