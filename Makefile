@@ -139,8 +139,13 @@ fmt: install ## Format the code
 	$(VENV)/bin/ruff format server sync tests e2e bench
 	$(VENV)/bin/ruff check --fix server sync tests e2e bench
 
-bench: install ## Run the benchmarks in bench/ and print their figures
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+# SCALE: bench_scale.py's size (1 = 10,000 finished trials; 0.01 for a quick run). Figures are JSON lines on
+# stdout (name, value, unit, budget, machine); tables and progress go to stderr: `make bench 2>/dev/null`.
+SCALE ?= 1
+bench: install ## Run the benchmarks in bench/: one JSON line per figure on stdout (make bench SCALE=0.01: quick)
+	@for b in bench/bench_*.py; do echo "== $$b" >&2; \
+	  if [ "$$b" = bench/bench_scale.py ]; then $(PY) $$b --scale $(SCALE) || exit 1; else $(PY) $$b || exit 1; fi; \
+	done
 
 clean: ## Remove the virtual environment, npm packages and caches (not the database)
 	rm -rf $(VENV) node_modules server/static/dist server/static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -166,6 +166,24 @@ class World:
     dosing_skipped: int = 0
 
 
+def add_staff(app: Any, accounts: Sequence[tuple[str, Sequence[str]]], world: World | None = None) -> World:
+    """Staff accounts (username, roles), password BENCH_PASSWORD, through the app's own service."""
+    from server.audit.context import Actor, acting_as
+    from server.auth.services import create_staff
+    from server.extensions import db
+
+    world = world or World()
+    with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
+        for username, roles in accounts:
+            user = create_staff(
+                {"username": username, "display_name": username.title(), "password": BENCH_PASSWORD,
+                 "roles": list(roles)}
+            )  # fmt: skip
+            world.staff[username] = user.id
+        db.session.commit()
+    return world
+
+
 def build_world(
     app: Any,
     n_trials: int = 30,
@@ -173,24 +191,21 @@ def build_world(
     pts: Sequence[str] = ("pt",),
     nurses: Sequence[str] = ("nurse",),
     dosing: bool = True,
+    world: World | None = None,
+    first_mrn: int = 0,
 ) -> World:
     """Staff and `n_trials` active trials on the ward today (a third each on day 1, 2 and 3), with the doses
-    given so far and their observations, written through the app's own services."""
+    given so far and their observations, written through the app's own services. With `world`, its staff
+    (made by `add_staff`, with a "surgeon") are used and no account is made."""
     from server.audit.context import Actor, acting_as
-    from server.auth.services import create_staff
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
     from server.web.clock import local_today
 
-    world = World()
-    with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
+    if world is None:
         accounts = [(u, ["pt"]) for u in pts] + [(u, ["nurse"]) for u in nurses] + [("surgeon", ["surgeon"])]
-        for username, roles in accounts:
-            user = create_staff(
-                {"username": username, "display_name": username.title(), "password": BENCH_PASSWORD, "roles": roles}
-            )
-            world.staff[username] = user.id
-        db.session.commit()
+        world = add_staff(app, accounts)
+    with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
         today = local_today()
         rng = random.Random(7)
         for i in range(n_trials):
@@ -200,7 +215,7 @@ def build_world(
                 {
                     "first_name": f"Child{i:02d}",
                     "last_name": f"Bench{i:02d}",
-                    "mrn": f"BENCH-{i:04d}",
+                    "mrn": f"BENCH-{first_mrn + i:04d}",
                     "weight_kg": kg,
                     "gmfcs_level": gmfcs,
                     "tone_type": "spastic",
@@ -244,6 +259,7 @@ def _dose_history(world: World, trial: Any, day_today: int, small: bool, *, nurs
     slots = [m for m, _ in observation_offsets(current_protocol())]
     doses = ["25", "50", "75"] if small else ["50", "75", "100"]
     last_day = day_today if (trial.id % 2 == 0 and local_now().time() >= dtime(9, 30)) else day_today - 1
+
     def plan(day: Any) -> None:
         set_plan(
             day.id,

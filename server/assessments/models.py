@@ -73,6 +73,10 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     trial: Mapped[Trial] = relationship()
     trial_day: Mapped[TrialDay] = relationship()
     author: Mapped[User] = relationship()
+    # A correction's first version (whose phone time is when the child was assessed), loaded with a list of
+    # current versions (`current_assessments_of`) so a page does not query it for each correction.
+    first_version: Mapped[Assessment | None] = relationship(remote_side=[id], foreign_keys=[first_version_id],
+                                                            viewonly=True)
 
     @property
     def chain_id(self) -> int:

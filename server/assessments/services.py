@@ -120,17 +120,30 @@ def assessed_at(assessment: Assessment) -> datetime:
     """When the child was assessed: the first version's phone time (a correction fixes values, not the time)."""
     if assessment.first_version_id is None:
         return assessment.recorded_at
-    first = db.session.get(Assessment, assessment.first_version_id)
+    first = assessment.first_version
     return first.recorded_at if first is not None else assessment.recorded_at
 
 
 def current_assessments(trial_id: int) -> list[Assessment]:
     """The latest version of every assessment of a trial, by day, then phase, then time."""
+    return current_assessments_of([trial_id])[trial_id]
+
+
+def current_assessments_of(trial_ids: list[int]) -> dict[int, list[Assessment]]:
+    """`current_assessments` for several trials (the PT's list of today's children): four queries, however many
+    trials and corrections (each corrected one's first version, whose time is when the child was assessed, is
+    loaded with the rest)."""
+    out: dict[int, list[Assessment]] = {trial_id: [] for trial_id in trial_ids}
+    if not trial_ids:
+        return out
     rows = db.session.scalars(
-        select(Assessment).options(selectinload(Assessment.trial_day), selectinload(Assessment.author))
-        .where(Assessment.trial_id == trial_id, latest_version())).all()
+        select(Assessment).options(selectinload(Assessment.trial_day), selectinload(Assessment.author),
+                                   selectinload(Assessment.first_version))
+        .where(Assessment.trial_id.in_(trial_ids), latest_version())).all()
     phase_order = list(PHASES)
-    return sorted(rows, key=lambda a: (a.trial_day.day_number, phase_order.index(a.phase), assessed_at(a), a.id))
+    for a in sorted(rows, key=lambda a: (a.trial_day.day_number, phase_order.index(a.phase), assessed_at(a), a.id)):
+        out[a.trial_id].append(a)
+    return out
 
 
 def current_versions(trial_ids: list[int]) -> list[tuple[Assessment, Assessment]]:

@@ -12,7 +12,20 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint, exists
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    false,
+)
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from ..audit.tracking import Audited
@@ -117,8 +130,10 @@ class Observation(Audited, db.Model):  # type: ignore[name-defined]
     """
 
     __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_overdose_sign", "overdose_sign", "trial_day_id"),)
     __audit_redact__ = frozenset({"heart_rate", "resp_rate", "spo2", "bp_systolic", "bp_diastolic",
-                                  "temperature_c", "sedation_score", "pain_score", "effects", "notes"})
+                                  "temperature_c", "sedation_score", "pain_score", "effects", "notes",
+                                  "overdose_sign"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trial_day_id: Mapped[int] = mapped_column(ForeignKey("trial_days.id"), index=True)
@@ -138,6 +153,10 @@ class Observation(Audited, db.Model):  # type: ignore[name-defined]
     pain_score: Mapped[int | None] = mapped_column(Integer)
     effects: Mapped[list[Any]] = mapped_column(JSON, default=list)  # keys of vitals.ADVERSE_EFFECTS
     notes: Mapped[str | None] = mapped_column(Text)
+    # These values carry an overdose sign for the child's age when taken (`vitals.assess`): set when recorded,
+    # worked out again when the child's date of birth is corrected. What lets the ward find open escalations
+    # through an index instead of reading every observation ever taken (dosing.services.open_escalations).
+    overdose_sign: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     author: Mapped[User] = relationship()
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
@@ -29,11 +29,7 @@ from . import schedule
 from .models import DoseAdministration, DosePlanChange, EscalationResponse, Observation, current_given
 from .vitals import (
     ADVERSE_EFFECTS,
-    AGE_BANDS,
     OVERDOSE_EFFECTS,
-    SEDATION_FLAG_AT,
-    SPO2_FLAG_BELOW,
-    TEMP_LOW_C,
     Flag,
     age_in_months,
     assess,
@@ -506,6 +502,7 @@ def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, r
     obs = Observation(trial_day_id=day.id, entry_id=entry_id, taken_at=taken_at, recorded_at=recorded_at,
                       received_at=now, author_id=author_id, device_id=device_id, **values)
     obs.effects = list(dict.fromkeys(data.get("effects") or []))
+    obs.overdose_sign = any(f.overdose_sign for f in observation_flags(obs, day.trial.patient))
     db.session.add(obs)
     db.session.flush()
     return obs
@@ -537,13 +534,23 @@ class ObservationView:
 # --- escalation: overdose signs reach every list until acted on ----------------------------------------------------
 
 def _may_show_overdose_sign() -> Any:
-    """SQL: the observations that may carry an overdose sign (a superset, narrowed by `vitals.assess` in Python):
-    a respiratory rate below the highest lower limit of any age band, SpO2, temperature or sedation past their
-    limits, or a charted effect that is an overdose sign."""
-    effects = cast(Observation.effects, String)
-    return or_(Observation.resp_rate < max(b.resp_rate[0] for b in AGE_BANDS), Observation.spo2 < SPO2_FLAG_BELOW,
-               Observation.temperature_c < TEMP_LOW_C, Observation.sedation_score >= SEDATION_FLAG_AT,
-               *[effects.contains(f'"{key}"') for key in sorted(OVERDOSE_EFFECTS)])
+    """SQL: the observations that carried an overdose sign when recorded (`Observation.overdose_sign`, through
+    its index), checked again by `vitals.assess` in Python."""
+    return Observation.overdose_sign.is_(True)
+
+
+def refresh_overdose_signs(patient_id: int) -> None:
+    """Work out `Observation.overdose_sign` again for a child whose date of birth was corrected (the age decides
+    the respiratory-rate limit)."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        return
+    for obs in db.session.scalars(select(Observation).join(TrialDay).join(Trial, Trial.id == TrialDay.trial_id)
+                                  .where(Trial.patient_id == patient_id)):
+        sign = any(f.overdose_sign for f in observation_flags(obs, patient))
+        if obs.overdose_sign != sign:
+            obs.overdose_sign = sign
+    db.session.flush()
 
 
 @dataclass

@@ -133,6 +133,10 @@ def update_patient(patient_id: int, data: dict[str, Any]) -> Patient:
             setattr(patient, name, value)
         patient.revision += 1
         db.session.flush()
+        if "date_of_birth" in changed:  # the age decides which observations showed an overdose sign
+            from ..dosing.services import refresh_overdose_signs
+
+            refresh_overdose_signs(patient.id)
     return patient
 
 
