@@ -145,6 +145,7 @@ def fill_history(url: str, scale: float, staff: dict[str, int]) -> dict[str, int
         @event.listens_for(engine, "connect")
         def _bulk(dbapi_connection: Any, _record: Any) -> None:  # a bulk load: durable at the end (the commit)
             dbapi_connection.execute("PRAGMA synchronous=OFF")
+            dbapi_connection.execute("PRAGMA cache_size=-1000000")  # 1 GB: the random-key indexes stay in memory
 
     counts = dict.fromkeys([*tables, "sync_ledger"], 0)
     today = date.today()

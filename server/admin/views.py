@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, request, stream_with_context, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from ..audit.queries import ACTIONS, entity_types, export_rows, search
 from ..audit.schemas import AuditFilterSchema
@@ -32,7 +32,7 @@ from . import bp
 admin_only = roles_required("admin")
 
 
-FILTER_CHOICES = 300  # the audit viewer's trial and child lists: the latest ones
+FILTER_CHOICES = 100  # the audit viewer's trial and child lists: the latest ones
 
 @bp.get("/")
 @admin_only
@@ -174,17 +174,16 @@ def audit():  # type: ignore[no-untyped-def]
         return response
     result = search(filters, filters.get("page", 1))
     # The latest trials and children to choose from (and the one chosen): years of them would make a page of
-    # thousands of options. An older one is reached from its own page's link, or by its number in the address.
+    # thousands of options. An older trial's log opens from the trial's page, or by its number in the address.
+    trial_ids = [*db.session.scalars(select(Trial.id).order_by(Trial.id.desc()).limit(FILTER_CHOICES)),
+                 filters.get("trial_id") or 0]
+    patient_ids = [*db.session.scalars(select(Patient.id).order_by(Patient.id.desc()).limit(FILTER_CHOICES)),
+                   filters.get("patient_id") or 0]
     trials = db.session.execute(select(Trial.id, Patient.first_name, Patient.last_name, Trial.start_date)
-                                .join(Patient, Patient.id == Trial.patient_id)
-                                .where(or_(Trial.id.in_(select(Trial.id).order_by(Trial.id.desc())
-                                                        .limit(FILTER_CHOICES).scalar_subquery()),
-                                           Trial.id == (filters.get("trial_id") or 0)))
+                                .join(Patient, Patient.id == Trial.patient_id).where(Trial.id.in_(trial_ids))
                                 .order_by(Trial.id.desc())).all()
     patients = db.session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
-                                  .where(or_(Patient.id.in_(select(Patient.id).order_by(Patient.id.desc())
-                                                            .limit(FILTER_CHOICES).scalar_subquery()),
-                                             Patient.id == (filters.get("patient_id") or 0)))
+                                  .where(Patient.id.in_(patient_ids))
                                   .order_by(Patient.last_name, Patient.first_name)).all()
     options = {
         "trials": [(t.id, f"{t.first_name} {t.last_name} · from {t.start_date:%-d %b %Y}") for t in trials],

@@ -16,9 +16,9 @@ from .models import AuditEvent
 from .tracking import REDACTED
 
 PAGE_SIZE = 50
-# Events counted at most: past this the viewer says "10,000+" and pages back that far (narrow with a filter).
-# Counting every match of a year's log would read millions of rows on each view.
-COUNT_CAP = 10_000
+# Events counted at most: past this the viewer says "1,000+" and pages back that far (narrow with a filter, or
+# download the CSV, which has them all). Counting every match of years of log would read millions of rows.
+COUNT_CAP = 1_000
 ACTIONS = {"create": "Created", "update": "Changed", "delete": "Deleted", "read": "Read", "export": "Exported"}
 # Where a record can be read in the app (the values the log leaves out live there).
 RECORD_PAGES = {"Assessment": "/assessments/{id}", "Trial": "/trials/{id}"}

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
@@ -536,7 +536,7 @@ class ObservationView:
 def _may_show_overdose_sign() -> Any:
     """SQL: the observations that carried an overdose sign when recorded (`Observation.overdose_sign`, through
     its index), checked again by `vitals.assess` in Python."""
-    return Observation.overdose_sign.is_(True)
+    return Observation.overdose_sign == true()
 
 
 def refresh_overdose_signs(patient_id: int) -> None:
@@ -592,16 +592,20 @@ class Escalation:
 def open_escalations(trial_ids: list[int] | None = None) -> dict[int, Escalation]:
     """Open escalations by trial id, for these trials (None: every trial). Three queries, however many trials."""
     protocol = current_protocol()
-    stmt = (select(Observation, TrialDay.trial_id, Patient.date_of_birth).join(TrialDay)
-            .join(Trial, Trial.id == TrialDay.trial_id).join(Patient, Patient.id == Trial.patient_id)
-            .where(_may_show_overdose_sign()).order_by(Observation.taken_at, Observation.id))
+    # The flagged observations first, through their index (a join from the trials would visit every trial
+    # day), then their trials and children.
+    stmt = select(Observation).where(_may_show_overdose_sign()).order_by(Observation.taken_at, Observation.id)
     if trial_ids is not None:
         if not trial_ids:
             return {}
-        stmt = stmt.where(TrialDay.trial_id.in_(trial_ids))
-    candidates = db.session.execute(stmt).all()
-    if not candidates:
+        stmt = stmt.where(Observation.trial_day_id.in_(select(TrialDay.id).where(TrialDay.trial_id.in_(trial_ids))))
+    flagged = db.session.scalars(stmt).all()
+    if not flagged:
         return {}
+    whose = {day_id: (trial_id, born) for day_id, trial_id, born in db.session.execute(
+        select(TrialDay.id, TrialDay.trial_id, Patient.date_of_birth).join(Trial, Trial.id == TrialDay.trial_id)
+        .join(Patient, Patient.id == Trial.patient_id).where(TrialDay.id.in_({o.trial_day_id for o in flagged})))}
+    candidates = [(o, *whose[o.trial_day_id]) for o in flagged]
     ids = sorted({trial_id for _, trial_id, _ in candidates})
     covered: set[int] = set()
     for obs_ids in db.session.scalars(select(EscalationResponse.observation_ids)

@@ -1,4 +1,5 @@
-"""indexes for a busy unit's years: observations' overdose sign, the audit viewer's (trial|child|actor, time)
+"""indexes for a busy unit's years: observations' overdose sign, the audit viewer's (trial|child|actor, time),
+the ward's active trials and recent doses
 
 Revision ID: c3d9f1a7e2b4
 Revises: b7e4c2a9d5f1
@@ -50,6 +51,12 @@ def upgrade():
     with op.batch_alter_table('observations', schema=None) as batch_op:
         batch_op.create_index('ix_observations_overdose_sign', ['overdose_sign', 'trial_day_id'], unique=False)
 
+    with op.batch_alter_table('trials', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_trials_status'), ['status'], unique=False)
+
+    with op.batch_alter_table('dose_administrations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_dose_administrations_given_at'), ['given_at'], unique=False)
+
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_actor_id')
         batch_op.drop_index('ix_audit_events_trial_id')
@@ -67,6 +74,12 @@ def downgrade():
         batch_op.create_index('ix_audit_events_patient_id', ['patient_id'], unique=False)
         batch_op.create_index('ix_audit_events_trial_id', ['trial_id'], unique=False)
         batch_op.create_index('ix_audit_events_actor_id', ['actor_id'], unique=False)
+
+    with op.batch_alter_table('dose_administrations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_dose_administrations_given_at'))
+
+    with op.batch_alter_table('trials', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_trials_status'))
 
     with op.batch_alter_table('observations', schema=None) as batch_op:
         batch_op.drop_index('ix_observations_overdose_sign')
