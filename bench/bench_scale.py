@@ -36,8 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -60,6 +59,7 @@ from bench._common import (
     migrate,
     print_table,
 )
+from tests.dbutil import counting
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "scale"
@@ -312,27 +312,25 @@ def fill_history(url: str, scale: float, staff: dict[str, int]) -> dict[str, int
                     },
                 )
                 dose_id = ids.take("dose_administrations")
-                add(
-                    "dose_administrations",
-                    {
-                        "id": dose_id,
-                        "trial_day_id": day_id,
-                        "version": 1,
-                        "supersedes_id": None,
-                        "status": "given",
-                        "correction_reason": None,
-                        "given_at": given,
-                        "dose_mcg": dose,
-                        "volume_ml": dose / 50,
-                        "concentration_mcg_per_ml": 50,
-                        "route": "catheter",
-                        "given_by_id": surgeon,
-                        "checked_by_id": nurse,
-                        "override_reason": None,
-                        "recorded_by_id": surgeon,
-                        "created_at": given,
-                    },
-                )
+                dose_row = {
+                    "id": dose_id,
+                    "trial_day_id": day_id,
+                    "version": 1,
+                    "supersedes_id": None,
+                    "status": "given",
+                    "correction_reason": None,
+                    "given_at": given,
+                    "dose_mcg": dose,
+                    "volume_ml": dose / 50,
+                    "concentration_mcg_per_ml": 50,
+                    "route": "catheter",
+                    "given_by_id": surgeon,
+                    "checked_by_id": nurse,
+                    "override_reason": None,
+                    "recorded_by_id": surgeon,
+                    "created_at": given,
+                }
+                add("dose_administrations", dose_row)
                 audit(
                     given,
                     surgeon,
@@ -348,21 +346,12 @@ def fill_history(url: str, scale: float, staff: dict[str, int]) -> dict[str, int
                     add(
                         "dose_administrations",
                         {
+                            **dose_row,
                             "id": fixed,
-                            "trial_day_id": day_id,
                             "version": 2,
                             "supersedes_id": dose_id,
-                            "status": "given",
                             "correction_reason": "Time typed wrong.",
                             "given_at": given + timedelta(minutes=10),
-                            "dose_mcg": dose,
-                            "volume_ml": dose / 50,
-                            "concentration_mcg_per_ml": 50,
-                            "route": "catheter",
-                            "given_by_id": surgeon,
-                            "checked_by_id": nurse,
-                            "override_reason": None,
-                            "recorded_by_id": surgeon,
                             "created_at": given + timedelta(hours=1),
                         },
                     )
@@ -615,27 +604,6 @@ def _make_history(url: str, scale: float) -> dict[str, int]:
 
 
 # ---- measuring -----------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def counting(app: Any) -> Iterator[list[str]]:
-    """The SQL statements the app runs meanwhile."""
-    from sqlalchemy import event
-
-    from server.extensions import db
-
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @dataclass

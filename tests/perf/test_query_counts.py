@@ -9,36 +9,19 @@ observations and, with them, audit rows. The counts must be the same.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 
 from server.extensions import db
+from tests.dbutil import counting
 
 MAS = {"mas.hip_adductors.left": "1", "mas.hip_adductors.right": "1+", "mas.knee_flexors.left": "2",
        "mas.knee_flexors.right": "1", "rom.popliteal_angle.left": "40", "rom.popliteal_angle.right": "45"}
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _assess(app: Flask, trial_id: int, day: int, phase: str, pt: int, at: datetime, *, corrections: int = 0) -> None:
@@ -135,7 +118,7 @@ def _counts(ward: dict[str, Any]) -> dict[str, int]:
     for name, (role, path) in _pages(ward).items():
         client = ward["clients"][role]
         assert client.get(path).status_code == 200, path  # warm: the first request may load what later ones reuse
-        with counted(ward["app"]) as seen:
+        with counting(ward["app"]) as seen:
             response = client.get(path)
         assert response.status_code == 200, path
         out[name] = len(seen)
