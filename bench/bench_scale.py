@@ -59,7 +59,7 @@ from bench._common import (
     migrate,
     print_table,
 )
-from tests.dbutil import counting
+from tests.querycount import counting
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "scale"

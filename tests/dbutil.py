@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,23 +39,3 @@ def create_database(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
 
     return url.set(database=name).render_as_string(hide_password=False), drop
 
-
-@contextmanager
-def counting(app: Any) -> Iterator[list[str]]:
-    """The SQL statements `app`'s engine runs meanwhile (a before_cursor_execute listener)."""
-    from sqlalchemy import event
-
-    from server.extensions import db
-
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)

@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 
 from server.extensions import db
-from tests.dbutil import counting
+from tests.querycount import counting
 
 MAS = {"mas.hip_adductors.left": "1", "mas.hip_adductors.right": "1+", "mas.knee_flexors.left": "2",
        "mas.knee_flexors.right": "1", "rom.popliteal_angle.left": "40", "rom.popliteal_angle.right": "45"}
