@@ -15,7 +15,7 @@ DEV_ENV := APP_ENV=development
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor translations translations-extract chromium webkit run db-upgrade db-revision demo test test-pg e2e unit coverage js-test chaos lint fmt bench clean
+.PHONY: help install assets translations translations-extract chromium webkit pdf-deps run db-upgrade db-revision demo test test-pg e2e unit coverage js-test chaos lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -26,16 +26,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) vendor translations ## Virtual environment with Python packages, the npm packages, compiled catalogues
+install: $(STAMP) assets translations pdf-deps ## Virtual environment with Python packages, the npm packages, built assets, compiled catalogues, the PDF libraries
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-server/static/vendor/htmx.min.js: node_modules/.package-lock.json
-	mkdir -p server/static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js $@
+# Our JavaScript and CSS, bundled, minified and named by content (esbuild, build-assets.mjs) into
+# server/static/dist/ (not in git), with manifest.json for the server; rebuilt whenever a source changes.
+ASSET_SOURCES := build-assets.mjs $(wildcard server/static/js/*.js server/static/css/*.css)
+server/static/dist/manifest.json: $(ASSET_SOURCES) node_modules/.package-lock.json
+	node build-assets.mjs
 
-vendor: server/static/vendor/htmx.min.js ## Copy pinned front-end packages into server/static/vendor
+assets: server/static/dist/manifest.json ## Build our JavaScript and CSS into server/static/dist (hashed names, .br/.gz)
 
 # The parents' page's languages: each server/translations/<lang>/LC_MESSAGES/messages.po is compiled to its .mo
 # (not in git), whenever the .po is newer.
@@ -60,6 +62,25 @@ chromium: ## Install Debian's chromium for the browser tests when it is missing
 	    echo "Browser tests need Chromium at $(CHROMIUM_PATH). Install it (Debian: sudo apt-get install chromium)"; \
 	    echo "or point CHROMIUM_PATH at a Chromium or Chrome binary."; exit 1; \
 	  fi; \
+	fi
+
+# The trial summary's PDF (WeasyPrint): Debian's pango and harfbuzz-subset libraries and the DejaVu fonts the print
+# styles name (no font is fetched at run time); poppler-utils (pdftotext, pdftoppm) for the tests that read PDFs.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
+pdf-deps: ## Install what the server-side PDF and its tests need (Debian packages) when it is missing
+	@if command -v dpkg-query >/dev/null; then \
+	  missing=$$(for p in $(PDF_DEBS); do dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "Installing" $$missing"…"; \
+	      apt-get -o DPkg::Lock::Timeout=300 update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get -o DPkg::Lock::Timeout=300 install -y -qq $$missing >/dev/null; \
+	    else \
+	      echo "The trial summary's PDF and its tests need: sudo apt-get install" $$missing; exit 1; \
+	    fi; \
+	  fi; \
+	elif ! command -v pdftotext >/dev/null; then \
+	  echo "Install pango, harfbuzz (with its subset library), the DejaVu fonts and poppler's pdftotext and pdftoppm."; exit 1; \
 	fi
 
 # The WebKit lane (e2e/webkit): WebKitGTK's WebDriver, Xvfb, and WebKitGTK for Debian's python3, which runs
@@ -112,7 +133,7 @@ e2e: install chromium webkit ## Browser tests only (Chromium, then WebKit: e2e/w
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) -m pytest e2e
 
 lint: install ## ruff, mypy (strict on sync/, checked on server/, unused ignores refused), and ESLint on our JavaScript
-	node_modules/.bin/eslint server/static/js tests/js
+	node_modules/.bin/eslint server/static/js tests/js build-assets.mjs
 	$(VENV)/bin/ruff check server sync tests e2e bench
 	$(VENV)/bin/mypy --strict sync
 	$(VENV)/bin/mypy server
@@ -121,8 +142,13 @@ fmt: install ## Format the code
 	$(VENV)/bin/ruff format server sync tests e2e bench
 	$(VENV)/bin/ruff check --fix server sync tests e2e bench
 
-bench: install ## Run the benchmarks in bench/ and print their figures
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+# SCALE: bench_scale.py's size (1 = 10,000 finished trials; 0.01 for a quick run). Figures are JSON lines on
+# stdout (name, value, unit, budget, machine); tables and progress go to stderr: `make bench 2>/dev/null`.
+SCALE ?= 1
+bench: install ## Run the benchmarks in bench/: one JSON line per figure on stdout (make bench SCALE=0.01: quick)
+	@for b in bench/bench_*.py; do echo "== $$b" >&2; \
+	  if [ "$$b" = bench/bench_scale.py ]; then $(PY) $$b --scale $(SCALE) || exit 1; else $(PY) $$b || exit 1; fi; \
+	done
 
 clean: ## Remove the virtual environment, npm packages and caches (not the database)
-	rm -rf $(VENV) node_modules server/static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules server/static/dist server/static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -1,10 +1,10 @@
-// ESLint for our own browser JavaScript (make lint). The app's scripts are plain ES5-style IIFEs served as
-// they are (no build step); the service worker is a Jinja template, linted after rendering by the tests.
+// ESLint for our own JavaScript (make lint). The app's scripts are plain ES5-style IIFEs; build-assets.mjs (esbuild)
+// bundles and minifies them for the browser, and the JavaScript unit tests load them as they are.
 import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["node_modules/**", "server/static/vendor/**", ".venv/**", "e2e/**", "bench/**"] },
+  { ignores: ["node_modules/**", "server/static/dist/**", ".venv/**", "e2e/**", "bench/**"] },
   js.configs.recommended,
   {
     files: ["server/static/js/**/*.js"],
@@ -21,7 +21,7 @@ export default [
     },
   },
   {
-    files: ["tests/js/**/*.mjs"],
+    files: ["tests/js/**/*.mjs", "build-assets.mjs"],
     languageOptions: { ecmaVersion: 2022, sourceType: "module", globals: { ...globals.node } },
   },
 ];

@@ -6,15 +6,17 @@ Not a benchmark itself (`make bench` runs bench/bench_*.py only).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import json
 import random
 import re
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -63,17 +65,57 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1 / 5 / 15 min)"
 
 
-def print_table(title: str, rows: Iterable[Row]) -> None:
+def machine_info(database: str = "sqlite") -> dict[str, Any]:
+    """The machine as a figure's `machine` key: CPU count, load average now (1 / 5 / 15 min), Python version,
+    and the database (its dialect name; a URL is reduced to it, never printed with its credentials)."""
+    import os
+    import platform
+
+    load = os.getloadavg()
+    dialect = database.split(":", 1)[0].split("+", 1)[0] if ":" in database else database
+    return {
+        "cpus": os.cpu_count(),
+        "load": [round(x, 2) for x in load],
+        "python": platform.python_version(),
+        "database": "postgresql" if dialect == "postgres" else dialect,
+    }
+
+
+def emit(name: str, value: float, unit: str, budget: float | str | None = None, *, database: str = "sqlite") -> None:
+    """Print one figure as one JSON line on stdout: `name`, `value` (in `unit`), `budget` and `machine`.
+
+    `budget`: a number is the most `value` may be (same unit); a string states another bound (e.g. ">= 95");
+    None marks a figure given for information. `database`: what the figure ran on (a name, "sqlite" or
+    "postgresql", or a SQLAlchemy URL). This is the one way a bench prints a figure for `make bench`.
+    """
+    figure = {
+        "name": name,
+        "value": round(value, 6) if isinstance(value, float) else value,
+        "unit": unit,
+        "budget": budget,
+        "machine": machine_info(database),
+    }
+    print(json.dumps(figure, ensure_ascii=False), flush=True)
+
+
+def note(text: str) -> None:
+    """Words for the person running the benchmark (stderr: not part of the figures)."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def print_table(title: str, rows: Iterable[Row], file: Any = None) -> None:
+    """The figures as a table for a person, on stderr (stdout carries the JSON lines of `emit`)."""
+    out = file or sys.stderr
     rows = list(rows)
     w1 = max(len(r.what) for r in rows)
     w2 = max(len(r.figure) for r in rows)
     w3 = max([len(r.budget) for r in rows] + [6])
-    print(f"\n{title}")
-    print(f"  {'what':<{w1}}  {'figure':>{w2}}  {'budget':<{w3}}  verdict")
-    print(f"  {'-' * w1}  {'-' * w2}  {'-' * w3}  -------")
+    print(f"\n{title}", file=out)
+    print(f"  {'what':<{w1}}  {'figure':>{w2}}  {'budget':<{w3}}  verdict", file=out)
+    print(f"  {'-' * w1}  {'-' * w2}  {'-' * w3}  -------", file=out)
     for r in rows:
         verdict = "" if r.ok is None else ("ok" if r.ok else "MISSES")
-        print(f"  {r.what:<{w1}}  {r.figure:>{w2}}  {r.budget:<{w3}}  {verdict}")
+        print(f"  {r.what:<{w1}}  {r.figure:>{w2}}  {r.budget:<{w3}}  {verdict}", file=out)
 
 
 class Failures:
@@ -89,9 +131,9 @@ class Failures:
 
     def exit(self) -> None:
         if self.items:
-            print("\nFUNCTIONAL PROBLEMS:")
+            print("\nFUNCTIONAL PROBLEMS:", file=sys.stderr)
             for item in self.items:
-                print(f"  - {item}")
+                print(f"  - {item}", file=sys.stderr)
             sys.exit(1)
 
 
@@ -124,6 +166,24 @@ class World:
     dosing_skipped: int = 0
 
 
+def add_staff(app: Any, accounts: Sequence[tuple[str, Sequence[str]]], world: World | None = None) -> World:
+    """Staff accounts (username, roles), password BENCH_PASSWORD, through the app's own service."""
+    from server.admin.services import create_staff
+    from server.audit.context import Actor, acting_as
+    from server.extensions import db
+
+    world = world or World()
+    with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
+        for username, roles in accounts:
+            user = create_staff(
+                {"username": username, "display_name": username.title(), "password": BENCH_PASSWORD,
+                 "roles": list(roles)}
+            )  # fmt: skip
+            world.staff[username] = user.id
+        db.session.commit()
+    return world
+
+
 def build_world(
     app: Any,
     n_trials: int = 30,
@@ -131,24 +191,21 @@ def build_world(
     pts: Sequence[str] = ("pt",),
     nurses: Sequence[str] = ("nurse",),
     dosing: bool = True,
+    world: World | None = None,
+    first_mrn: int = 0,
 ) -> World:
     """Staff and `n_trials` active trials on the ward today (a third each on day 1, 2 and 3), with the doses
-    given so far and their observations, written through the app's own services."""
-    from server.admin.services import create_staff
+    given so far and their observations, written through the app's own services. With `world`, its staff
+    (made by `add_staff`, with a "surgeon") are used and no account is made."""
     from server.audit.context import Actor, acting_as
     from server.extensions import db
     from server.trials.services import create_patient, create_trial
     from server.web import clock
 
-    world = World()
-    with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
+    if world is None:
         accounts = [(u, ["pt"]) for u in pts] + [(u, ["nurse"]) for u in nurses] + [("surgeon", ["surgeon"])]
-        for username, roles in accounts:
-            user = create_staff(
-                {"username": username, "display_name": username.title(), "password": BENCH_PASSWORD, "roles": roles}
-            )
-            world.staff[username] = user.id
-        db.session.commit()
+        world = add_staff(app, accounts)
+    with app.app_context(), acting_as(Actor(user_id=None, via="cli")):
         today = clock.today()
         rng = random.Random(7)
         for i in range(n_trials):
@@ -158,7 +215,7 @@ def build_world(
                 {
                     "first_name": f"Child{i:02d}",
                     "last_name": f"Bench{i:02d}",
-                    "mrn": f"BENCH-{i:04d}",
+                    "mrn": f"BENCH-{first_mrn + i:04d}",
                     "weight_kg": kg,
                     "gmfcs_level": gmfcs,
                     "tone_type": "spastic",
@@ -202,6 +259,7 @@ def _dose_history(world: World, trial: Any, day_today: int, small: bool, *, nurs
     slots = [m for m, _ in observation_offsets(current_protocol())]
     doses = ["25", "50", "75"] if small else ["50", "75", "100"]
     last_day = day_today if (trial.id % 2 == 0 and clock.local_now().time() >= dtime(9, 30)) else day_today - 1
+
     def plan(day: Any) -> None:
         set_plan(
             day.id,
@@ -334,6 +392,44 @@ def assessment_entries(
         # (many per day and phase, so each is marked as a repeat, as the PT's "Add a repeat" form sends it)
         out.append(entry(author_id, {**assessment_payload(trial_id, day, phase, gmfcs, rng), "repeat": "1"}))
     return out
+
+
+# ---- the app as served, with the demo data -----------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def demo_live_server() -> Iterator[tuple[Any, str]]:
+    """A LiveServer (gunicorn, as `make run` serves) on a fresh database made by the migrations, with the demo
+    data (`flask demo-data`: the demo accounts, password demo-pass, and four children), started. Yields the
+    server and its database URL; stops it and drops the database afterwards."""
+    from e2e.server import LiveServer
+    from tests.dbutil import create_database
+
+    with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp:
+        url, drop = create_database(Path(tmp))
+        server = LiveServer(url, Path(tmp))
+        try:
+            server.flask("db", "upgrade")
+            server.flask("demo-data")
+            server.start()
+            yield server, url
+        finally:
+            server.stop()
+            drop()
+
+
+def demo_form_path(database_url: str) -> str:
+    """The assessment form of the demo child on trial day 1 (DEMO-1001, baseline)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            trial_id = conn.execute(text("SELECT trials.id FROM trials JOIN patients ON patients.id = "
+                                         "trials.patient_id WHERE patients.mrn = 'DEMO-1001'")).scalar()
+    finally:
+        engine.dispose()
+    return f"/trials/{trial_id}/days/1/baseline"
 
 
 # ---- HTTP against a live server ----------------------------------------------------------------------------

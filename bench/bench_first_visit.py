@@ -1,5 +1,6 @@
-"""Bytes over the wire for a first visit to the PT assessment page, and for a repeat visit (design.md §6:
-≤ 60 KB compressed for the first visit with every asset; 0 network bytes for static assets on a repeat visit).
+"""Bytes over the wire for a first visit to the PT assessment page, and for a repeat visit (issue 18: at most
+40 KB compressed for the first visit with every asset; 0 network bytes for static assets on a repeat visit),
+and the number of elements on the form as the phone draws it.
 
 A real Chromium (Debian's, the e2e tests' arguments and phone viewport) opens the assessment form of a demo
 child (Amira, trial day 1 baseline) on a LiveServer (gunicorn, fresh database, `flask db upgrade` and
@@ -12,7 +13,9 @@ with an empty HTTP cache and no service worker, as a phone that just signed in. 
 Accept-Encoding (it offers zstd, which flask-compress prefers), and `Accept-Encoding: gzip, br` (what a
 browser without zstd, e.g. Safari, gets).
 
-    .venv/bin/python bench/bench_first_visit.py
+    .venv/bin/python bench/bench_first_visit.py [--verbose]
+
+Prints one JSON object per figure on stdout (bench/_common.py:emit); --verbose lists every request on stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import os
 import re
 import socket
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,11 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Failures, Row, chromium_settings, machine, print_table
-from e2e.server import LiveServer, free_port
-from tests.dbutil import create_database
+from bench._common import Failures, chromium_settings, demo_form_path, demo_live_server, emit, machine, note
+from e2e.server import free_port
 
-BUDGET_KB = 60
+BUDGET_KB = 40
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 DEMO_PASSWORD = "demo-pass"
 
@@ -243,10 +244,6 @@ def _poll(page: Any, js: str, timeout: float = 20.0) -> None:
     raise TimeoutError(js)
 
 
-def _kb(n: float) -> str:
-    return f"{n / 1024:.1f} KB"
-
-
 _REFERENCE = re.compile(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"#?]+)', re.IGNORECASE)
 
 
@@ -256,9 +253,12 @@ def visit(
     path: str,
     accept_encoding: str | None,
     failures: Failures,
-    label: str,
+    tag: str,
     verbose: bool,
-) -> list[Row]:
+    count_dom: bool = False,
+) -> None:
+    """One first visit and one repeat visit; prints their figures, named with `tag` (the Accept-Encoding)."""
+    label = f"[{tag}]"
     _, phone = chromium_settings()
     proxy = CountingProxy(server_port, accept_encoding)
     ctx = browser.new_context(base_url=f"http://127.0.0.1:{proxy.port}", service_workers="allow", **phone)
@@ -281,6 +281,8 @@ def visit(
         ok = response is not None and response.status == 200
         failures.check(ok, f"{label}: the form answered {response.status if response else None}")
         html = response.text() if response is not None else ""
+        # Elements on the page as the phone draws it (390 x 844), once the scripts have run.
+        dom_nodes = page.evaluate("document.querySelectorAll('*').length") if count_dom else None
         _poll(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
         _poll(page, "() => caches.keys().then(k => k.some(n => n.indexOf('itb-shell-') === 0))")
         proxy.wait_quiet(1.0)
@@ -297,8 +299,8 @@ def visit(
         ctx.close()
         proxy.close()
 
-    # The page and every asset it references (stylesheet, scripts, htmx, icon, manifest), each counted once,
-    # at its first full (200) download, whoever asked for it: the page, or the worker precaching it.
+    # The page and every asset it references (stylesheet, scripts, icon, manifest), each counted once, at its
+    # first full (200) download, whoever asked for it: the page, or the worker precaching it.
     referenced = [path, *dict.fromkeys(u for u in _REFERENCE.findall(html) if u.startswith("/"))]
     counted: list[Exchange] = []
     for url in referenced:
@@ -312,100 +314,60 @@ def visit(
     statics_again = [e for e in repeat if e.path.startswith("/static/")]
     encodings = sorted({e.encoding for e in counted if e.encoding != "identity"})
     if verbose:
-        print(f"\n{label}: first visit, every exchange (wire bytes, body bytes, encoding)")
+        note(f"\n{label}: first visit, every exchange (wire bytes, body bytes, encoding)")
         for e in first:
-            tag = "page+assets" if any(e is c for c in counted) else ""
-            print(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding:8} {tag}")
-        print(f"{label}: repeat visit")
+            mark = "page+assets" if any(e is c for c in counted) else ""
+            note(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding:8} {mark}")
+        note(f"{label}: repeat visit")
         for e in repeat:
-            print(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding}")
+            note(f"  {e.method:4} {e.path[:56]:56} {e.status} {e.wire_bytes:7} {e.body_bytes:7} {e.encoding}")
     for e in first + repeat:
         failures.check(e.status < 400, f"{label}: {e.method} {e.path} answered {e.status}")
-    names = ", ".join(u.rsplit("/", 1)[-1] for u in referenced[1:])
-    other_paths = sorted({e.path.split("?")[0] for e in repeat if not e.path.startswith("/static/")})
-    return [
-        Row(
-            f"[{label}] first visit: page + {len(counted) - 1} referenced assets, on the wire",
-            _kb(page_wire),
-            f"≤ {BUDGET_KB} KB",
-            page_wire <= BUDGET_KB * 1024 and len(counted) == len(referenced),
-        ),
-        Row(
-            f"  bodies only (response headers add {_kb(page_wire - page_body)}); encodings: "
-            f"{', '.join(encodings) or 'none'}",
-            _kb(page_body),
-        ),
-        Row(
-            f"  + service worker: sw.js, precache revalidation, PNG icons, /offline, /outbox, page warm-up "
-            f"({len(others)} requests)",
-            _kb(all_wire - page_wire),
-        ),
-        Row("  first visit, all bytes until the network is quiet", _kb(all_wire)),
-        Row("  first visit: time to the load event (information)", f"{load_s:.2f} s"),
-        Row(
-            "  repeat visit: /static/ requests that reached the server", f"{len(statics_again)}", "0", not statics_again
-        ),
-        Row(
-            "  repeat visit: /static/ bytes over the network",
-            f"{sum(e.wire_bytes for e in statics_again)} B",
-            "0 B",
-            not statics_again,
-        ),
-        Row(
-            f"  repeat visit: other bytes ({', '.join(other_paths) or '-'}: network-first pages)",
-            _kb(sum(e.wire_bytes for e in repeat if not e.path.startswith("/static/"))),
-        ),
-        Row(f"  (referenced: {names})", ""),
-    ]
+    failures.check(len(counted) == len(referenced), f"{label}: not every referenced asset was counted")
+    note(
+        f"{label}: the page and {len(counted) - 1} referenced assets "
+        f"({', '.join(u.rsplit('/', 1)[-1] for u in referenced[1:])}), encodings {', '.join(encodings) or 'none'}; "
+        f"the service worker's own {len(others)} requests (sw.js, its precache, /offline, /outbox, page warm-up) "
+        f"are counted in first_visit.all_bytes only"
+    )
+    emit(f"first_visit.page_and_assets.wire_bytes[{tag}]", page_wire, "bytes", f"<= {BUDGET_KB * 1024}")
+    emit(f"first_visit.page_and_assets.body_bytes[{tag}]", page_body, "bytes")
+    emit(f"first_visit.all_bytes[{tag}]", all_wire, "bytes")
+    emit(f"first_visit.load_event[{tag}]", round(load_s, 3), "s")
+    emit(f"repeat_visit.static_requests[{tag}]", len(statics_again), "requests", "<= 0")
+    emit(f"repeat_visit.static_bytes[{tag}]", sum(e.wire_bytes for e in statics_again), "bytes", "<= 0")
+    emit(
+        f"repeat_visit.page_bytes[{tag}]",
+        sum(e.wire_bytes for e in repeat if not e.path.startswith("/static/")),
+        "bytes",
+    )
+    if dom_nodes is not None:
+        emit("assessment_form.dom_nodes", dom_nodes, "elements")
 
 
 def main() -> None:
     import argparse
 
     from playwright.sync_api import sync_playwright
-    from sqlalchemy import create_engine, text
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--verbose", action="store_true", help="list every request and its bytes")
     opts = parser.parse_args()
-    print(f"machine at start: {machine()}")
+    note(f"machine at start: {machine()}")
     if not Path(CHROMIUM_PATH).exists():
         sys.exit(f"Chromium not found at {CHROMIUM_PATH}: install Debian's chromium or set CHROMIUM_PATH.")
     failures = Failures()
-    rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp:
-        url, drop = create_database(Path(tmp))
-        server = LiveServer(url, Path(tmp))
-        try:
-            server.flask("db", "upgrade")
-            server.flask("demo-data")
-            engine = create_engine(url)
-            with engine.connect() as conn:
-                trial_id = conn.execute(
-                    text(
-                        "SELECT trials.id FROM trials JOIN patients ON patients.id = trials.patient_id "
-                        "WHERE patients.mrn = 'DEMO-1001'"
-                    )
-                ).scalar()
-            engine.dispose()
-            path = f"/trials/{trial_id}/days/1/baseline"
-            server.start()
-            args, _ = chromium_settings()
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
-                try:
-                    rows += visit(
-                        browser, server.port, path, "gzip, br", failures, "Accept-Encoding: gzip, br", opts.verbose
-                    )
-                    rows += visit(
-                        browser, server.port, path, None, failures, "Chromium's own Accept-Encoding", opts.verbose
-                    )
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
-            drop()
-    print_table(f"First and repeat visit to the PT assessment form ({path}), bytes counted on the socket", rows)
+    with demo_live_server() as (server, url):
+        path = demo_form_path(url)
+        args, _ = chromium_settings()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM_PATH, args=args)
+            try:
+                note(f"First and repeat visit to the PT assessment form ({path}), bytes counted on the socket")
+                visit(browser, server.port, path, "gzip, br", failures, "gzip-br", opts.verbose, count_dom=True)
+                visit(browser, server.port, path, None, failures, "chromium", opts.verbose)
+            finally:
+                browser.close()
     failures.exit()
 
 

@@ -27,6 +27,7 @@ acknowledged (applied or duplicate) exists exactly once in the database.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -46,6 +47,7 @@ from bench._common import (
     Row,
     assessment_payload,
     build_world,
+    emit,
     entry,
     machine,
     make_app,
@@ -243,7 +245,7 @@ def main() -> None:
                         help="argon2 profile of the passwords (production: RFC_9106_LOW_MEMORY)")
     opts = parser.parse_args()
     profile = "RFC_9106_LOW_MEMORY" if opts.argon2 == "production" else "CHEAPEST"
-    print(f"machine at start: {machine()}")
+    print(f"machine at start: {machine()}", file=sys.stderr)
     failures = Failures()
     n_pts = round(opts.clients * 0.6)
     pts = [f"pt{i:02d}" for i in range(n_pts)]
@@ -343,6 +345,12 @@ def main() -> None:
         f"{stats.observations} observations ({observations} found)",
     )
     p99 = pct(everything, 99) if everything else float("nan")
+    database = os.environ.get("TEST_DATABASE_URL") or "sqlite"  # emit() keeps only the dialect's name
+    emit(f"load.{opts.clients}_clients.p99", round(p99, 1), "ms", BUDGET_P99_MS, database=database)
+    emit(f"load.{opts.clients}_clients.p50", round(pct(everything, 50), 1) if everything else float("nan"), "ms",
+         None, database=database)
+    emit(f"load.{opts.clients}_clients.requests_per_s", round(n_req / elapsed, 1), "1/s", None, database=database)
+    emit(f"load.{opts.clients}_clients.errors", n_err, "count", 0, database=database)
     rows = [
         Row(f"requests/s ({n_req} in {elapsed:.0f} s)", f"{n_req / elapsed:.1f} /s"),
         Row("latency p50 / p95, all requests", f"{pct(everything, 50):.0f} / {pct(everything, 95):.0f} ms"),

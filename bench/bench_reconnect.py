@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Failures, Row, assessment_payload, chromium_settings, machine, print_table
+from bench._common import Failures, Row, assessment_payload, chromium_settings, emit, machine, print_table
 from e2e.server import LiveServer
 from tests.dbutil import create_database
 
@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     opts = parser.parse_args()
-    print(f"machine at start: {machine()}")
+    print(f"machine at start: {machine()}", file=sys.stderr)
     if not Path(CHROMIUM_PATH).exists():
         sys.exit(f"Chromium not found at {CHROMIUM_PATH}: install Debian's chromium or set CHROMIUM_PATH.")
     failures = Failures()
@@ -201,6 +201,8 @@ def main() -> None:
     rows: list[Row] = []
     if walls:
         worst = max(walls)
+        emit(f"reconnect.{n}_entries_sent.median", round(statistics.median(walls), 3), "s", BUDGET_S)
+        emit(f"reconnect.{n}_entries_sent.worst", round(worst, 3), "s", BUDGET_S)
         rows.append(
             Row(
                 f"set_offline(False) -> all {n} sent, median of {len(walls)} rounds",

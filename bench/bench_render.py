@@ -29,6 +29,7 @@ from bench._common import (
     assessment_entries,
     build_world,
     client_sign_in,
+    emit,
     machine,
     make_app,
     migrate,
@@ -57,7 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    print(f"machine at start: {machine()}")
+    print(f"machine at start: {machine()}", file=sys.stderr)
     failures = Failures()
     n = args.requests
     with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp:
@@ -124,6 +125,9 @@ def main() -> None:
             for label, get, budget in runs:
                 times, size = measure(get, n, failures, label)
                 p50, p95 = pct(times, 50), pct(times, 95)
+                key = label.split(" (")[0].removeprefix("GET ").replace(" ", "_").replace("/", "")
+                emit(f"render.{key}.p50", round(p50, 2), "ms", budget)
+                emit(f"render.{key}.p95", round(p95, 2), "ms", None)
                 rows.append(
                     Row(
                         f"{label}: p50",

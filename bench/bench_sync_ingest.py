@@ -32,6 +32,7 @@ from bench._common import (
     assessment_entries,
     build_world,
     client_sign_in,
+    emit,
     machine,
     make_app,
     migrate,
@@ -146,6 +147,15 @@ def http_path(tmp: Path, pg: bool, n: int, failures: Failures) -> list[Row]:
     finally:
         drop()
     total = sum(first)
+    database = "postgresql" if pg else "sqlite"
+    emit(
+        f"ingest.test_client.{n}_entries.batch_{len(chunks[0])}",
+        round(total, 4),
+        "s",
+        BUDGET_S * n / 1000,
+        database=database,
+    )
+    emit(f"ingest.test_client.{n}_entries.resend_duplicates", round(sum(again), 4), "s", None, database=database)
     rows = [
         Row(
             f"[{settings}] {len(chunks)} x POST /api/sync of {len(chunks[0])}",
@@ -218,8 +228,15 @@ def direct_apply(tmp: Path, pg: bool, n: int, failures: Failures, profile: bool)
     if profiler is not None:
         import pstats
 
-        print(f"\nProfile of apply_push({n} entries), top 25 by cumulative time:")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        print(f"\nProfile of apply_push({n} entries), top 25 by cumulative time:", file=sys.stderr)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
+    emit(
+        f"ingest.apply_push.{n}_entries.one_call",
+        round(t_apply, 4),
+        "s",
+        BUDGET_S * n / 1000,
+        database="postgresql" if pg else "sqlite",
+    )
     return [
         Row(
             f"  apply_push of {n} in one call (engine + SqlStore)",
@@ -237,7 +254,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="profile the single apply_push call")
     args = parser.parse_args()
-    print(f"machine at start: {machine()}")
+    print(f"machine at start: {machine()}", file=sys.stderr)
     failures = Failures()
     targets = [("SQLite", False)]
     if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"):

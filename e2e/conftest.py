@@ -201,7 +201,7 @@ def tap_grade(page: Page, group: str, grade: str) -> None:
     """One tap on a grade's button in a segmented control (the fieldset named `group`), clear of the sticky
     save bar; the radio is then checked."""
     fieldset = page.get_by_role("group", name=group, exact=True)
-    button = fieldset.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
+    button = fieldset.locator(f'input[value="{grade}"] + label')  # the label beside the radio is the button
     button.evaluate("e => e.scrollIntoView({block: 'center'})")
     button.click()
     expect(fieldset.get_by_role("radio", name=grade, exact=True)).to_be_checked()

@@ -4,8 +4,9 @@
 then reads the comparison.
 
 The test asserts only on what the pages show after saving and on the comparison, so it holds whichever way
-the form is saved: through the outbox (static/js/outbox-*.js, then /api/sync) or as a plain form POST. It runs
-once as shipped and once with the outbox scripts blocked, so the plain path is always proven too.
+the form is saved: through the outbox (static/js/outbox-*.js, in the outbox-core and common bundles, then
+/api/sync) or as a plain form POST. It runs once as shipped and once with the outbox bundle blocked, so the
+plain path is always proven too.
 Each run uses a child of its own and closes the trial at the end (the demo children are shared).
 """
 
@@ -74,7 +75,7 @@ def _fill(page: Page, mas: list[str], rom: dict[str, list[str]], tardieu: dict, 
 def _fits_a_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     small = page.evaluate("""() => Array.from(document.querySelectorAll(
-        '.seg-btn span, input.num, .nt > summary, .save-bar button, .sign-toggle:not([hidden])'))
+        '.seg > label, input.num, .nt > summary, .save-bar button, .sign-toggle:not([hidden])'))
         .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && (r.width < 44 || r.height < 44)).length""")
     assert small == 0, "touch targets under 44 px"
 
@@ -92,10 +93,10 @@ def _screens(page: Page, name: str, offsets: tuple[int, ...]) -> None:
 def test_pt_records_baseline_and_post_dose_then_sees_the_comparison(page: Page, child: tuple[int, str],
                                                                     outbox: bool) -> None:
     _, first = child
-    if not outbox:  # prove the plain form POST path: no outbox scripts on the page
+    if not outbox:  # prove the plain form POST path: no outbox on the page (outbox-ui.js stops without it)
         # On the context, so the second tab of the draft check is blocked too (a service worker registered
         # there would serve the scripts to this tab past any page-level route).
-        page.context.route(re.compile(r".*/static/js/outbox-[a-z]+\.js$"), lambda route: route.fulfill(
+        page.context.route(re.compile(r".*/static/dist/outbox-core\.[0-9a-f]{8}\.js$"), lambda route: route.fulfill(
             status=200, content_type="text/javascript", body="/* blocked by the test */"))
     sign_in(page, "pt")
     page.get_by_role("link", name=f"Baseline for {first}").click()

@@ -36,7 +36,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, Route
 from playwright.sync_api import Error as PlaywrightError
 
-from e2e.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, DEMO_PASSWORD, PHONE, ServerDb, demo_server
+from e2e.conftest import CHROMIUM_ARGS, CHROMIUM_PATH, DEMO_PASSWORD, PHONE, ServerDb, demo_server, tap_grade
 from e2e.server import LiveServer
 
 SHORT_SEEDS = (101, 202)
@@ -234,10 +234,7 @@ def _fill_and_save(run: Run, phone: Phone, draw: Draw) -> None:
     phone.saved_on = page.url
     if phone.username == "pt":
         grade = draw.grade
-        group = page.get_by_role("group", name="Hip adductors, Left", exact=True)
-        button = group.locator("label.seg-btn").filter(has=page.locator(f'input[value="{grade}"]'))
-        button.evaluate("e => e.scrollIntoView({block: 'center'})")
-        button.click()
+        tap_grade(page, "Hip adductors, Left", grade)
         page.get_by_label("Notes (optional)").fill(token)
         values = {"mas.hip_adductors.left": grade}
         page.get_by_role("button", name="Save baseline").click()

@@ -41,9 +41,9 @@ HOMES = [("pt", "/today"), ("nurse", "/ward"), ("surgeon", "/trials"), ("admin",
 ALL_ROLES_USER = "e2e-everyone"
 ALL_ROLES_PASSWORD = "violet-harbour-lamp"
 # GET routes that are not staff pages: files, JSON, redirects, the htmx override preview, the parents' page.
-NOT_PAGES = {"static", "sync_api.openapi", "sync_api.session_info", "health.healthz", "pwa.manifest",
+NOT_PAGES = {"static", "assets", "sync_api.openapi", "sync_api.session_info", "health.healthz", "pwa.manifest",
              "pwa.service_worker", "parents.progress_page", "assessments.by_entry", "dosing.override_check",
-             "auth.home"}
+             "auth.home", "exports.fhir", "summary.pdf"}  # exports.fhir, summary.pdf: downloads (JSON, PDF), not pages
 TEXT_ZOOM = {"standard": 32, "fixed": 26}  # Chromium's defaults are 16 and 13
 
 

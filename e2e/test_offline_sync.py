@@ -373,6 +373,25 @@ def test_offline_copies_keep_page_and_fragment_apart(page: Page, context: Browse
     context.set_offline(False)
 
 
+def test_a_page_kept_from_an_earlier_release_gets_this_releases_bundles(page: Page, context: BrowserContext) -> None:
+    """Built files are named by their content (web/assets.py), so a page the worker stored before an update names
+    that release's files, which neither the server nor the new worker has any more. Offline and online alike,
+    the worker answers with this release's bundle of the same name, and that page still works."""
+    sign_in(page, "pt")
+    wait_for_service_worker(page)
+    current = page.evaluate("() => document.querySelector('script[src*=\"/static/dist/common.\"]').src")
+    older = re.sub(r"\.[0-9a-f]{8}\.js$", ".0123abcd.js", current)
+    assert older != current
+    fetch = "u => fetch(u).then(r => r.text().then(t => [r.status, t]))"
+    status, bundle = page.evaluate(fetch, current)
+    assert status == 200 and "ITB" in bundle
+    for offline in (True, False):
+        context.set_offline(offline)
+        assert page.evaluate(fetch, older) == [200, bundle], f"offline={offline}"
+    # A name that is no bundle of this release is not made up: the server's 404 comes through.
+    assert page.evaluate("u => fetch(u).then(r => r.status)", "/static/dist/nothing.0123abcd.js") == 404
+
+
 def test_outbox_shows_storage_persistence_and_warns_of_entries_waiting_too_long(
         page: Page, context: BrowserContext, make_child, server_db: ServerDb) -> None:  # type: ignore[no-untyped-def]
     """The same as on WebKit (e2e/webkit/test_webkit.py): persistence asked and shown, entries at risk of being

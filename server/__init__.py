@@ -13,7 +13,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli
     from .config import load_config
     from .extensions import init_extensions
-    from .web import filters, i18n, ratelimit, security
+    from .web import assets, filters, i18n, ratelimit, security
     from .web.errors import register_error_handlers
     from .web.jsonbody import BoundedJSONProvider
 
@@ -25,6 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     set_fixed_now(app.config["TEST_NOW"])  # None (the real clock) unless a browser test stops it
     init_extensions(app)
     security.init_app(app)
+    assets.init_app(app)
     filters.init_app(app)
     i18n.init_app(app)
     ratelimit.init_app(app)
@@ -43,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .overview import bp as overview_bp
     from .parents import bp as parents_bp
     from .pwa import bp as pwa_bp
+    from .summary import bp as summary_bp
     from .sync_api import bp as sync_api_bp
     from .trials import bp as trials_bp
     from .web.health import bp as health_bp
@@ -50,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     for bp in (health_bp, auth_bp, overview_bp, trials_bp, assessments_bp, dosing_bp, decisions_bp, goals_bp,
-               parents_bp, exports_bp, admin_bp, pwa_bp, sync_api_bp):
+               parents_bp, exports_bp, summary_bp, admin_bp, pwa_bp, sync_api_bp):
         app.register_blueprint(bp)
     cli.register(app)
     return app

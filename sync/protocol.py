@@ -278,7 +278,11 @@ def _payload_problem(payload: Mapping[str, Any]) -> str | None:
             if problem:
                 return problem
         elif isinstance(value, Mapping):
+            shallow = depth < MAX_PAYLOAD_DEPTH
             for key, item in value.items():
+                if (shallow and type(item) is str and type(key) is str and key.isascii() and item.isascii()
+                        and "\x00" not in key and "\x00" not in item):
+                    continue  # a plain text under a plain name (nearly every field of a form): nothing to find
                 problem = text_problem(key) if isinstance(key, str) else None
                 if problem:
                     return problem

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +197,16 @@ def field_error(html: str, field: str) -> str | None:
     """The error message shown beside a field, or None."""
     m = re.search(rf'<p class="field-error" id="{re.escape(field)}-error">([^<]*)</p>', html)
     return html_lib.unescape(m.group(1)) if m else None
+
+
+def bundles_in(html: str) -> list[str]:
+    """The built bundles a page loads, by logical name and in order (`common.js`, `app.css`: build-assets.mjs),
+    from its <script src> and <link rel="stylesheet"> tags. Any other script or stylesheet fails the test."""
+    from server.web.assets import DIST
+
+    manifest = json.loads((Path(__file__).resolve().parents[1] / "server/static" / DIST / "manifest.json").read_text())
+    by_file = {f"/static/{DIST}/{file}": name for name, file in manifest.items()}
+    refs = re.findall(r'<script\b[^>]*\bsrc="([^"]+)"|<link\b[^>]*rel="stylesheet"[^>]*href="([^"]+)"', html)
+    urls = [src or href for src, href in refs]
+    assert all(u in by_file for u in urls), f"not a built bundle: {[u for u in urls if u not in by_file]}"
+    return [by_file[u] for u in urls]

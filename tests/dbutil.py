@@ -37,3 +37,4 @@ def create_database(tmp_dir: Path) -> tuple[str, Callable[[], None]]:
         admin.dispose()
 
     return url.set(database=name).render_as_string(hide_password=False), drop
+

@@ -128,9 +128,9 @@ class Phone:
     def heading(self) -> str:
         return self.text("h1")
 
-    def wait_heading(self, text: str) -> None:
+    def wait_heading(self, text: str, timeout: float = 15.0) -> None:
         self.wait_until("t => { const h = document.querySelector('h1'); "
-                        "return !!h && h.textContent.replace(/\\s+/g, ' ').trim() === t; }", text)
+                        "return !!h && h.textContent.replace(/\\s+/g, ' ').trim() === t; }", text, timeout=timeout)
 
     # ---- controls, by their label and role (as a person finds them) ----
     @staticmethod
@@ -158,11 +158,13 @@ class Phone:
         control.send_keys(value)
 
     def tap_grade(self, group: str, grade: str) -> None:
-        """One tap on a grade in a segmented control (the fieldset whose legend is `group`)."""
-        fieldset = self.driver.find_element(By.XPATH, f"//fieldset[legend[normalize-space(.)={self._literal(group)}]]")
-        self.tap(fieldset.find_element(By.XPATH, f".//label[contains(@class, 'seg-btn')][input[@value="
-                                                 f"{self._literal(grade)}]]"))
-        assert fieldset.find_element(By.XPATH, f".//input[@value={self._literal(grade)}]").is_selected()
+        """One tap on a grade in a segmented control (the fieldset named `group`: its aria-label, or its legend),
+        on the label beside the grade's radio (templates/assessments/_macros.html)."""
+        name, value = self._literal(group), self._literal(grade)
+        fieldset = self.driver.find_element(
+            By.XPATH, f"//fieldset[@aria-label={name} or legend[normalize-space(.)={name}]]")
+        self.tap(fieldset.find_element(By.XPATH, f".//input[@value={value}]/following-sibling::label[1]"))
+        assert fieldset.find_element(By.XPATH, f".//input[@value={value}]").is_selected()
 
     # ---- the app ----
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -108,7 +108,9 @@ def test_pt_offline_baseline_and_post_dose_survive_reload_and_a_closed_browser_t
         phone.close()  # the browser is closed with both entries only on the phone
         phone = phones("pt")  # and opened again on the same profile, the server still unreachable
         phone.open("/outbox")
-        phone.wait_heading("On this phone")  # served by the worker from the phone's copy
+        # Served by the worker from the phone's copy; a browser just reopened starts its worker from disk first,
+        # which took over 15 s once in CI under load.
+        phone.wait_heading("On this phone", timeout=45)
         phone.wait_count("#outbox-list .outbox-entry", 2)
         phone.wait_text("#outbox-list", "Saved on this phone")
         phone.wait_text("#sync-status", "2 on this phone")
@@ -259,16 +261,20 @@ def test_a_page_left_while_it_reads_the_outbox_never_blocks_the_next_pages_save(
     one quick save in three, after the save's own send). The outbox abandons them when the page goes into that
     cache. Here the page leaves while it reads the outbox, as it does after any change (the header count)."""
     phone, trial_id = _pt_with_a_child(phones, make_child, "Vale", "baseline", "post-dose")
-    forms = [(f"/trials/{trial_id}/days/1/baseline", "Save baseline"),
-             (f"/trials/{trial_id}/days/1/post-dose", "Save post-dose")]
+    # Two of each phase on day 1: the PT means the second of each as a repeat (one per phase otherwise).
+    forms = [(f"/trials/{trial_id}/days/1/baseline?repeat=1", "Save baseline"),
+             (f"/trials/{trial_id}/days/1/post-dose?repeat=1", "Save post-dose")]
+    for path, _ in forms:  # opened once online, so the worker keeps them too
+        phone.open(path)
+        phone.wait_for_service_worker(path)
     with server_unreachable(live_server):
         for i, grade in enumerate(["0", "1", "1+", "2"]):
             path, button = forms[i % 2]
             # The page reads the outbox as it goes (as when another tab's change arrives): unfinished reads.
             phone.driver.execute_script("window.addEventListener('pagehide', () => { ITB.outboxSummary(); }); "
                                         "location.assign(arguments[0]);", path)
-            phone.wait_until("p => location.pathname === p && document.readyState === 'complete' && "
-                             "!!window.ITBOutbox", path)
+            phone.wait_until("p => location.pathname + location.search === p && "
+                             "document.readyState === 'complete' && !!window.ITBOutbox", path)
             phone.tap_grade("Hip adductors, Left", grade)
             _save_on_phone(phone, button)
     phone.driver.refresh()

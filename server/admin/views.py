@@ -26,6 +26,8 @@ from .services import ConfirmationNeeded, create_staff, set_active, set_roles, s
 admin_only = roles_required("admin")
 
 
+FILTER_CHOICES = 100  # the audit viewer's trial and child lists: the latest ones
+
 @bp.get("/")
 @admin_only
 def index():
@@ -165,9 +167,17 @@ def audit():
         response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
         return response
     result = search(filters, filters.get("page", 1))
+    # The latest trials and children to choose from (and the one chosen): years of them would make a page of
+    # thousands of options. An older trial's log opens from the trial's page, or by its number in the address.
+    trial_ids = [*db.session.scalars(select(Trial.id).order_by(Trial.id.desc()).limit(FILTER_CHOICES)),
+                 filters.get("trial_id") or 0]
+    patient_ids = [*db.session.scalars(select(Patient.id).order_by(Patient.id.desc()).limit(FILTER_CHOICES)),
+                   filters.get("patient_id") or 0]
     trials = db.session.execute(select(Trial.id, Patient.first_name, Patient.last_name, Trial.start_date)
-                                .join(Patient, Patient.id == Trial.patient_id).order_by(Trial.id.desc())).all()
+                                .join(Patient, Patient.id == Trial.patient_id).where(Trial.id.in_(trial_ids))
+                                .order_by(Trial.id.desc())).all()
     patients = db.session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
+                                  .where(Patient.id.in_(patient_ids))
                                   .order_by(Patient.last_name, Patient.first_name)).all()
     options = {
         "trials": [(t.id, f"{t.first_name} {t.last_name} · from {t.start_date:%-d %b %Y}") for t in trials],

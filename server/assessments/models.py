@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, CheckConstraint, ColumnElement, ForeignKey, Integer, String, Text, exists, false
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from ..audit.tracking import Audited
 from ..auth.models import User
@@ -73,6 +74,10 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     trial: Mapped[Trial] = relationship()
     trial_day: Mapped[TrialDay] = relationship()
     author: Mapped[User] = relationship()
+    # A correction's first version (whose phone time is when the child was assessed), loaded with a list of
+    # current versions (`current_assessments_of`) so a page does not query it for each correction.
+    first_version: Mapped[Assessment | None] = relationship(remote_side=[id], foreign_keys=[first_version_id],
+                                                            viewonly=True)
 
     @property
     def chain_id(self) -> int:
@@ -81,3 +86,16 @@ class Assessment(Audited, db.Model):  # type: ignore[name-defined]
     @property
     def phase_label(self) -> str:
         return PHASES.get(self.phase, self.phase)
+
+
+def latest_version() -> ColumnElement[bool]:
+    """WHERE clause: the latest version of an assessment (no correction supersedes it). A NOT EXISTS probe of
+    the unique `supersedes_id` index per row, so its cost follows the rows read, not the size of the table."""
+    newer = _newer_assessment()
+    return ~exists().where(newer.supersedes_id == Assessment.id)
+
+
+@cache
+def _newer_assessment() -> Any:
+    """One alias for every `latest_version()`: making one copies every column, each time."""
+    return aliased(Assessment)

@@ -12,7 +12,7 @@ from ..dosing.services import trial_doses
 from ..protocol import current_protocol
 from ..trials.models import Trial, TrialDay
 from ..web.filters import localtime
-from .instruments import MAS_MAPPINGS, MasMapping
+from .instruments import MAS_MAPPINGS, PHASES, MasMapping
 from .models import Assessment
 from .scoring import Change, DayResult, Snapshot, compare
 from .services import (
@@ -106,14 +106,22 @@ def _primary_post(posts: list[Assessment], dose: DoseAdministration | None) -> A
 def trial_results(trial: Trial, mapping: MasMapping | None = None) -> list[DayView]:
     """Every trial day with at least one assessment, in day order, compared with `mapping` (default: the
     protocol's)."""
+    return day_views(trial, current_assessments(trial.id), trial_doses(trial), plan_for(trial), mapping)
+
+
+def day_views(trial: Trial, current: list[Assessment], doses: dict[int, DoseAdministration], plan: list[str],
+              mapping: MasMapping | None = None) -> list[DayView]:
+    """`trial_results` from records already read: the current assessments of the trial (any order), the dose
+    given by trial day id, and the assessment plan. No query of its own (a corrected assessment's time is its
+    first version's, `assessed_at`: have those loaded too, as `current_versions` does), so a page that reads many
+    days at once (the trial summary) stays at a fixed number of queries."""
     mapping = mapping or default_mapping()
     threshold = tone_threshold()
-    current = current_assessments(trial.id)
-    doses = trial_doses(trial)
-    plan = plan_for(trial)
+    phase_order = list(PHASES)
     days: list[DayView] = []
     for day in trial.days:
-        mine = [a for a in current if a.trial_day_id == day.id]
+        mine = sorted((a for a in current if a.trial_day_id == day.id),
+                      key=lambda a: (phase_order.index(a.phase), assessed_at(a), a.id))
         if not mine:
             continue
         baselines = [a for a in mine if a.phase == "baseline"]

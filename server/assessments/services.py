@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -31,7 +31,7 @@ from ..web import clock
 from ..web.filters import localtime
 from ..web.forms import Refused
 from .instruments import ITEMS, PHASES, default_plan, ordered
-from .models import Assessment, AssessmentPlan
+from .models import Assessment, AssessmentPlan, latest_version
 
 
 class AssessmentError(Refused):
@@ -96,10 +96,6 @@ def by_entry_id(entry_id: str) -> Assessment | None:
     return db.session.scalar(select(Assessment).where(Assessment.entry_id == entry_id))
 
 
-def _superseded_ids() -> Any:
-    return select(Assessment.supersedes_id).where(Assessment.supersedes_id.is_not(None))
-
-
 def is_current(assessment: Assessment) -> bool:
     return db.session.scalar(select(Assessment.id).where(Assessment.supersedes_id == assessment.id)) is None
 
@@ -116,17 +112,30 @@ def assessed_at(assessment: Assessment) -> datetime:
     """When the child was assessed: the first version's phone time (a correction fixes values, not the time)."""
     if assessment.first_version_id is None:
         return assessment.recorded_at
-    first = db.session.get(Assessment, assessment.first_version_id)
+    first = assessment.first_version
     return first.recorded_at if first is not None else assessment.recorded_at
 
 
 def current_assessments(trial_id: int) -> list[Assessment]:
     """The latest version of every assessment of a trial, by day, then phase, then time."""
+    return current_assessments_of([trial_id])[trial_id]
+
+
+def current_assessments_of(trial_ids: list[int]) -> dict[int, list[Assessment]]:
+    """`current_assessments` for several trials (the PT's list of today's children): four queries, however many
+    trials and corrections (each corrected one's first version, whose time is when the child was assessed, is
+    loaded with the rest)."""
+    out: dict[int, list[Assessment]] = {trial_id: [] for trial_id in trial_ids}
+    if not trial_ids:
+        return out
     rows = db.session.scalars(
-        select(Assessment).options(selectinload(Assessment.trial_day), selectinload(Assessment.author))
-        .where(Assessment.trial_id == trial_id, Assessment.id.not_in(_superseded_ids()))).all()
+        select(Assessment).options(selectinload(Assessment.trial_day), selectinload(Assessment.author),
+                                   selectinload(Assessment.first_version))
+        .where(Assessment.trial_id.in_(trial_ids), latest_version())).all()
     phase_order = list(PHASES)
-    return sorted(rows, key=lambda a: (a.trial_day.day_number, phase_order.index(a.phase), assessed_at(a), a.id))
+    for a in sorted(rows, key=lambda a: (a.trial_day.day_number, phase_order.index(a.phase), assessed_at(a), a.id)):
+        out[a.trial_id].append(a)
+    return out
 
 
 def current_versions(trial_ids: list[int]) -> list[tuple[Assessment, Assessment]]:
@@ -135,7 +144,7 @@ def current_versions(trial_ids: list[int]) -> list[tuple[Assessment, Assessment]
     if not trial_ids:
         return []
     rows = list(db.session.scalars(select(Assessment).where(Assessment.trial_id.in_(trial_ids),
-                                                            Assessment.id.not_in(_superseded_ids()))
+                                                            latest_version())
                                    .order_by(Assessment.trial_id, Assessment.id)))
     first_ids = {a.first_version_id for a in rows if a.first_version_id is not None}
     firsts = {a.id: a for a in db.session.scalars(select(Assessment).where(Assessment.id.in_(first_ids)))}
@@ -156,7 +165,7 @@ def all_versions(trial_id: int) -> dict[int, list[Assessment]]:
 def post_dose_days(trial_id: int) -> set[int]:
     """The trial days (ids) with a current post-dose assessment (one query)."""
     return set(db.session.scalars(select(Assessment.trial_day_id).where(
-        Assessment.trial_id == trial_id, Assessment.phase == "post_dose", Assessment.id.not_in(_superseded_ids()))))
+        Assessment.trial_id == trial_id, Assessment.phase == "post_dose", latest_version())))
 
 
 def day_assessments(trial_id: int, day_id: int, phase: str) -> list[Assessment]:
@@ -343,9 +352,11 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
     trials = {t.id: t for t in db.session.scalars(
         select(Trial).options(selectinload(Trial.days), selectinload(Trial.patient))
         .where(Trial.id.in_(trial_ids)))} if trial_ids else {}
-    taken = _taken_phases({d for n, i in enumerate(items)
+    taken = _taken_phases({(d.id, i.data["phase"]) for n, i in enumerate(items)
                            if outcomes[n] is None and (t := trials.get(int(i.data["trial_id"]))) is not None
                            and (d := trial_day(t, int(i.data["day_number"]))) is not None})
+    # (day id, phase) -> when the first assessment of that day and phase was made, and by whom (for the message)
+    first: dict[tuple[int, str], tuple[datetime, str | None]] = {}
     accepted: list[tuple[int, NewAssessment, Trial, TrialDay]] = []
     repeats: set[int] = set()  # items that are a second assessment of their day and phase, meant as such
     for n, item in enumerate(items):
@@ -361,15 +372,20 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
             _check_recorded_at(trial, item.recorded_at)
             if item.data["phase"] not in PHASES:
                 raise AssessmentError({"phase": ["Choose baseline or post-dose."]})
-            earlier = taken.get((day.id, item.data["phase"]))
-            if earlier is not None and not item.data.get("repeat"):
-                raise AssessmentError({"repeat": [_already_message(day, item.data["phase"], earlier)]})
+            key = (day.id, item.data["phase"])
+            earlier = key in taken
+            if earlier and not item.data.get("repeat"):
+                if key not in first:
+                    first[key] = _first_assessed(*key)
+                raise AssessmentError({"repeat": [_already_message(day, item.data["phase"], first[key])]})
         except AssessmentError as exc:
             outcomes[n] = exc
             continue
-        if earlier is not None:
+        if earlier:
             repeats.add(n)
-        taken.setdefault((day.id, item.data["phase"]), (item.recorded_at, None))
+        else:
+            taken.add(key)
+            first[key] = (item.recorded_at, None)
         accepted.append((n, item, trial, day))
     if accepted:
         _insert(accepted, outcomes, repeats)
@@ -377,20 +393,25 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
     return outcomes  # type: ignore[return-value]
 
 
-def _taken_phases(days: set[TrialDay]) -> dict[tuple[int, str], tuple[datetime, str | None]]:
-    """(day id, phase) -> when the first current assessment of that day and phase was made, and by whom."""
-    if not days:
-        return {}
-    rows = db.session.execute(
-        select(Assessment.trial_day_id, Assessment.phase, Assessment.recorded_at, Assessment.author_id)
-        .where(Assessment.trial_day_id.in_([d.id for d in days]), Assessment.id.not_in(_superseded_ids()))
-        .order_by(Assessment.recorded_at)).all()
-    names: dict[int, str] = {uid: name for uid, name in db.session.execute(select(User.id, User.display_name).where(
-        User.id.in_({r.author_id for r in rows})))} if rows else {}
-    taken: dict[tuple[int, str], tuple[datetime, str | None]] = {}
-    for row in rows:
-        taken.setdefault((row.trial_day_id, row.phase), (row.recorded_at, names.get(row.author_id)))
-    return taken
+def _taken_phases(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The (day id, phase) pairs among `pairs` that already hold a current assessment: one query, one EXISTS
+    probe per pair on the (trial_day_id, phase) index, however many assessments those days hold."""
+    if not pairs:
+        return set()
+    ordered_pairs = sorted(pairs)
+    probes = [exists().where(Assessment.trial_day_id == day_id, Assessment.phase == phase, latest_version())
+              for day_id, phase in ordered_pairs]
+    found = db.session.execute(select(*probes)).one()
+    return {pair for pair, hit in zip(ordered_pairs, found, strict=True) if hit}
+
+
+def _first_assessed(day_id: int, phase: str) -> tuple[datetime, str | None]:
+    """When the first current assessment of a day and phase was made, and by whom (a refused repeat's message)."""
+    row = db.session.execute(
+        select(Assessment.recorded_at, User.display_name).join(User, User.id == Assessment.author_id)
+        .where(Assessment.trial_day_id == day_id, Assessment.phase == phase, latest_version())
+        .order_by(Assessment.recorded_at, Assessment.id).limit(1)).one()
+    return row.recorded_at, row.display_name
 
 
 def _already_message(day: TrialDay, phase: str, earlier: tuple[datetime, str | None]) -> str:

@@ -16,7 +16,7 @@ from ..dosing import schedule
 from ..dosing.services import current_doses
 from ..protocol import current_protocol
 from ..trials.models import Trial, TrialDay
-from .services import current_assessments, needs_timing_check
+from .services import current_assessments_of, needs_timing_check
 
 # What needs the PT, most urgent first (the list's sort key after an open escalation).
 NEEDS = ("post_dose_now", "baseline_now", "check_phase", "post_dose_missed", "later", "done")
@@ -62,6 +62,7 @@ def pt_days(trials: list[Trial], today: date, now: datetime) -> list[PtDay]:
     protocol = current_protocol()
     days = {t.id: t.day_on(today) for t in trials}
     doses = current_doses([d.id for d in days.values() if d is not None])
+    assessments = current_assessments_of([t.id for t in trials if days[t.id] is not None])
     out: list[PtDay] = []
     for trial in trials:
         day = days[trial.id]
@@ -70,7 +71,7 @@ def pt_days(trials: list[Trial], today: date, now: datetime) -> list[PtDay]:
         dose = doses.get(day.id)
         taken: dict[str, datetime | None] = {"baseline": None, "post_dose": None}
         flags: list[tuple[int, str]] = []
-        for a in current_assessments(trial.id):
+        for a in assessments[trial.id]:
             if a.trial_day_id != day.id or a.phase not in taken:
                 continue
             why = needs_timing_check(a, dose)

@@ -16,6 +16,9 @@ from .models import AuditEvent
 from .tracking import REDACTED
 
 PAGE_SIZE = 50
+# Events counted at most: past this the viewer says "1,000+" and pages back that far (narrow with a filter, or
+# download the CSV, which has them all). Counting every match of years of log would read millions of rows.
+COUNT_CAP = 1_000
 ACTIONS = {"create": "Created", "update": "Changed", "delete": "Deleted", "read": "Read", "export": "Exported"}
 # Where a record can be read in the app (the values the log leaves out live there).
 RECORD_PAGES = {"Assessment": "/assessments/{id}", "Trial": "/trials/{id}"}
@@ -43,7 +46,8 @@ class Row:
 class Page:
     rows: list[Row]
     page: int
-    total: int
+    total: int  # at most COUNT_CAP
+    more: bool = False  # more than COUNT_CAP events match
 
     @property
     def pages(self) -> int:
@@ -102,14 +106,17 @@ def _filtered(filters: dict[str, Any]) -> Select[Any]:
 
 def search(filters: dict[str, Any], page: int = 1) -> Page:
     """One page of events matching `filters` (trial_id, patient_id, user_id, action, entity_type, since,
-    until: local dates, inclusive), newest first. Two queries."""
+    until: local dates, inclusive), newest first (time, then id). Two queries, each reading at most COUNT_CAP
+    index entries through the (trial, patient or actor, time) and time indexes, however long the log."""
     q = _filtered(filters)
-    total = db.session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    counted = db.session.scalar(select(func.count()).select_from(
+        q.with_only_columns(AuditEvent.id).limit(COUNT_CAP + 1).subquery())) or 0
+    total = min(counted, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    events = db.session.scalars(q.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE)
-                                .limit(PAGE_SIZE)).all()
-    return Page([Row(e, changes(e), _record_url(e)) for e in events], page, total)
+    events = db.session.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return Page([Row(e, changes(e), _record_url(e)) for e in events], page, total, more=counted > COUNT_CAP)
 
 
 def export_rows(filters: dict[str, Any], names: dict[int, str]) -> Iterator[list[str]]:
@@ -128,4 +135,10 @@ def export_rows(filters: dict[str, Any], names: dict[int, str]) -> Iterator[list
 
 
 def entity_types() -> list[str]:
-    return list(db.session.scalars(select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)))
+    """The record types the log can hold: every audited model (reads and exports name one of them too; no query: a
+    DISTINCT over the whole log would read all of it)."""
+    from .tracking import Audited
+
+    mappers = db.Model.registry.mappers  # type: ignore[attr-defined]
+    names = {mapper.class_.__name__ for mapper in mappers if issubclass(mapper.class_, Audited)}
+    return sorted(names)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..web import clock
@@ -59,8 +60,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_COLUMNS: dict[type, list[str]] = {}
+
+
 def _columns(obj: Any) -> list[str]:
-    return [attr.key for attr in inspect(obj).mapper.column_attrs]
+    keys = _COLUMNS.get(type(obj))
+    if keys is None:
+        keys = _COLUMNS[type(obj)] = [attr.key for attr in inspect(obj).mapper.column_attrs]
+    return keys
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
@@ -134,15 +141,18 @@ def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> 
             found[key] = (obj.id, obj.patient_id, None)
         else:
             found[key] = (getattr(obj, "trial_id", None), None, getattr(obj, "trial_day_id", None))
-    days = {d for _, _, d in found.values() if d is not None}
+    days = {d for t, _, d in found.values() if t is None and d is not None}
     conn = session.connection()
-    day_table, trial_table = Scope.day.__table__, Scope.trial.__table__
-    day_trial: dict[int, int] = dict(conn.execute(select(day_table.c.id, day_table.c.trial_id)
-                                  .where(day_table.c.id.in_(days))).all()) if days else {}
+    day_trial = _loaded(session, Scope.day, days, "trial_id")
+    if days - day_trial.keys():
+        day_trial.update(conn.execute(select(Scope.day.__table__.c.id, Scope.day.__table__.c.trial_id)
+                                      .where(Scope.day.__table__.c.id.in_(days - day_trial.keys()))).all())
     trials = {t if t is not None else day_trial.get(d) if d is not None else None for t, _, d in found.values()}
     trials.discard(None)
-    trial_patient: dict[int, int] = dict(conn.execute(select(trial_table.c.id, trial_table.c.patient_id)
-                                      .where(trial_table.c.id.in_(trials))).all()) if trials else {}
+    trial_patient = _loaded(session, Scope.trial, trials, "patient_id")
+    if trials - trial_patient.keys():
+        trial_patient.update(conn.execute(select(Scope.trial.__table__.c.id, Scope.trial.__table__.c.patient_id)
+                                          .where(Scope.trial.__table__.c.id.in_(trials - trial_patient.keys()))).all())
     for row in rows:
         trial_id, patient_id, day_id = found.get((row["entity_type"], row["entity_id"]), (None, None, None))
         if trial_id is None and day_id is not None:
@@ -150,3 +160,14 @@ def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> 
         row["trial_id"] = trial_id
         row["patient_id"] = patient_id if patient_id is not None or trial_id is None else trial_patient.get(trial_id)
 
+
+
+def _loaded(session: Session, model: Any, ids: set[Any], column: str) -> dict[int, int]:
+    """`column` of the `model` rows with these ids that the session holds loaded already (no query)."""
+    out: dict[int, int] = {}
+    for pk in ids:
+        obj = session.identity_map.get(identity_key(model, pk))
+        value = inspect(obj).dict.get(column) if obj is not None else None
+        if value is not None:
+            out[pk] = value
+    return out

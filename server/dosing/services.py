@@ -15,14 +15,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, select, true, union
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..extensions import db
 from ..protocol import Protocol, current_protocol, format_mcg
 from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
-from ..trials.services import before_trial_message
+from ..trials.services import before_trial_message, date_of_birth_corrected
 from ..web import clock
 from ..web.clock import hospital_tz, local_label, local_to_utc
 from ..web.forms import Refused
@@ -30,11 +30,7 @@ from . import schedule
 from .models import DoseAdministration, DosePlanChange, EscalationResponse, Observation, current_given
 from .vitals import (
     ADVERSE_EFFECTS,
-    AGE_BANDS,
     OVERDOSE_EFFECTS,
-    SEDATION_FLAG_AT,
-    SPO2_FLAG_BELOW,
-    TEMP_LOW_C,
     Flag,
     age_in_months,
     assess,
@@ -508,6 +504,7 @@ def record_observation(data: dict[str, Any], *, author_id: int, entry_id: str, r
     obs = Observation(trial_day_id=day.id, entry_id=entry_id, taken_at=taken_at, recorded_at=recorded_at,
                       received_at=now, author_id=author_id, device_id=device_id, **values)
     obs.effects = list(dict.fromkeys(data.get("effects") or []))
+    obs.overdose_sign = any(f.overdose_sign for f in observation_flags(obs, day.trial.patient))
     db.session.add(obs)
     db.session.flush()
     return obs
@@ -539,13 +536,24 @@ class ObservationView:
 # --- escalation: overdose signs reach every list until acted on ----------------------------------------------------
 
 def _may_show_overdose_sign() -> Any:
-    """SQL: the observations that may carry an overdose sign (a superset, narrowed by `vitals.assess` in Python):
-    a respiratory rate below the highest lower limit of any age band, SpO2, temperature or sedation past their
-    limits, or a charted effect that is an overdose sign."""
-    effects = cast(Observation.effects, String)
-    return or_(Observation.resp_rate < max(b.resp_rate[0] for b in AGE_BANDS), Observation.spo2 < SPO2_FLAG_BELOW,
-               Observation.temperature_c < TEMP_LOW_C, Observation.sedation_score >= SEDATION_FLAG_AT,
-               *[effects.contains(f'"{key}"') for key in sorted(OVERDOSE_EFFECTS)])
+    """SQL: the observations that carried an overdose sign when recorded (`Observation.overdose_sign`, through
+    its index), checked again by `vitals.assess` in Python."""
+    return Observation.overdose_sign == true()
+
+
+@date_of_birth_corrected.connect
+def refresh_overdose_signs(patient_id: int) -> None:
+    """Work out `Observation.overdose_sign` again for a child whose date of birth was corrected (the age decides
+    the respiratory-rate limit). Called by `trials.services.update_patient` through its signal."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        return
+    for obs in db.session.scalars(select(Observation).join(TrialDay).join(Trial, Trial.id == TrialDay.trial_id)
+                                  .where(Trial.patient_id == patient_id)):
+        sign = any(f.overdose_sign for f in observation_flags(obs, patient))
+        if obs.overdose_sign != sign:
+            obs.overdose_sign = sign
+    db.session.flush()
 
 
 @dataclass
@@ -584,16 +592,20 @@ class Escalation:
 def open_escalations(trial_ids: list[int] | None = None) -> dict[int, Escalation]:
     """Open escalations by trial id, for these trials (None: every trial). Three queries, however many trials."""
     protocol = current_protocol()
-    stmt = (select(Observation, TrialDay.trial_id, Patient.date_of_birth).join(TrialDay)
-            .join(Trial, Trial.id == TrialDay.trial_id).join(Patient, Patient.id == Trial.patient_id)
-            .where(_may_show_overdose_sign()).order_by(Observation.taken_at, Observation.id))
+    # The flagged observations first, through their index (a join from the trials would visit every trial
+    # day), then their trials and children.
+    stmt = select(Observation).where(_may_show_overdose_sign()).order_by(Observation.taken_at, Observation.id)
     if trial_ids is not None:
         if not trial_ids:
             return {}
-        stmt = stmt.where(TrialDay.trial_id.in_(trial_ids))
-    candidates = db.session.execute(stmt).all()
-    if not candidates:
+        stmt = stmt.where(Observation.trial_day_id.in_(select(TrialDay.id).where(TrialDay.trial_id.in_(trial_ids))))
+    flagged = db.session.scalars(stmt).all()
+    if not flagged:
         return {}
+    whose = {day_id: (trial_id, born) for day_id, trial_id, born in db.session.execute(
+        select(TrialDay.id, TrialDay.trial_id, Patient.date_of_birth).join(Trial, Trial.id == TrialDay.trial_id)
+        .join(Patient, Patient.id == Trial.patient_id).where(TrialDay.id.in_({o.trial_day_id for o in flagged})))}
+    candidates = [(o, *whose[o.trial_day_id]) for o in flagged]
     ids = sorted({trial_id for _, trial_id, _ in candidates})
     covered: set[int] = set()
     for obs_ids in db.session.scalars(select(EscalationResponse.observation_ids)
@@ -819,9 +831,11 @@ def ward_schedule(today: date, now: datetime | None = None) -> list[WardRow]:
     recently_dosed = (select(TrialDay.trial_id).join(DoseAdministration)
                       .where(current_given(), DoseAdministration.given_at >= now - monitoring_span(protocol),
                              DoseAdministration.given_at <= now + FUTURE_SLACK))
+    # One list of ids from three index lookups (a UNION): with an OR, PostgreSQL reads every trial ever held.
+    on_ward = union(select(Trial.id).where(Trial.status == "active"), recently_dosed,
+                    select(Trial.id).where(Trial.id.in_(list(escalations))))
     trials = db.session.scalars(
-        select(Trial).where(or_(Trial.status == "active", Trial.id.in_(recently_dosed),
-                                Trial.id.in_(list(escalations))))
+        select(Trial).where(Trial.id.in_(on_ward))
         .options(selectinload(Trial.patient), selectinload(Trial.days))).all()
     all_days = [d.id for t in trials for d in t.days]
     doses = current_doses(all_days)

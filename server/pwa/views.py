@@ -8,40 +8,39 @@ from pathlib import Path
 from flask import current_app, make_response, render_template, url_for
 
 from ..auth.decorators import STAFF, roles_required
+from ..web import assets
 from ..web.htmx import render
 from . import bp
 
-STATIC_SHELL = ("css/app.css", "vendor/htmx.min.js", "js/app.js", "js/outbox-core.js", "js/outbox-ui.js",
-                "icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png")
-
-
-def _optional_static() -> list[str]:
-    """Feature scripts that exist (e.g. js/draft.js) are precached too."""
-    static = Path(current_app.static_folder or "")
-    return sorted(str(p.relative_to(static)) for p in (static / "js").glob("*.js")
-                  if str(p.relative_to(static)) not in STATIC_SHELL)
+# What the service worker keeps for working with no network: every built bundle (web/assets.py) but the parents'
+# stylesheet (their pages are never kept on a phone), the icons, the offline page and the web app manifest.
+ICONS = ("icons/icon.svg", "icons/icon-192.png", "icons/icon-512.png")
+NOT_PRECACHED = frozenset({"parents.css"})
 
 
 @cache
-def _shell_version(root: str, release: str) -> str:
-    """Changes whenever a precached file, the worker itself or APP_RELEASE changes, so phones update."""
+def _shell_version(root: str, release: str, built: tuple[tuple[str, str], ...]) -> str:
+    """Changes whenever a bundle (its name holds its content's hash), an icon, the worker itself or APP_RELEASE
+    changes, so phones update."""
     digest = hashlib.sha256(release.encode())
-    static = Path(root) / "static"
-    for rel in sorted(set(STATIC_SHELL) | {str(p.relative_to(static)) for p in (static / "js").glob("*.js")}):
-        path = static / rel
-        if path.exists():
-            digest.update(rel.encode() + path.read_bytes())
+    for name, file in built:
+        digest.update(f"{name}={file};".encode())
+    for rel in ICONS:
+        digest.update(rel.encode() + (Path(root) / "static" / rel).read_bytes())
     digest.update((Path(root) / "templates/pwa/sw.js").read_bytes())
     return digest.hexdigest()[:12]
 
 
 @bp.get("/sw.js")
 def service_worker():
-    shell = [url_for("static", filename=f) for f in (*STATIC_SHELL, *_optional_static())]
-    body = render_template("pwa/sw.js", version=_shell_version(current_app.root_path,
-                                                                    current_app.config["APP_RELEASE"]),
-                           shell_json=json.dumps([*shell, url_for("pwa.offline"),
-                                                  url_for("pwa.manifest")]))
+    built = assets.manifest()
+    bundles = {name: built.url(name) for name in sorted(built.files) if name not in NOT_PRECACHED}
+    shell = [*bundles.values(), *(url_for("static", filename=f) for f in ICONS),
+             url_for("pwa.offline"), url_for("pwa.manifest")]
+    version = _shell_version(current_app.root_path, current_app.config["APP_RELEASE"],
+                             tuple(sorted(built.files.items())))
+    body = render_template("pwa/sw.js", version=version, shell_json=json.dumps(shell),
+                           bundles_json=json.dumps(bundles))
     response = make_response(body)
     response.mimetype = "text/javascript"
     response.headers["Cache-Control"] = "no-cache"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import SessionTransaction
 
 from sync import Clash, Entry, EntryResult, EntryResultSchema, LedgerRow, Status
 
-from ..extensions import db
+from ..extensions import WRITE_REQUEST, db
 from ..web import clock
 from ..web.errors import is_clash
 from .models import SyncLedger
@@ -27,9 +27,14 @@ class SqlStore:
     @contextmanager
     def batch(self) -> Iterator[None]:
         session = db.session
-        session.rollback()  # start clean: nothing from the request may ride along in the batch
-        # SQLite: take the write lock up front (BEGIN IMMEDIATE) so concurrent batches queue, not fail.
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        current = session()
+        if not (WRITE_REQUEST.get() and current.in_transaction()
+                and not (current.new or current.dirty or current.deleted)):
+            session.rollback()  # start clean: nothing unsaved from the request may ride along in the batch
+            # SQLite: take the write lock up front (BEGIN IMMEDIATE) so concurrent batches queue, not fail.
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        # (Else the request's own transaction, which holds nothing unsaved and began with the write lock
+        # (extensions.WRITE_REQUEST): the batch goes on in it, and the user it loaded needs no second query.)
         self._outer = session().get_transaction()
         # The session's identity map holds objects weakly: without this, the trial, day and user loaded
         # for one entry are collected before the next entry needs them, and every entry queries them again.

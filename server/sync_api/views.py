@@ -24,6 +24,9 @@ from .openapi import openapi_document
 from .store import SqlStore
 
 log = logging.getLogger(__name__)
+# Built once (a schema instance copies its fields when made); loading and dumping keep no state in them.
+_push_request = PushRequestSchema()
+_push_response = PushResponseSchema()
 
 
 def _registry():
@@ -53,7 +56,7 @@ def push():
         abort(400, description="Send a JSON object: {protocol_version, device_id, entries: [...]}, nested at "
                                f"most {current_app.config['MAX_JSON_DEPTH']} levels, with no NaN or Infinity.")
     try:
-        push_request = PushRequestSchema().load(body)
+        push_request = _push_request.load(body)
     except ValidationError as err:
         return jsonify(error="Bad Request", message="The sync request is not valid; nothing was saved.",
                        errors=err.messages), 400
@@ -79,7 +82,7 @@ def push():
                 if not is_clash(exc):
                     raise  # another phone sending the same version at once kept it: one copy is enough
         db.session.commit()
-    body = PushResponseSchema().dump(PushResponse(results=results, server_time=clock.now()))
+    body = _push_response.dump(PushResponse(results=results, server_time=clock.now()))
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

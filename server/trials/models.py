@@ -55,7 +55,7 @@ class Trial(Audited, db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="planned")
+    status: Mapped[str] = mapped_column(String(16), default="planned", index=True)  # the ward: the active ones
     bed: Mapped[str | None] = mapped_column(String(16))
     start_date: Mapped[date] = mapped_column(Date, index=True)
     catheter_placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -18,6 +19,12 @@ from ..web import clock
 from ..web.clock import hospital_tz, local_to_utc
 from ..web.forms import Refused
 from .models import Patient, Trial, TrialDay
+
+_signals = Namespace()
+# Sent with the child's id, inside the edit's transaction, after a corrected date of birth is flushed: features
+# that derived something from the child's age work it out again (dosing: which observations show an overdose
+# sign). Trials is the shared layer, so it tells its listeners instead of importing them.
+date_of_birth_corrected = _signals.signal("date-of-birth-corrected")
 
 
 class TrialError(Refused):
@@ -130,6 +137,8 @@ def update_patient(patient_id: int, data: dict[str, Any]) -> Patient:
             setattr(patient, name, value)
         patient.revision += 1
         db.session.flush()
+        if "date_of_birth" in changed:
+            date_of_birth_corrected.send(patient.id)
     return patient
 
 

@@ -15,7 +15,7 @@ from server.auth.models import ROLES
 from server.extensions import db
 from server.trials.models import Trial
 from tests.assessments.conftest import form
-from tests.conftest import field_error
+from tests.conftest import bundles_in, field_error
 
 
 def _count(app) -> int:  # type: ignore[no-untyped-def]
@@ -64,12 +64,18 @@ def test_the_form_follows_the_offline_contract_and_the_bedside_layout(client, si
     assert f'data-outbox-next="/assessments/entry/{entry.group(1)}?saved=1"' in html
     assert f'data-draft-key="assessment-form:{trial_id}:1:baseline"' in html
     assert 'method="post"' in html and 'action="/trials/' in html
-    # MAS as one tap per grade: 6 radios per side, 7 lower-limb groups, left and right.
-    assert len(re.findall(r'type="radio" name="mas\.[a-z_]+\.(left|right)"', html)) == 7 * 2 * 6
+    # MAS as one tap per grade: 6 radios per side, 7 lower-limb groups, left and right; each radio with its own
+    # visible label (the grade), each side one radio group with a visible legend, named with the muscle group.
+    choices = re.findall(r'<input type="radio" id="(mas\.[a-z_]+\.(?:left|right))=([^"]+)" name="\1" value="\2">'
+                         r'<label for="\1=\2">\2</label>', html)
+    assert len(choices) == 7 * 2 * 6 == html.count('type="radio" id="mas.')
+    assert re.search(r'<fieldset class="seg-field" data-field="mas.hip_adductors.left" aria-label="Hip adductors, '
+                     r'Left">\s*<legend>Left</legend>', html)
     assert 'name="rom.popliteal_angle.left"' in html and 'inputmode="decimal"' in html
     assert 'data-min="0" data-max="180"' in html
     assert "style=" not in html and "<script>" not in html  # strict CSP: no inline styles or scripts
-    assert "/static/js/draft.js" in html and "/static/js/assessment-form.js" in html
+    # Its own bundle (draft + bedside checks) after the staff pages' common ones; no htmx (no hx-* attribute).
+    assert bundles_in(html) == ["theme.js", "app.css", "outbox-core.js", "common.js", "assessment.js"]
     assert "becomes this child's plan" in html  # first baseline: the plan is chosen here
 
 

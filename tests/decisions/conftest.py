@@ -8,11 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from time_machine import TimeMachineFixture
 
 from server.extensions import db
 
 LATER = datetime(2100, 1, 1, tzinfo=UTC)  # "now" for record_dose: every dose time of a test trial is in the past
 START = date(2026, 11, 2)  # a trial's first day in the past; London is on GMT from 2 to 4 Nov, so local = UTC
+OVER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # a week later: every dose and effect of a test trial is over
 
 
 def day_id(trial_id: int, day_number: int) -> int:
@@ -95,6 +97,12 @@ def three_days(trial_id: int, team: dict[str, int]) -> None:
     for number, scores in ((1, (-1, -1)), (2, (1, 0)), (3, (1, 1))):
         rate_goals(day_id(trial_id, number), {g.id: x for g, x in zip(goals, scores, strict=True)}, author_id=pt)
     db.session.commit()
+
+
+@pytest.fixture
+def clock(time_machine: TimeMachineFixture) -> None:
+    """The clock stands at OVER (an effect's duration is recorded once it has worn off)."""
+    time_machine.move_to(OVER, tick=False)
 
 
 @pytest.fixture

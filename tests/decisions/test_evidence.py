@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
-from time_machine import TimeMachineFixture
 
 from server.audit.models import AuditEvent
 from server.decisions.models import DayDecision
@@ -26,13 +25,6 @@ from server.decisions.services import (
 from server.extensions import db
 from server.trials.models import Trial
 from tests.decisions.conftest import START, assess, day_id, decide, decision, give, three_days
-
-LATER = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # every dose and effect of the trial is over by then
-
-
-@pytest.fixture
-def clock(time_machine: TimeMachineFixture) -> None:
-    time_machine.move_to(LATER, tick=False)
 
 
 @pytest.fixture

@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from time_machine import TimeMachineFixture
 
 from server.decisions.models import DayDecision
 from server.extensions import db
 from tests.conftest import field_error
 from tests.decisions.conftest import START, day_id, give, three_days
-
-
-@pytest.fixture
-def clock(time_machine: TimeMachineFixture) -> None:
-    time_machine.move_to(datetime(2026, 11, 10, 12, 0, tzinfo=UTC), tick=False)  # every dose and effect is over
 
 
 @pytest.fixture

@@ -3,38 +3,8 @@ trials (no query per row)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from flask import Flask
-from sqlalchemy import event
-
-from server.extensions import db
 from tests.exports.conftest import export
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
-def statements_for(app: Flask, call: Callable[[], Any]) -> int:
-    with counting(app) as seen:
-        response = call()
-    assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    return len(seen)
+from tests.querycount import statements_for
 
 
 def test_a_fixed_number_of_queries_whatever_the_size_of_the_trial(app, client, signed_in, build_trial):

@@ -15,7 +15,7 @@ from server.extensions import db
 from server.parents.models import ParentLink
 from server.parents.services import hash_token
 from server.web import clock
-from tests.conftest import field_error
+from tests.conftest import bundles_in, field_error
 from tests.parents.conftest import SECRET_RATIONALE, STAFF_NAMES, token_in
 
 NOT_VALID = "<h1>This link is not valid any more</h1>\n<p class=\"parent-lead\">Ask the ward team for a new one.</p>"
@@ -203,6 +203,7 @@ def test_the_parents_page_loads_no_staff_script_service_worker_or_cookie(client,
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<script" not in html and "manifest" not in html and "sw.js" not in html and "csrf" not in html.lower()
+    assert bundles_in(html) == ["parents.css"]  # one stylesheet (app.css with the parents' own), built and hashed
     assert " style=" not in html  # the CSP forbids inline styles: the bars use width classes
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert "Set-Cookie" not in response.headers

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-# Routes anyone may reach. A new route is protected unless it is added here on purpose.
+# Routes anyone may reach. A new route is protected unless it is added here on purpose. ("assets" is /static/dist/, the
+# built JavaScript and CSS: web/assets.py.)
 # parents.progress_page is /p/<token>, the parents' page: it has no sign-in because the token is the key (a
 # family has no account). It answers 404 to any token that is not a working link; tests/parents checks it.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.logout", "health.healthz", "pwa.service_worker", "pwa.manifest",
-                    "pwa.offline", "sync_api.openapi", "parents.progress_page", "parents.observe",
+PUBLIC_ENDPOINTS = {"static", "assets", "auth.login", "auth.logout", "health.healthz", "pwa.service_worker",
+                    "pwa.manifest", "pwa.offline", "sync_api.openapi", "parents.progress_page", "parents.observe",
                     "parents.refuse_post"}
 
 

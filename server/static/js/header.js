@@ -19,6 +19,7 @@
   function render() {
     var signin = panel.querySelector(".sync-signin");
     var attention = panel.querySelector(".sync-attention");
+    var risk = panel.querySelector(".sync-risk");  // entries the browser may clear (waited too long): act now
     var count = text(panel.querySelector(".sync-count"));  // "● 2 on this phone" or "✓ Sent 10:07"
     var short;  // a symbol and a count: the badge must fit beside the brand, the menu and Sign out at 390 px
     var state = "quiet";
@@ -28,6 +29,9 @@
     } else if (attention) {
       short = "! " + (text(attention).match(/\d+/) || [""])[0];
       state = "urgent";
+    } else if (risk) {
+      short = "! " + (text(risk).match(/\d+/) || [""])[0];
+      state = "urgent";
     } else if (count.charAt(0) === "●") {
       short = "● " + (count.match(/\d+/) || [""])[0];
       state = "pending";
@@ -36,7 +40,7 @@
     } else {
       short = "⇅";
     }
-    var whole = [text(signin), count, text(attention), text(panel.querySelector(".sync-others"))]
+    var whole = [text(signin), count, text(attention), text(risk), text(panel.querySelector(".sync-others"))]
       .filter(Boolean).join(". ");
     badge.hidden = !panel.childNodes.length;
     badge.dataset.state = state;
@@ -51,8 +55,9 @@
       : (whole || "nothing waiting")) + ". Details";
     badge.appendChild(seen);
     badge.appendChild(heard);
-    // Something the user must act on (sign in to send; entries needing attention) opens by itself, once.
-    var urgent = text(signin) || text(attention);
+    // Something the user must act on (sign in to send; entries needing attention or at risk of being cleared)
+    // opens by itself, once.
+    var urgent = text(signin) || text(attention) || text(risk);
     if (urgent && urgent !== urgentBefore) { setOpen(true); }
     if (!urgent && !panel.childNodes.length) { setOpen(false); }
     urgentBefore = urgent;

@@ -549,4 +549,4 @@
     storagePersistence: storagePersistence, sendTriggers: sendTriggers, RETRY_EVERY_MS: RETRY_EVERY_MS,
     watchPageCache: watchPageCache
   };
-})(typeof self !== "undefined" ? self : this);
+})(typeof self !== "undefined" ? self : globalThis);

@@ -1,13 +1,12 @@
 /* The page side of offline capture: service worker registration and updates, saving forms into the outbox,
- * sending triggers, and the visible state of every entry (header, the form just saved, the /outbox screen). */
+ * sending triggers, and the visible state of every entry (header, the form just saved). The /outbox screen is
+ * outbox-page.js, loaded by that page only: it draws each summary announced here ("outbox:summary"). */
 (function () {
   "use strict";
   var Outbox = window.ITBOutbox;
   if (!Outbox) { return; }
   var statusEl = document.getElementById("sync-status");
   var userId = statusEl && statusEl.dataset.userId ? parseInt(statusEl.dataset.userId, 10) : null;
-  var KINDS = { "assessments.record": "Assessment", "assessments.correct": "Correction",
-                "dosing.observe": "Observations" };  // people read these, not the protocol's kind names
   var LABELS = { pending: "Saved on this phone", sending: "Sending…", sent: "Sent",
                  rejected: "Needs attention", conflict: "Needs attention (conflict)",
                  failed: "Needs attention (server error)", replaced: "Replaced by a later save" };
@@ -75,8 +74,13 @@
   }
 
   // ---- header: pending count, last successful sync, sign-in needed, Sync now ----
+  // Rebuilt only when what it says changes: a link or button replaced while a finger is on it loses the tap.
+  var headerSaid = null;
   function renderHeader(s) {
     if (!statusEl) { return; }
+    var said = JSON.stringify([s.state.phase, s.pending, s.pendingOthers, s.lastSync, s.attention, s.atRisk]);
+    if (said === headerSaid && statusEl.childNodes.length) { return; }
+    headerSaid = said;
     statusEl.textContent = "";
     var text;
     if (s.state.phase === "signin" && (s.pending || (!userId && s.pendingOthers))) {
@@ -187,7 +191,7 @@
         var row = s.entries.filter(function (e) { return e.id === id; })[0];
         if (row) { formStatus(watched[id], row, s.state.phase); }
       });
-      renderOutboxPage(s);
+      document.dispatchEvent(new CustomEvent("outbox:summary", { detail: s }));
       return s;
     });
   }
@@ -197,15 +201,18 @@
   }
 
   // ---- saving a form into the outbox (online and offline alike) ----
-  // What each field is called on screen, so /outbox can say which value the server refused in people's words.
+  // What each field is called on screen, so /outbox can say which value the server refused in people's words:
+  // its accessible name where the markup gives one (aria-label: "Hip adductors, Left"), else its group's or label.
   function fieldLabels(form) {
     var labels = {};
     Array.prototype.forEach.call(form.elements, function (control) {
       if (!control.name || control.type === "hidden" || labels[control.name]) { return; }
       var group = control.closest("fieldset");
       var legend = group && group.querySelector("legend");
-      var text = (control.type === "radio" || control.type === "checkbox") && legend ? legend.textContent
-        : (control.labels && control.labels.length ? control.labels[0].textContent : "");
+      var choice = control.type === "radio" || control.type === "checkbox";
+      var text = control.getAttribute("aria-label") ||
+        (choice && group && group.getAttribute("aria-label")) || (choice && legend ? legend.textContent
+        : (control.labels && control.labels.length ? control.labels[0].textContent : ""));
       if (text) { labels[control.name] = text.replace(/\s+/g, " ").trim(); }
     });
     return labels;
@@ -340,174 +347,13 @@
     });
   }, true);
 
-  // ---- the "On this phone" screen (/outbox) ----
-  // "Try again" only where sending again can succeed: a server failure, or a refusal about the record's state
-  // (a closed trial reopened...). Values the server refused will be refused again; a conflict can only conflict.
-  function retryable(e) {
-    if (e.status === "failed") { return true; }
-    if (e.status !== "rejected") { return false; }
-    return !Object.keys(e.errors || {}).some(function (name) {
-      return name === "_schema" || (name.charAt(0) !== "_" && (e.hidden_fields || []).indexOf(name) === -1);
-    });
-  }
-  function say(text) {
-    var box = document.getElementById("outbox-message");
-    if (box) { box.textContent = text; }
-  }
-  function tryAgain(e) {
-    say("Sending again…");
-    return Outbox.update(e.id, { status: "pending", reason: null, errors: null, server_failures: 0 })
-      .then(flushNow).then(function () { return Outbox.get(e.id); }).then(function (row) {
-        if (!row) { say("Done."); }
-        else if (row.status === "sent") { say("Sent " + hhmm(row.sent_at) + "."); }
-        else if (row.status === "pending") { say("Not sent yet: " + (row.last_error || "it waits for the network.")); }
-        else { say("Still refused: " + (row.reason || "see the entry.")); }
-      });
-  }
-  // Refused only because the day already has one of this phase (saved from a form opened before the first
-  // reached the server): the PT may keep it as a repeat. That is a changed entry, so it gets a new id and the
-  // refused one is marked replaced; the phone's time of the assessment stays.
-  function repeatable(e) {
-    var names = Object.keys(e.errors || {});
-    return e.status === "rejected" && e.kind === "assessments.record" && names.length === 1 && names[0] === "repeat";
-  }
-  function keepAsRepeat(e) {
-    say("Sending as a repeat…");
-    return Outbox.enqueue({ id: e.id, kind: e.kind, payload: Object.assign({}, e.payload, { repeat: "1" }),
-                            base_rev: e.base_rev, author_id: e.author_id, recorded_at: e.recorded_at,
-                            form_version: e.form_version, label: e.label, device_id: e.device_id,
-                            return_url: e.return_url, hidden_fields: e.hidden_fields,
-                            field_labels: e.field_labels })
-      .then(function (row) { return flushNow().then(function () { return Outbox.get(row.id); }); })
-      .then(function (row) {
-        if (row && row.status === "sent") { say("Kept as a repeat: sent " + hhmm(row.sent_at) + "."); }
-        else if (row && row.status === "pending") { say("Kept as a repeat: it will send when the network returns."); }
-        else { say("Still refused: " + ((row && row.reason) || "see the entry.")); }
-      });
-  }
-  function renderOutboxPage(s) {
-    var list = document.getElementById("outbox-list");
-    if (!list) { return; }
-    list.textContent = "";
-    var rows = s.entries.slice()
-      .sort(function (a, b) { return (b.saved_at || "").localeCompare(a.saved_at || ""); });
-    var mine = rows.filter(function (e) { return e.author_id === userId; });
-    var others = rows.length - mine.length;
-    var risky = {};
-    Outbox.atRisk(rows).forEach(function (e) { risky[e.id] = true; });
-    var warning = document.getElementById("outbox-risk");
-    if (warning) {
-      warning.textContent = s.atRisk
-        ? s.atRisk + (s.atRisk === 1 ? " entry has" : " entries have") + " waited on this phone for over " +
-          Outbox.AT_RISK_AFTER_HOURS + " hours. The browser may clear what a site keeps when it is not used " +
-          "for some days (Safari on an iPhone: after 7 days). Open the app where the ward's network reaches the " +
-          "server so they are sent, or export them as a file below."
-        : "";
-    }
-    if (!mine.length) { list.appendChild(el("p", { class: "empty" }, "Nothing from you on this phone.")); }
-    mine.forEach(function (e) {
-      var li = el("li", { class: "card outbox-entry", "data-state": e.status, "data-entry": e.id });
-      li.appendChild(el("span", { class: "card-title" }, e.label || KINDS[e.kind] || e.kind));
-      var state = (LABELS[e.status] || e.status) + (e.status === "sent" ? " " + hhmm(e.sent_at) : "");
-      li.appendChild(el("span", { class: "badge badge-" + e.status }, state));
-      li.appendChild(el("span", { class: "card-meta" }, "Saved " + hhmm(e.saved_at) + " · " + (KINDS[e.kind] || e.kind)));
-      if (e.reason) { li.appendChild(el("span", { class: "card-reason" }, e.reason)); }
-      if (e.last_error && e.status === "pending") { li.appendChild(el("span", { class: "card-meta" }, e.last_error)); }
-      if (risky[e.id]) {
-        li.appendChild(el("span", { class: "card-risk" }, "Waiting over " + Outbox.AT_RISK_AFTER_HOURS + " h"));
-      }
-      if (e.status === "rejected" && e.errors) {
-        var errs = el("ul", { class: "card-errors" });
-        Object.keys(e.errors).forEach(function (name) {  // the values refused, in the form's words
-          var msgs = e.errors[name];
-          var text = Array.isArray(msgs) ? msgs.join(" ") : String(msgs);
-          if ((e.hidden_fields || []).indexOf(name) !== -1 || text === e.reason) { return; }
-          var label = (e.field_labels || {})[name];
-          errs.appendChild(el("li", {}, (label ? label + ": " : "") + text));
-        });
-        if (errs.childNodes.length) { li.appendChild(errs); }
-      }
-      if (retryable(e)) {
-        var retry = el("button", { type: "button", class: "btn btn-small" }, "Try again");
-        retry.addEventListener("click", function () { tryAgain(e); });
-        li.appendChild(retry);
-      }
-      if (e.status === "conflict") {
-        li.appendChild(el("a", { href: "/sync/conflicts", class: "btn btn-small" }, "Open both versions"));
-      }
-      if (repeatable(e)) {
-        var keep = el("button", { type: "button", class: "btn btn-small" }, "Keep as a repeat");
-        keep.addEventListener("click", function () { keepAsRepeat(e); });
-        li.appendChild(keep);
-      }
-      if (Outbox.NEEDS_ATTENTION[e.status]) {
-        var discard = el("button", { type: "button", class: "btn btn-small btn-danger" },
-                         e.status === "conflict" ? "Remove from this phone" : "Discard");
-        discard.addEventListener("click", function () {
-          var question = e.status === "conflict"
-            ? "Remove this entry from the phone? The server keeps both versions for review."
-            : "Discard this entry from the phone? Export it first if it may be needed.";
-          if (window.confirm(question)) {
-            Outbox.remove(e.id).then(function () { say("Removed from this phone."); return refresh(); });
-          }
-        });
-        li.appendChild(discard);
-      }
-      list.appendChild(li);
-    });
-    var note = document.getElementById("outbox-others");
-    if (note) { note.textContent = others ? others + " entries by other users wait on this phone for them." : ""; }
-  }
-  // Whether this page works with no network (the service worker controls it). In Safari a worker can stay
-  // "installing" until the browser is restarted (docs/ios.md): then this says what to do.
-  function renderOfflineReady() {
-    var box = document.getElementById("outbox-offline");
-    if (!box) { return; }
-    var ready = !!(navigator.serviceWorker && navigator.serviceWorker.controller);
-    box.dataset.ready = String(ready);
-    box.textContent = ready
-      ? "With no network: ready. This phone keeps the app's pages and saves entries until they can be sent."
-      : "With no network: not ready yet. Stay on the network for a moment; if this does not change, close the " +
-        "browser (or the Home Screen app) and open it again while on the network.";
-  }
-  renderOfflineReady();
-  if (navigator.serviceWorker) { navigator.serviceWorker.addEventListener("controllerchange", renderOfflineReady); }
-
-  // Whether the browser promised to keep this phone's storage; asked again each time this screen opens.
-  function renderStorage() {
-    var box = document.getElementById("outbox-storage");
-    if (!box) { return Promise.resolve(); }
-    return Outbox.storagePersistence(true).then(function (st) {
-      box.dataset.persisted = st.supported ? String(st.persisted) : "unsupported";
-      box.textContent = !st.supported
-        ? "Storage: this browser does not say whether it keeps the app's storage. Send entries soon."
-        : st.persisted
-          ? "Storage: this browser has promised to keep the app's storage."
-          : "Storage: asked to keep the app's storage; this browser has not promised to. It may clear it " +
-            "when the app is not used for some days. Send entries soon.";
-    });
-  }
-  renderStorage();
-  var exportBtn = document.getElementById("outbox-export");
-  if (exportBtn) {
-    exportBtn.addEventListener("click", function () {
-      Outbox.all().then(function (rows) {
-        var keep = rows.filter(function (e) { return e.status !== "sent"; });
-        var blob = new Blob([JSON.stringify({ exported_at: new Date().toISOString(), entries: keep }, null, 2)],
-                            { type: "application/json" });
-        var a = el("a", { href: URL.createObjectURL(blob), download: "itb-outbox-" + Date.now() + ".json" });
-        document.body.appendChild(a);
-        a.click();
-        a.remove();
-      });
-    });
-  }
-
   // ---- when to send: now, online again, visible again, on a timer (Outbox.sendTriggers: the only senders
   // where there is no Background Sync, as in Safari), and show it when another tab/worker changes it ----
   window.ITB = window.ITB || {};
   window.ITB.flushNow = flushNow;   // also the hook the browser tests call
   window.ITB.outboxSummary = function () { return Outbox.summary(userId); };
+  // For the /outbox screen (outbox-page.js): the same helpers and words, and a way to draw it again now.
+  window.ITB.outboxUi = { el: el, hhmm: hhmm, LABELS: LABELS, userId: userId, refresh: refresh };
   if (Outbox.channel) { Outbox.channel.addEventListener("message", function () { refresh(); }); }
   document.addEventListener("outbox:changed", function () { refresh(); });
   Outbox.watchPageCache(window);  // Safari's back/forward cache must not freeze the outbox for other pages

@@ -1,13 +1,18 @@
-/* ITB trial service worker: lifecycle and routing only. The outbox (IndexedDB, sending) is outbox-core.js.
+/* ITB trial service worker: lifecycle and routing only. The outbox (IndexedDB, sending) is outbox-core.js, the
+ * same built file the pages load. Served at a stable URL (/sw.js), never cached stale.
  * Version {{ version }}: changes whenever a precached file changes. */
 "use strict";
-importScripts("{{ url_for('static', filename='js/outbox-core.js') }}");
+importScripts("{{ asset('outbox-core.js') }}");
 
 var VERSION = "{{ version }}";
 var SHELL_CACHE = "itb-shell-" + VERSION;
 var PAGE_CACHE = "itb-pages-v1";          // whole pages, by URL
 var FRAGMENT_CACHE = "itb-fragments-v1";  // htmx fragments (the other side of Vary: HX-Request), by URL
 var SHELL = {{ shell_json | safe }};
+// This release's built files by name ({"common.js": "/static/dist/common.3f2a9c1e.js", ...}): a page kept from
+// an earlier release names that release's files, which this worker no longer keeps (see cacheFirst).
+var BUNDLES = {{ bundles_json | safe }};
+var BUILT_FILE = /^\/static\/dist\/(.+)\.[0-9a-f]{8}(\.[a-z]+)$/;
 var NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener("install", function (event) {
@@ -51,6 +56,10 @@ self.addEventListener("fetch", function (event) {
   event.respondWith(networkFirst(req));
 });
 
+// Static files: the copy this worker keeps, without asking (built files are named by their content; the icons are
+// fetched again with each new version). A built file of another release that the server no longer has, or
+// that cannot be fetched (a page stored before an update, opened with no network), is answered with this
+// release's bundle of the same name.
 function cacheFirst(req) {
   return caches.match(req).then(function (hit) {
     if (hit) { return hit; }
@@ -58,10 +67,22 @@ function cacheFirst(req) {
       if (res.ok) {
         var copy = res.clone();
         caches.open(SHELL_CACHE).then(function (c) { return c.put(req, copy); });
+        return res;
       }
-      return res;
+      return sameBundle(req).then(function (same) { return same || res; });
+    }, function (err) {
+      return sameBundle(req).then(function (same) {
+        if (same) { return same; }
+        throw err;
+      });
     });
   });
+}
+
+function sameBundle(req) {
+  var built = BUILT_FILE.exec(new URL(req.url).pathname);
+  var current = built && BUNDLES[built[1] + built[2]];
+  return current ? caches.match(current) : Promise.resolve(undefined);
 }
 
 function isFragment(req) {
