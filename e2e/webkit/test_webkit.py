@@ -81,7 +81,8 @@ def test_pt_offline_baseline_and_post_dose_survive_reload_and_a_closed_browser_t
     baseline, post_dose = f"/trials/{trial_id}/days/1/baseline", f"/trials/{trial_id}/days/1/post-dose"
     phone = phones("pt")
     phone.sign_in("pt")
-    phone.wait_for_service_worker("/today", baseline, post_dose)
+    # /outbox too: the page asks the worker to keep it, and the browser reopened below opens it with no network.
+    phone.wait_for_service_worker("/today", baseline, post_dose, "/outbox")
 
     with server_unreachable(live_server):
         phone.tap(phone.link("Baseline for Ines"))
@@ -108,8 +109,7 @@ def test_pt_offline_baseline_and_post_dose_survive_reload_and_a_closed_browser_t
         phone.close()  # the browser is closed with both entries only on the phone
         phone = phones("pt")  # and opened again on the same profile, the server still unreachable
         phone.open("/outbox")
-        # Served by the worker from the phone's copy; a browser just reopened starts its worker from disk first,
-        # which took over 15 s once in CI under load.
+        # Served by the worker from the phone's copy (a browser just reopened starts its worker from disk first).
         phone.wait_heading("On this phone", timeout=45)
         phone.wait_count("#outbox-list .outbox-entry", 2)
         phone.wait_text("#outbox-list", "Saved on this phone")
