@@ -151,4 +151,4 @@ bench: install ## Run the benchmarks in bench/: one JSON line per figure on stdo
 	done
 
 clean: ## Remove the virtual environment, npm packages and caches (not the database)
-	rm -rf $(VENV) node_modules server/static/dist server/static/vendor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules server/static/dist .pytest_cache .mypy_cache .ruff_cache

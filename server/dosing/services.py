@@ -590,7 +590,8 @@ class Escalation:
 
 
 def open_escalations(trial_ids: list[int] | None = None) -> dict[int, Escalation]:
-    """Open escalations by trial id, for these trials (None: every trial). Three queries, however many trials."""
+    """Open escalations by trial id, for these trials (None: every trial). At most four queries (flagged
+    observations, their trials and children, the responses, the latest observation of each), however many trials."""
     protocol = current_protocol()
     # The flagged observations first, through their index (a join from the trials would visit every trial
     # day), then their trials and children.

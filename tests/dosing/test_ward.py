@@ -8,12 +8,12 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 from time_machine import TimeMachineFixture
 
 from server.dosing.services import hold_dose, record_observation, set_plan, ward_schedule
 from server.extensions import db
 from tests.dosing.conftest import DAY, day_id, give
+from tests.querycount import statements_for
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # 10:00 in London (GMT)
 
@@ -113,20 +113,7 @@ def test_monitoring_of_a_late_evening_dose_carries_into_the_next_day(app, staff,
 
 
 def _count_ward_queries(app, client) -> int:  # type: ignore[no-untyped-def]
-    statements: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-        def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            response = client.get("/ward")
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(statements)
+    return statements_for(app, lambda: client.get("/ward"))
 
 
 def _add_trials(app, n: int, staff, trial_on, make_patient) -> None:  # type: ignore[no-untyped-def]
