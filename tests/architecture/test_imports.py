@@ -44,6 +44,7 @@ class Import:
     target: str  # the imported package
     module: str  # the imported module within it ("" for the package itself), e.g. "models"
     names: tuple[str, ...]  # the names imported from it (from-imports only)
+    bound: tuple[str, ...] = ()  # the names they are bound to in the importing module (`as` aliases), same order
 
 
 def _shown(path: Path) -> str:
@@ -62,22 +63,25 @@ def imports_of(path: Path, root: Path = ROOT) -> Iterator[Import]:
     package = parts if path.name == "__init__.py" else parts[:-1]
     source = parts[1] if len(parts) > 1 else ""
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        targets: list[tuple[list[str], tuple[str, ...]]] = []
+        targets: list[tuple[list[str], tuple[str, ...], tuple[str, ...]]] = []
         if isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             module = base + (node.module.split(".") if node.module else [])
             names = tuple(a.name for a in node.names)
+            bound = tuple(a.asname or a.name for a in node.names)
             if len(module) == 2 and module[0] == "server" and not node.module:  # `from .. import dosing`
-                targets += [([*module, name], ()) for name in names]
+                targets += [([*module, name], (), ()) for name in names]
             elif len(module) == 1 and module == ["server"]:  # `from .. import x` at package level
-                targets += [(["server", name], ()) for name in names]
+                targets += [(["server", name], (), ()) for name in names]
+            elif len(module) == 2 and module[0] == "server":  # `from ..dosing import models`: modules by name
+                targets += [([*module, name], (), ()) for name in names]
             else:
-                targets.append((module, names))
+                targets.append((module, names, bound))
         elif isinstance(node, ast.Import):
-            targets += [(alias.name.split("."), ()) for alias in node.names]
-        for module, names in targets:
+            targets += [(alias.name.split("."), (), ()) for alias in node.names]
+        for module, names, bound in targets:
             if len(module) >= 2 and module[0] == "server" and module[1] in PACKAGES and module[1] != source:
-                yield Import(path, node.lineno, source, module[1], ".".join(module[2:3]), names)
+                yield Import(path, node.lineno, source, module[1], ".".join(module[2:3]), names, bound)
 
 
 def all_imports() -> list[Import]:
@@ -141,13 +145,18 @@ def _used_outside_annotations(path: Path, name: str) -> list[int]:
 def model_misuses(imports: list[Import]) -> list[str]:
     problems = []
     for imp in imports:
-        if imp.module != "models" or not imp.names:
+        if imp.module != "models":
             continue
-        for name in imp.names:
+        if not imp.names:  # the module itself (`from ..dosing import models`): every model in reach, unchecked
+            if imp.target not in SHARED_MODELS:
+                problems.append(f"{_shown(imp.path)}:{imp.line}: imports server.{imp.target}.models as a module: "
+                                f"use server.{imp.target}'s read API")
+            continue
+        for name, bound in zip(imp.names, imp.bound or imp.names, strict=True):
             if name in SHARED_MODELS.get(imp.target, ()) or name.isupper():
                 continue  # a shared record, or a constant (a vocabulary such as TRIAL_STATUSES)
             if _is_mapped_class(imp.target, name):
-                lines = _used_outside_annotations(imp.path, name)
+                lines = _used_outside_annotations(imp.path, bound)
                 if not lines:
                     continue  # a type hint only
                 what = f"queries {name} (line {', '.join(map(str, sorted(set(lines))))})"
@@ -179,11 +188,16 @@ def test_the_checks_find_a_query_of_another_features_model_and_a_cycle(tmp_path:
     assert model_misuses([hint_only]) == []
     assert model_misuses([Import(path, 1, "parents", "dosing", "models", ("current_given",))])
     assert model_misuses([Import(path, 1, "parents", "trials", "models", ("Trial", "TRIAL_STATUSES"))]) == []
+    path.write_text("def f() -> None:\n    return db.session.scalar(select(D))\n", encoding="utf-8")
+    renamed = Import(path, 1, "parents", "dosing", "models", ("DoseAdministration",), ("D",))
+    assert model_misuses([renamed]), "a model imported under another name is still found"
+    assert model_misuses([Import(path, 1, "parents", "dosing", "models", ())]), "so is the models module itself"
     assert cycles({"trials": {"decisions"}, "decisions": {"dosing"}, "dosing": {"trials"}}) == [
         ["decisions", "dosing", "trials", "decisions"]]
     assert cycles({"trials": {"web"}, "dosing": {"trials", "web"}}) == []
     local = tmp_path / "server" / "dosing" / "views.py"
     local.parent.mkdir(parents=True)
-    local.write_text("def page():\n    from ..assessments.instruments import MAS_MAPPINGS\n", encoding="utf-8")
+    local.write_text("def page():\n    from ..assessments.instruments import MAS_MAPPINGS\n"
+                     "    from ..assessments import models as am\n", encoding="utf-8")
     found = [(i.source, i.target, i.module) for i in imports_of(local, tmp_path)]
-    assert found == [("dosing", "assessments", "instruments")]
+    assert found == [("dosing", "assessments", "instruments"), ("dosing", "assessments", "models")]
