@@ -696,6 +696,18 @@ def open_site(url: str, label: str, failures: Failures, *, make_staff: bool) -> 
                                                            "entries": baselines}),
                              content_type="application/json", headers={"X-CSRFToken": tokens["pt"]})  # fmt: skip
     failures.check(res.status_code == 200, f"{label}: the ward's baselines answered {res.status_code}")
+    # Statistics for the planner on both databases, as autovacuum would have them by now (the large one's were
+    # taken before the ward was written; the empty one has none).
+    with app.app_context():
+        from server.extensions import db
+
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")
+        else:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+        db.session.remove()
     return Site(label, app, world, clients, tokens, _pages(app, world))
 
 

@@ -169,16 +169,19 @@ def audit():
     result = search(filters, filters.get("page", 1))
     # The latest trials and children to choose from (and the one chosen): years of them would make a page of
     # thousands of options. An older trial's log opens from the trial's page, or by its number in the address.
-    trial_ids = [*db.session.scalars(select(Trial.id).order_by(Trial.id.desc()).limit(FILTER_CHOICES)),
-                 filters.get("trial_id") or 0]
-    patient_ids = [*db.session.scalars(select(Patient.id).order_by(Patient.id.desc()).limit(FILTER_CHOICES)),
-                   filters.get("patient_id") or 0]
-    trials = db.session.execute(select(Trial.id, Patient.first_name, Patient.last_name, Trial.start_date)
-                                .join(Patient, Patient.id == Trial.patient_id).where(Trial.id.in_(trial_ids))
-                                .order_by(Trial.id.desc())).all()
-    patients = db.session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
-                                  .where(Patient.id.in_(patient_ids))
-                                  .order_by(Patient.last_name, Patient.first_name)).all()
+    trial_cols = select(Trial.id, Patient.first_name, Patient.last_name, Trial.start_date).join(
+        Patient, Patient.id == Trial.patient_id)
+    trials = list(db.session.execute(trial_cols.order_by(Trial.id.desc()).limit(FILTER_CHOICES)))
+    patients = list(db.session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
+                                       .order_by(Patient.id.desc()).limit(FILTER_CHOICES)))
+    # (Each a walk down the primary key from its newest row; the one chosen, if older, is added by id.)
+    chosen_trial, chosen_patient = filters.get("trial_id"), filters.get("patient_id")
+    if chosen_trial and all(t.id != chosen_trial for t in trials):
+        trials += db.session.execute(trial_cols.where(Trial.id == chosen_trial))
+    if chosen_patient and all(p.id != chosen_patient for p in patients):
+        patients += db.session.execute(select(Patient.id, Patient.first_name, Patient.last_name)
+                                       .where(Patient.id == chosen_patient))
+    patients.sort(key=lambda p: (p.last_name, p.first_name))
     options = {
         "trials": [(t.id, f"{t.first_name} {t.last_name} · from {t.start_date:%-d %b %Y}") for t in trials],
         "patients": [(p.id, f"{p.last_name}, {p.first_name}") for p in patients],

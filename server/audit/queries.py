@@ -109,12 +109,15 @@ def search(filters: dict[str, Any], page: int = 1) -> Page:
     until: local dates, inclusive), newest first (time, then id). Two queries, each reading at most COUNT_CAP
     index entries through the (trial, patient or actor, time) and time indexes, however long the log."""
     q = _filtered(filters)
+    newest_first = (AuditEvent.at.desc(), AuditEvent.id.desc())
+    # Counted in the page's order, so the count walks the same (filter, time) or time index from the newest
+    # event and stops after COUNT_CAP + 1 (unordered, PostgreSQL may scan the table in storage order instead).
     counted = db.session.scalar(select(func.count()).select_from(
-        q.with_only_columns(AuditEvent.id).limit(COUNT_CAP + 1).subquery())) or 0
+        q.with_only_columns(AuditEvent.id).order_by(*newest_first).limit(COUNT_CAP + 1).subquery())) or 0
     total = min(counted, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    events = db.session.scalars(q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    events = db.session.scalars(q.order_by(*newest_first)
                                 .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return Page([Row(e, changes(e), _record_url(e)) for e in events], page, total, more=counted > COUNT_CAP)
 
