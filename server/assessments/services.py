@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -395,14 +396,20 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
 
 def _taken_phases(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """The (day id, phase) pairs among `pairs` that already hold a current assessment: one query, one EXISTS
-    probe per pair on the (trial_day_id, phase) index, however many assessments those days hold."""
+    probe per day and phase on the trial day's index, however many assessments those days hold. The statement
+    is the same for any number of days (an expanding IN), so it is built and compiled once."""
     if not pairs:
         return set()
-    ordered_pairs = sorted(pairs)
-    probes = [exists().where(Assessment.trial_day_id == day_id, Assessment.phase == phase, latest_version())
-              for day_id, phase in ordered_pairs]
-    found = db.session.execute(select(*probes)).one()
-    return {pair for pair, hit in zip(ordered_pairs, found, strict=True) if hit}
+    days = sorted({day_id for day_id, _ in pairs})
+    found = db.session.execute(_taken_statement(), {"days": days}).all()
+    return {(row[0], phase) for row in found for phase, hit in zip(PHASES, row[1:], strict=True) if hit} & pairs
+
+
+@cache
+def _taken_statement() -> Any:
+    probes = [exists().where(Assessment.trial_day_id == TrialDay.id, Assessment.phase == phase, latest_version())
+              for phase in PHASES]
+    return select(TrialDay.id, *probes).where(TrialDay.id.in_(bindparam("days", expanding=True)))
 
 
 def _first_assessed(day_id: int, phase: str) -> tuple[datetime, str | None]:
