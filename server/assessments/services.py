@@ -16,10 +16,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..audit.tracking import record_created
 from ..auth.models import User
 from ..dosing import schedule
 from ..dosing.models import DoseAdministration
@@ -335,8 +336,9 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
     """Store new assessments, answering each with its saved row or the AssessmentError that refused it.
 
     The one write path for new assessments: the form sends one, a sync batch hundreds. Every item is checked
-    before anything is written, so a refused item writes nothing; the accepted ones are inserted in one flush
-    (one multi-row INSERT, one audit INSERT). A few queries in all, however many items."""
+    before anything is written, so a refused item writes nothing; the accepted ones are inserted with one
+    multi-row INSERT ... RETURNING and their audit rows with one INSERT (`audit.tracking.record_created`: the rows
+    the flush hook writes for a new record). A few queries in all, however many items."""
     ids = [item.entry_id for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("record_assessments() got the same entry id twice")
@@ -442,17 +444,25 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
     dosed = set(current_doses(list(post_dose_days)))
     received_at = clock.now()
-    for n, item, trial, day in accepted:
-        data = item.data
-        outcomes[n] = Assessment(
-            trial_id=trial.id, trial_day_id=day.id, phase=data["phase"], author_id=item.author_id,
-            recorded_at=item.recorded_at, received_at=received_at, entry_id=item.entry_id,
-            device_id=item.device_id, form_version=item.form_version, values=dict(data.get("values") or {}),
-            not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"), version=1,
-            is_repeat=n in repeats,
-            saved_before_dose_record=data["phase"] == "post_dose" and day.id not in dosed)
-    db.session.add_all(o for o in outcomes if isinstance(o, Assessment))
-    db.session.flush()
+    records = [{
+        "trial_id": trial.id, "trial_day_id": day.id, "phase": item.data["phase"], "author_id": item.author_id,
+        "recorded_at": item.recorded_at, "received_at": received_at, "entry_id": item.entry_id,
+        "device_id": item.device_id, "form_version": item.form_version,
+        "values": dict(item.data.get("values") or {}), "not_tested": dict(item.data.get("not_tested") or {}),
+        "notes": item.data.get("notes"), "version": 1, "first_version_id": None, "supersedes_id": None,
+        "correction_reason": None, "is_repeat": n in repeats, "timing_confirmed": False,
+        "saved_before_dose_record": item.data["phase"] == "post_dose" and day.id not in dosed,
+    } for n, item, trial, day in accepted]
+    # One multi-row INSERT ... RETURNING, in the order given (the phone-made entry_id is the sentinel that lets
+    # SQLite do that), then the audit rows the flush hook would write for these records, written by the audit
+    # package's own function (the hook never sees a bulk INSERT).
+    saved = db.session.scalars(insert(Assessment).returning(Assessment, sort_by_parameter_order=True),
+                               records).all()
+    for record, assessment in zip(records, saved, strict=True):
+        record["id"] = assessment.id
+    record_created(db.session(), Assessment, records)
+    for (n, _, _, _), assessment in zip(accepted, saved, strict=True):
+        outcomes[n] = assessment
 
 
 def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str | None, author_id: int,
