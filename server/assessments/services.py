@@ -27,7 +27,7 @@ from ..dosing.models import DoseAdministration
 from ..dosing.services import current_doses
 from ..extensions import db
 from ..protocol import current_protocol
-from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
+from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
 from ..trials.services import before_trial_message
 from ..web import clock
 from ..web.filters import localtime
@@ -352,9 +352,9 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
         Assessment.entry_id.in_([i.entry_id for n, i in enumerate(items) if outcomes[n] is None]))).all()
     saved: dict[str, int] = {entry_id: pk for entry_id, pk in rows}
     trial_ids = {int(i.data["trial_id"]) for n, i in enumerate(items) if outcomes[n] is None}
+    # (The child is read only for a trial's first plan, in _insert.)
     trials = {t.id: t for t in db.session.scalars(
-        select(Trial).options(selectinload(Trial.days), selectinload(Trial.patient))
-        .where(Trial.id.in_(trial_ids)))} if trial_ids else {}
+        select(Trial).options(selectinload(Trial.days)).where(Trial.id.in_(trial_ids)))} if trial_ids else {}
     taken = _taken_phases({(d.id, i.data["phase"]) for n, i in enumerate(items)
                            if outcomes[n] is None and (t := trials.get(int(i.data["trial_id"]))) is not None
                            and (d := trial_day(t, int(i.data["day_number"]))) is not None})
@@ -437,10 +437,15 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
     # The first assessment of a trial fixes its plan, so later ones measure the same set.
     planned = set(db.session.scalars(select(AssessmentPlan.trial_id).where(
         AssessmentPlan.trial_id.in_({trial.id for _, _, trial, _ in accepted}))))
+    unplanned = {trial.patient_id for _, _, trial, _ in accepted if trial.id not in planned}
+    # Their children (the GMFCS level chooses the default plan), in one query rather than one per trial; held
+    # here, as the session's identity map keeps objects only while something refers to them.
+    children = db.session.scalars(select(Patient).where(Patient.id.in_(unplanned))).all() if unplanned else []
     for _, item, trial, _ in accepted:
         if trial.id not in planned:  # (made by another request at the same moment: that one stands)
             _first_plan(trial.id, ordered(default_plan(trial.patient.gmfcs_level)), item.author_id)
             planned.add(trial.id)
+    del children
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
     dosed = set(current_doses(list(post_dose_days)))
     received_at = clock.now()
