@@ -475,3 +475,25 @@ def test_the_entry_schemas_own_loop_gives_marshmallows_answers(monkeypatch: pyte
     fast = _answer(PushRequestSchema(), body)
     monkeypatch.setattr(EntrySchema, "_deserialize", EntrySchema.__mro__[1]._deserialize)
     assert _answer(PushRequestSchema(), body) == fast
+
+
+def test_result_and_response_bodies_are_the_schemas_dumps() -> None:
+    """`result_body` and `response_body` (the ledger row's result and the answer, built directly) equal
+    marshmallow's dumps, key order included (the ledger stores the JSON text)."""
+    from sync import response_body, result_body
+
+    results = [EntryResult(id=ENTRY_ID, status=status, reason=reason, errors=errors, record=record)
+               for status in Status
+               for reason in (None, "", "Refused: ✓ «x»")
+               for errors in (None, {}, {"mas.hip.left": ["Choose a grade."], "_form": ["a", "b"]}, {1: ["x"]})
+               for record in (None, {"type": "assessment", "id": 12}, {2: None})]
+    schema = EntryResultSchema()
+    for result in results:
+        assert list(result_body(result).items()) == list(schema.dump(result).items())
+    from zoneinfo import ZoneInfo
+
+    for when in (datetime(2026, 12, 6, 14, 0, 1, 123, tzinfo=UTC),
+                 datetime(2026, 12, 6, 15, 0, tzinfo=UTC).astimezone(ZoneInfo("Europe/Madrid"))):
+        response = PushResponse(results=results, server_time=when)
+        assert response_body(response) == PushResponseSchema().dump(response)
+        assert json.dumps(response_body(response)) == json.dumps(PushResponseSchema().dump(response))
