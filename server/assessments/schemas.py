@@ -408,7 +408,7 @@ AssessmentSchema = _AssessmentSchemaBase.from_dict(_generated_fields(), name="As
 _ALWAYS = frozenset({"trial_id", "day_number", "phase", "supersedes_id", "correction_reason", "notes", "repeat"})
 # form name (e.g. "mas.soleus.left") -> schema attribute ("mas__soleus__left"), for every declared field
 _ATTR_OF = {field.data_key or name: name for name, field in AssessmentSchema._declared_fields.items()}
-_BY_KEYS: dict[frozenset[str], Any] = {}
+_BY_KEYS: dict[frozenset[str], Any] = {}  # form names filled in -> the schema for them
 
 
 def schema_for(payload: Mapping[str, Any]) -> Any:
@@ -417,13 +417,14 @@ def schema_for(payload: Mapping[str, Any]) -> Any:
     Same fields, validators and cross-checks as `AssessmentSchema()`, but marshmallow then visits ~40 fields
     instead of ~170 on every load; instances are cached by field set (forms send the same sets again and
     again), since building one deep-copies every declared field. A sync batch loads hundreds of entries."""
-    keys = _ALWAYS | frozenset(_ATTR_OF[k] for k, v in payload.items()
-                               if k in _ATTR_OF and v is not None and str(v).strip() != "")
-    schema = _BY_KEYS.get(keys)
+    # The form names filled in (a text: not blank once stripped; anything else: not None, nor blank as text).
+    names = frozenset(k for k, v in payload.items()
+                      if k in _ATTR_OF and (v.strip() if type(v) is str else v is not None and str(v).strip()))
+    schema = _BY_KEYS.get(names)
     if schema is None:
         if len(_BY_KEYS) > 512:
             _BY_KEYS.clear()
-        schema = _BY_KEYS[keys] = AssessmentSchema(only=keys)
+        schema = _BY_KEYS[names] = AssessmentSchema(only=_ALWAYS | frozenset(_ATTR_OF[k] for k in names))
     return schema
 
 

@@ -72,10 +72,20 @@ def _columns(model: type) -> list[str]:
     return keys
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # exact types `_plain` returns unchanged
+
+
 def _snapshot(model: type, get: Callable[[str], Any]) -> dict[str, Any]:
     """Every column of a record (`get(key)` reads one), the redacted ones replaced: a create or delete row."""
     redact = model.__audit_redact__  # type: ignore[attr-defined]
-    return {k: (REDACTED if k in redact else _plain(get(k))) for k in _columns(model)}
+    out: dict[str, Any] = {}
+    for k in _columns(model):
+        if k in redact:
+            out[k] = REDACTED
+        else:
+            value = get(k)
+            out[k] = value if type(value) in _AS_IS else _plain(value)
+    return out
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
