@@ -16,6 +16,8 @@ from .protocol import (
     PushResponseSchema,
     Status,
     payload_hash,
+    response_body,
+    result_body,
 )
 from .registry import BatchHandler, Handler, Outcome, Registry
 from .store import LedgerRow, Store
@@ -47,4 +49,6 @@ __all__ = [
     "UnknownKind",
     "apply_push",
     "payload_hash",
+    "response_body",
+    "result_body",
 ]

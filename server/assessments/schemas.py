@@ -104,6 +104,12 @@ class Choice(fields.String):
         return super().deserialize(value, attr, data, **kwargs)
 
 
+# Field types whose `deserialize` is a pure function of the text it is given (no other field, no clock, and here
+# pure validators): a valid short text's value can be remembered and handed out again (the same immutable value
+# the field made for it; `_AssessmentSchemaBase._deserialize`). Exact types: a subclass may read more.
+_PURE_FIELDS = frozenset({fields.Integer, fields.String, fields.Boolean, Number, Choice})
+
+
 def _cell_field(item: Item, measure: Measure, name: str) -> fields.Field[Any]:
     if measure.is_choice:
         return Choice(measure.choice_values(), choice_message(measure), data_key=name)
@@ -212,41 +218,88 @@ def _items_in(data: Mapping[str, Any], candidates: list[_ItemFields] | None = No
     return [found[n] for n in sorted(found)]
 
 
+class _Loaded(dict):  # type: ignore[type-arg]
+    """The loaded values of one form, carrying the items it fills in once worked out (`_items`), so the
+    cross-checks and the shaping after them visit the fields once."""
+
+    __slots__ = ("filled",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filled: list[_ItemFields] | None = None
+
+
+_MEMO_TEXT = 16  # longest text remembered (grades, angles, seconds, codes; not notes)
+_MEMO_SIZE = 256  # texts remembered per field name (at most ~170 fields x 256 small values: a few MB a worker)
+# field name -> {text: value}; shared by every `schema_for` instance, since their fields are copies of one
+# declared field. Only values are remembered: a text that fails always goes through the field, for its error.
+_MEMO: dict[str, dict[str, Any]] = {}
+
+
 class _AssessmentSchemaBase(FormSchema):
     _candidates: list[_ItemFields] | None = None
-    _plan: list[tuple[str, fields.Field[Any], str]] | None = None
+    _plan: list[tuple[str, fields.Field[Any], str, dict[str, Any] | None]] | None = None
+    _cell_plan: list[tuple[str, str, bool]] | None = None
 
     def _deserialize(self, data: Any, *, error_store: Any, many: bool = False, partial: Any = None,
                      unknown: Any = EXCLUDE, index: Any = None) -> Any:
         """marshmallow's field loop for one form (not many, not partial, unknown names excluded), without its
         per-field closure: the same `Field.deserialize` calls, values and errors. A sync batch loads ~40 fields
-        of hundreds of entries. Anything else goes through marshmallow's own loop."""
+        of hundreds of entries. A short text a field loaded before (grades, angles: they repeat across forms)
+        is answered with the value the field made for it then (`_MEMO`); any other value, and every invalid
+        one, goes through the field. Anything else goes through marshmallow's own loop."""
         if many or partial is not None or unknown != EXCLUDE or not isinstance(data, Mapping):
             return super()._deserialize(data, error_store=error_store, many=many, partial=partial,
                                         unknown=unknown, index=index)
-        if self._plan is None:
-            self._plan = [(field.attribute or name, field, field.data_key if field.data_key is not None else name)
-                          for name, field in self.load_fields.items()]
-            assert not any("." in attr for attr, _, _ in self._plan), "dotted attributes need marshmallow's loop"
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = [
+                (field.attribute or name, field, field.data_key if field.data_key is not None else name,
+                 _MEMO.setdefault(name, {}) if type(field) in _PURE_FIELDS else None)
+                for name, field in self.load_fields.items()]
+            assert not any("." in attr for attr, _, _, _ in plan), "dotted attributes need marshmallow's loop"
         index = index if self.opts.index_errors else None
-        out = self.dict_class()
-        for attr, field, key in self._plan:
+        out = _Loaded()
+        for attr, field, key, memo in plan:
+            raw = data.get(key, missing)
+            if memo is not None and type(raw) is str:
+                value = memo.get(raw, missing)
+                if value is not missing:
+                    out[attr] = value
+                    continue
             try:
-                value = field.deserialize(data.get(key, missing), key, data)
+                value = field.deserialize(raw, key, data)
             except ValidationError as error:
                 error_store.store_error(error.messages, key, index=index)
                 value = error.valid_data or missing
+            else:
+                if memo is not None and type(raw) is str and len(raw) <= _MEMO_TEXT and len(memo) < _MEMO_SIZE:
+                    memo[raw] = value
             if value is not missing:
                 out[attr] = value
         return out
 
     def _items(self, data: Mapping[str, Any]) -> list[_ItemFields]:
-        """`_items_in` for this schema: only the items it has fields for, worked out once per instance."""
+        """`_items_in` for this schema: only the items it has fields for (worked out once per instance), and
+        once per load."""
+        if type(data) is _Loaded and data.filled is not None:
+            return data.filled
         if self._candidates is None:
             names = set(self.fields)
             self._candidates = [f for f in _ITEM_FIELDS.values()
                                 if {f.not_tested, f.reason, *(attr for _, attr in f.cells)} & names]
-        return _items_in(data, self._candidates)
+        found = _items_in(data, self._candidates)
+        if type(data) is _Loaded:
+            data.filled = found
+        return found
+
+    def _cells(self) -> list[tuple[str, str, bool]]:
+        """This schema's value fields in form order: (attribute, form name, whole number), worked out once."""
+        if self._cell_plan is None:
+            self._cell_plan = [(attr, _CELL_BY_ATTR[attr].name, _CELL_BY_ATTR[attr].measure.decimals == 0)
+                               for attr in sorted((a for a in self.fields if a in _CELL_BY_ATTR),
+                                                  key=_CELL_ORDER.__getitem__)]
+        return self._cell_plan
 
     trial_id = fields.Integer(required=True, strict=False, validate=validate.Range(
         1, MAX_ID, error="Unknown trial: open the form from the trial's page."), error_messages={
@@ -323,13 +376,13 @@ class _AssessmentSchemaBase(FormSchema):
     @post_load
     def _shape(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for attr in sorted((k for k, v in data.items() if v is not None and k in _CELL_BY_ATTR),
-                           key=_CELL_ORDER.__getitem__):
-            cell = _CELL_BY_ATTR[attr]
-            value = data[attr]
+        for attr, name, whole in self._cells():  # (every loaded key is one of this schema's fields)
+            value = data.get(attr)
+            if value is None:
+                continue
             if isinstance(value, Decimal):
-                value = int(value) if cell.measure.decimals == 0 else float(value)
-            values[cell.name] = value
+                value = int(value) if whole else float(value)
+            values[name] = value
         not_tested: dict[str, Any] = {}
         for fields_ in self._items(data):
             item = fields_.item
@@ -355,7 +408,7 @@ AssessmentSchema = _AssessmentSchemaBase.from_dict(_generated_fields(), name="As
 _ALWAYS = frozenset({"trial_id", "day_number", "phase", "supersedes_id", "correction_reason", "notes", "repeat"})
 # form name (e.g. "mas.soleus.left") -> schema attribute ("mas__soleus__left"), for every declared field
 _ATTR_OF = {field.data_key or name: name for name, field in AssessmentSchema._declared_fields.items()}
-_BY_KEYS: dict[frozenset[str], Any] = {}
+_BY_KEYS: dict[frozenset[str], Any] = {}  # form names filled in -> the schema for them
 
 
 def schema_for(payload: Mapping[str, Any]) -> Any:
@@ -364,13 +417,14 @@ def schema_for(payload: Mapping[str, Any]) -> Any:
     Same fields, validators and cross-checks as `AssessmentSchema()`, but marshmallow then visits ~40 fields
     instead of ~170 on every load; instances are cached by field set (forms send the same sets again and
     again), since building one deep-copies every declared field. A sync batch loads hundreds of entries."""
-    keys = _ALWAYS | frozenset(_ATTR_OF[k] for k, v in payload.items()
-                               if k in _ATTR_OF and v is not None and str(v).strip() != "")
-    schema = _BY_KEYS.get(keys)
+    # The form names filled in (a text: not blank once stripped; anything else: not None, nor blank as text).
+    names = frozenset(k for k, v in payload.items()
+                      if k in _ATTR_OF and (v.strip() if type(v) is str else v is not None and str(v).strip()))
+    schema = _BY_KEYS.get(names)
     if schema is None:
         if len(_BY_KEYS) > 512:
             _BY_KEYS.clear()
-        schema = _BY_KEYS[keys] = AssessmentSchema(only=keys)
+        schema = _BY_KEYS[names] = AssessmentSchema(only=_ALWAYS | frozenset(_ATTR_OF[k] for k in names))
     return schema
 
 

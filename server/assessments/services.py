@@ -13,19 +13,21 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..audit.tracking import record_created
 from ..auth.models import User
 from ..dosing import schedule
 from ..dosing.models import DoseAdministration
 from ..dosing.services import current_doses
 from ..extensions import db
 from ..protocol import current_protocol
-from ..trials.models import TRIAL_STATUSES, Trial, TrialDay
+from ..trials.models import TRIAL_STATUSES, Patient, Trial, TrialDay
 from ..trials.services import before_trial_message
 from ..web import clock
 from ..web.filters import localtime
@@ -334,8 +336,9 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
     """Store new assessments, answering each with its saved row or the AssessmentError that refused it.
 
     The one write path for new assessments: the form sends one, a sync batch hundreds. Every item is checked
-    before anything is written, so a refused item writes nothing; the accepted ones are inserted in one flush
-    (one multi-row INSERT, one audit INSERT). A few queries in all, however many items."""
+    before anything is written, so a refused item writes nothing; the accepted ones are inserted with one
+    multi-row INSERT ... RETURNING and their audit rows with one INSERT (`audit.tracking.record_created`: the rows
+    the flush hook writes for a new record). A few queries in all, however many items."""
     ids = [item.entry_id for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("record_assessments() got the same entry id twice")
@@ -349,9 +352,9 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
         Assessment.entry_id.in_([i.entry_id for n, i in enumerate(items) if outcomes[n] is None]))).all()
     saved: dict[str, int] = {entry_id: pk for entry_id, pk in rows}
     trial_ids = {int(i.data["trial_id"]) for n, i in enumerate(items) if outcomes[n] is None}
+    # (The child is read only for a trial's first plan, in _insert.)
     trials = {t.id: t for t in db.session.scalars(
-        select(Trial).options(selectinload(Trial.days), selectinload(Trial.patient))
-        .where(Trial.id.in_(trial_ids)))} if trial_ids else {}
+        select(Trial).options(selectinload(Trial.days)).where(Trial.id.in_(trial_ids)))} if trial_ids else {}
     taken = _taken_phases({(d.id, i.data["phase"]) for n, i in enumerate(items)
                            if outcomes[n] is None and (t := trials.get(int(i.data["trial_id"]))) is not None
                            and (d := trial_day(t, int(i.data["day_number"]))) is not None})
@@ -395,14 +398,20 @@ def record_assessments(items: list[NewAssessment]) -> list[Assessment | Assessme
 
 def _taken_phases(pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """The (day id, phase) pairs among `pairs` that already hold a current assessment: one query, one EXISTS
-    probe per pair on the (trial_day_id, phase) index, however many assessments those days hold."""
+    probe per day and phase on the trial day's index, however many assessments those days hold. The statement
+    is the same for any number of days (an expanding IN), so it is built and compiled once."""
     if not pairs:
         return set()
-    ordered_pairs = sorted(pairs)
-    probes = [exists().where(Assessment.trial_day_id == day_id, Assessment.phase == phase, latest_version())
-              for day_id, phase in ordered_pairs]
-    found = db.session.execute(select(*probes)).one()
-    return {pair for pair, hit in zip(ordered_pairs, found, strict=True) if hit}
+    days = sorted({day_id for day_id, _ in pairs})
+    found = db.session.execute(_taken_statement(), {"days": days}).all()
+    return {(row[0], phase) for row in found for phase, hit in zip(PHASES, row[1:], strict=True) if hit} & pairs
+
+
+@cache
+def _taken_statement() -> Any:
+    probes = [exists().where(Assessment.trial_day_id == TrialDay.id, Assessment.phase == phase, latest_version())
+              for phase in PHASES]
+    return select(TrialDay.id, *probes).where(TrialDay.id.in_(bindparam("days", expanding=True)))
 
 
 def _first_assessed(day_id: int, phase: str) -> tuple[datetime, str | None]:
@@ -428,24 +437,37 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
     # The first assessment of a trial fixes its plan, so later ones measure the same set.
     planned = set(db.session.scalars(select(AssessmentPlan.trial_id).where(
         AssessmentPlan.trial_id.in_({trial.id for _, _, trial, _ in accepted}))))
+    unplanned = {trial.patient_id for _, _, trial, _ in accepted if trial.id not in planned}
+    # Their children (the GMFCS level chooses the default plan), in one query rather than one per trial; held
+    # here, as the session's identity map keeps objects only while something refers to them.
+    children = db.session.scalars(select(Patient).where(Patient.id.in_(unplanned))).all() if unplanned else []
     for _, item, trial, _ in accepted:
         if trial.id not in planned:  # (made by another request at the same moment: that one stands)
             _first_plan(trial.id, ordered(default_plan(trial.patient.gmfcs_level)), item.author_id)
             planned.add(trial.id)
+    del children
     post_dose_days = {day.id for _, item, _, day in accepted if item.data["phase"] == "post_dose"}
     dosed = set(current_doses(list(post_dose_days)))
     received_at = clock.now()
-    for n, item, trial, day in accepted:
-        data = item.data
-        outcomes[n] = Assessment(
-            trial_id=trial.id, trial_day_id=day.id, phase=data["phase"], author_id=item.author_id,
-            recorded_at=item.recorded_at, received_at=received_at, entry_id=item.entry_id,
-            device_id=item.device_id, form_version=item.form_version, values=dict(data.get("values") or {}),
-            not_tested=dict(data.get("not_tested") or {}), notes=data.get("notes"), version=1,
-            is_repeat=n in repeats,
-            saved_before_dose_record=data["phase"] == "post_dose" and day.id not in dosed)
-    db.session.add_all(o for o in outcomes if isinstance(o, Assessment))
-    db.session.flush()
+    records = [{
+        "trial_id": trial.id, "trial_day_id": day.id, "phase": item.data["phase"], "author_id": item.author_id,
+        "recorded_at": item.recorded_at, "received_at": received_at, "entry_id": item.entry_id,
+        "device_id": item.device_id, "form_version": item.form_version,
+        "values": dict(item.data.get("values") or {}), "not_tested": dict(item.data.get("not_tested") or {}),
+        "notes": item.data.get("notes"), "version": 1, "first_version_id": None, "supersedes_id": None,
+        "correction_reason": None, "is_repeat": n in repeats, "timing_confirmed": False,
+        "saved_before_dose_record": item.data["phase"] == "post_dose" and day.id not in dosed,
+    } for n, item, trial, day in accepted]
+    # One multi-row INSERT ... RETURNING, in the order given (the phone-made entry_id is the sentinel that lets
+    # SQLite do that), then the audit rows the flush hook would write for these records, written by the audit
+    # package's own function (the hook never sees a bulk INSERT).
+    saved = db.session.scalars(insert(Assessment).returning(Assessment, sort_by_parameter_order=True),
+                               records).all()
+    for record, assessment in zip(records, saved, strict=True):
+        record["id"] = assessment.id
+    record_created(db.session(), Assessment, records)
+    for (n, _, _, _), assessment in zip(accepted, saved, strict=True):
+        outcomes[n] = assessment
 
 
 def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str | None, author_id: int,

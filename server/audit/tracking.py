@@ -5,13 +5,14 @@ Services are the one write path; this hook makes sure none of them can forget th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import event, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
@@ -63,16 +64,28 @@ def _plain(value: Any) -> Any:
 _COLUMNS: dict[type, list[str]] = {}
 
 
-def _columns(obj: Any) -> list[str]:
-    keys = _COLUMNS.get(type(obj))
+def _columns(model: type) -> list[str]:
+    keys = _COLUMNS.get(model)
     if keys is None:
-        keys = _COLUMNS[type(obj)] = [attr.key for attr in inspect(obj).mapper.column_attrs]
+        mapper: Mapper[Any] = inspect(model)
+        keys = _COLUMNS[model] = [attr.key for attr in mapper.column_attrs]
     return keys
 
 
-def _snapshot(obj: Any) -> dict[str, Any]:
-    redact = obj.__audit_redact__
-    return {k: (REDACTED if k in redact else _plain(getattr(obj, k))) for k in _columns(obj)}
+_AS_IS = frozenset({str, int, float, bool, type(None)})  # exact types `_plain` returns unchanged
+
+
+def _snapshot(model: type, get: Callable[[str], Any]) -> dict[str, Any]:
+    """Every column of a record (`get(key)` reads one), the redacted ones replaced: a create or delete row."""
+    redact = model.__audit_redact__  # type: ignore[attr-defined]
+    out: dict[str, Any] = {}
+    for k in _columns(model):
+        if k in redact:
+            out[k] = REDACTED
+        else:
+            value = get(k)
+            out[k] = value if type(value) in _AS_IS else _plain(value)
+    return out
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -80,7 +93,7 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     redact = obj.__audit_redact__
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
-    for key in _columns(obj):
+    for key in _columns(type(obj)):
         hist = state.attrs[key].history
         if not hist.has_changes():
             continue
@@ -98,20 +111,54 @@ def _entity_id(obj: Any) -> str:
     return ",".join(str(v) for v in key)
 
 
-@event.listens_for(Session, "after_flush")
-def _audit_after_flush(session: Session, _ctx: Any) -> None:
-    rows: list[dict[str, Any]] = []
+_PK_KEYS: dict[type, list[str]] = {}
+
+
+def _entity_id_of(model: type, get: Callable[[str], Any]) -> str:
+    """`_entity_id` for a record given by its column values."""
+    keys = _PK_KEYS.get(model)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(model)
+        keys = _PK_KEYS[model] = [mapper.get_property_by_column(col).key for col in mapper.primary_key]
+    return ",".join(str(get(k)) for k in keys)
+
+
+# A record's scope facts: (trial id, patient id, trial day id), whichever it names itself.
+Facts = tuple[int | None, int | None, int | None]
+
+
+def _facts(model: type, get: Callable[[str], Any]) -> Facts:
+    if issubclass(model, Scope.patient):
+        return (None, get("id"), None)
+    if issubclass(model, Scope.trial):
+        return (get("id"), get("patient_id"), None)
+    return (get("trial_id"), None, get("trial_day_id"))
+
+
+def _getter(obj: Any) -> Callable[[str], Any]:
+    return lambda key: getattr(obj, key, None)
+
+
+def _base() -> dict[str, Any]:
+    """Who and when, for every row of one flush (or one bulk write)."""
     actor = current_actor()
-    base = {
+    return {
         "at": clock.now(),
         "actor_id": actor.user_id if actor else None,
         "device_id": actor.device_id if actor else None,
         "via": actor.via if actor else "system",
     }
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_after_flush(session: Session, _ctx: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    base = _base()
     for obj in session.new:
         if isinstance(obj, Audited):
             rows.append({**base, "action": "create", "entity_type": type(obj).__name__,
-                         "entity_id": _entity_id(obj), "before": None, "after": _snapshot(obj)})
+                         "entity_id": _entity_id(obj), "before": None,
+                         "after": _snapshot(type(obj), _getter(obj))})
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
             before, after = _changes(obj)
@@ -121,26 +168,43 @@ def _audit_after_flush(session: Session, _ctx: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Audited):
             rows.append({**base, "action": "delete", "entity_type": type(obj).__name__,
-                         "entity_id": _entity_id(obj), "before": _snapshot(obj), "after": None})
+                         "entity_id": _entity_id(obj), "before": _snapshot(type(obj), _getter(obj)),
+                         "after": None})
     if rows:
-        _scope(session, rows, [*session.new, *session.dirty, *session.deleted])
+        objects = [o for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, Audited)]
+        _scope(session, rows, {(type(o).__name__, _entity_id(o)): _facts(type(o), _getter(o)) for o in objects})
         session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
-def _scope(session: Session, rows: list[dict[str, Any]], objects: list[Any]) -> None:
-    """Fill in each row's trial and patient from the record: a trial, a patient, or anything with a trial_id or a
-    trial_day_id (two small queries per flush at most, on the flush's own connection)."""
-    found: dict[tuple[str, str], tuple[int | None, int | None, int | None]] = {}  # -> (trial, patient, day)
-    for obj in objects:
-        if not isinstance(obj, Audited):
-            continue
-        key = (type(obj).__name__, _entity_id(obj))
-        if isinstance(obj, Scope.patient):
-            found[key] = (None, obj.id, None)
-        elif isinstance(obj, Scope.trial):
-            found[key] = (obj.id, obj.patient_id, None)
-        else:
-            found[key] = (getattr(obj, "trial_id", None), None, getattr(obj, "trial_day_id", None))
+def record_created(session: Session, model: type, records: Sequence[Mapping[str, Any]]) -> None:
+    """The audit rows the flush hook writes for new records of `model`, for records inserted without the ORM
+    unit of work (a multi-row `INSERT ... RETURNING`, which the hook never sees): the same columns and values
+    (`records`: every column's value as inserted, the primary key included), the same trial and child, the same
+    actor, device and via. One INSERT, and at most the hook's two scope queries."""
+    if not records:
+        return
+    if not issubclass(model, Audited):
+        raise TypeError(f"{model.__name__} is not audited")
+    keys = _columns(model)
+    base = _base()
+    rows: list[dict[str, Any]] = []
+    found: dict[tuple[str, str], Facts] = {}
+    for record in records:
+        missing = [k for k in keys if k not in record]
+        if missing:  # the hook reads every column from the object: a record must name them all
+            raise ValueError(f"{model.__name__} record without {', '.join(missing)}")
+        get = record.__getitem__
+        entity_id = _entity_id_of(model, get)
+        rows.append({**base, "action": "create", "entity_type": model.__name__, "entity_id": entity_id,
+                     "before": None, "after": _snapshot(model, get)})
+        found[(model.__name__, entity_id)] = _facts(model, get)
+    _scope(session, rows, found)
+    session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+def _scope(session: Session, rows: list[dict[str, Any]], found: dict[tuple[str, str], Facts]) -> None:
+    """Fill in each row's trial and patient from its record's facts (`_facts`): a trial, a patient, or anything
+    with a trial_id or a trial_day_id (two small queries per flush at most, on the flush's own connection)."""
     days = {d for t, _, d in found.values() if t is None and d is not None}
     conn = session.connection()
     day_trial = _loaded(session, Scope.day, days, "trial_id")

@@ -10,7 +10,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import SessionTransaction
 
-from sync import Clash, Entry, EntryResult, EntryResultSchema, LedgerRow, Status
+from sync import Clash, Entry, EntryResult, EntryResultSchema, LedgerRow, Status, result_body
 
 from ..extensions import WRITE_REQUEST, db
 from ..web import clock
@@ -83,7 +83,7 @@ class SqlStore:
             "entry_id": row.entry_id, "kind": entry.kind, "author_id": entry.author_id,
             "device_id": entry.device_id, "recorded_at": entry.recorded_at,
             "received_at": row.received_at or clock.now(), "payload_hash": row.payload_hash,
-            "status": row.status.value, "result": _results.dump(row.result)} for row, entry in rows])
+            "status": row.status.value, "result": result_body(row.result)} for row, entry in rows])
 
 
 def _to_row(row: SyncLedger) -> LedgerRow:

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, PushResponseSchema, Status, apply_push
+from sync import REUSED_ID_REASON, PushRequestSchema, PushResponse, Status, apply_push, response_body
 
 from ..auth.decorators import STAFF, roles_required
 from ..auth.session import current_user
@@ -26,7 +26,6 @@ from .store import SqlStore
 log = logging.getLogger(__name__)
 # Built once (a schema instance copies its fields when made); loading and dumping keep no state in them.
 _push_request = PushRequestSchema()
-_push_response = PushResponseSchema()
 
 
 def _registry():
@@ -82,7 +81,7 @@ def push():
                 if not is_clash(exc):
                     raise  # another phone sending the same version at once kept it: one copy is enough
         db.session.commit()
-    body = _push_response.dump(PushResponse(results=results, server_time=clock.now()))
+    body = response_body(PushResponse(results=results, server_time=clock.now()))  # PushResponseSchema's dump
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response

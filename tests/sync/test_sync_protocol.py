@@ -433,3 +433,67 @@ def test_entry_is_frozen() -> None:
     with pytest.raises(AttributeError):
         e.kind = "x"  # type: ignore[misc]
     assert copy.copy(e) == e
+
+
+# --- the entry schema's own field loop -----------------------------------------------------------------------
+
+ODD: list[Any] = [None, "", " ", 0, -1, 1, 2**31, 2**63, True, False, 1.0, 1.5, "1", "x" * 65, "a\x00b", [], {},
+                  ["a"], {"a": 1}, {1: "a"}, "2024-05-02T09:15:00", "2024-05-02", "yesterday", ENTRY_ID.upper()]
+
+
+def _varied_entries() -> list[Any]:
+    """Valid entries, each field of an entry set to each odd value in turn, unknown and missing fields, and
+    entries that are not objects."""
+    entries: list[Any] = [raw_entry(), raw_entry(id=str(uuid.uuid4()), base_rev=0, author_id=9, form_version=2,
+                                                  kind="dosing.observe", device_id="p" * 64)]
+    for name in raw_entry():
+        entries += [raw_entry(**{name: value}) for value in ODD]
+        entries.append(without(name))
+    entries += [{**raw_entry(), "extra": 1}, {**raw_entry(), 1: 2}, [], "entry", None, 7]
+    return entries
+
+
+def _answer(schema: Any, value: Any, **kwargs: Any) -> Any:
+    try:
+        return "loaded", schema.load(value, **kwargs)
+    except ValidationError as err:
+        return "refused", err.messages
+
+
+def test_the_entry_schemas_own_loop_gives_marshmallows_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`EntrySchema._deserialize` (no per-field closure, remembered values for kind, author, device and form
+    version) loads and refuses exactly as marshmallow's own loop: each entry alone, and in a request (errors by
+    entry index), twice (the second time from what was remembered)."""
+    entries = _varied_entries()
+    schema = EntrySchema()
+    ours = [_answer(schema, e) for e in entries]
+    assert [_answer(schema, e) for e in entries] == ours
+    assert [_answer(EntrySchema(), e, partial=()) for e in entries] == ours  # `partial` takes marshmallow's loop
+    assert sum(kind == "loaded" for kind, _ in ours) > 10 and sum(kind == "refused" for kind, _ in ours) > 100
+    body = raw_request(*entries)
+    body["entries"] = [*entries[:MAX_ENTRIES_PER_BATCH]]
+    fast = _answer(PushRequestSchema(), body)
+    monkeypatch.setattr(EntrySchema, "_deserialize", EntrySchema.__mro__[1]._deserialize)
+    assert _answer(PushRequestSchema(), body) == fast
+
+
+def test_result_and_response_bodies_are_the_schemas_dumps() -> None:
+    """`result_body` and `response_body` (the ledger row's result and the answer, built directly) equal
+    marshmallow's dumps, key order included (the ledger stores the JSON text)."""
+    from sync import response_body, result_body
+
+    results = [EntryResult(id=ENTRY_ID, status=status, reason=reason, errors=errors, record=record)
+               for status in Status
+               for reason in (None, "", "Refused: ✓ «x»")
+               for errors in (None, {}, {"mas.hip.left": ["Choose a grade."], "_form": ["a", "b"]}, {1: ["x"]})
+               for record in (None, {"type": "assessment", "id": 12}, {2: None})]
+    schema = EntryResultSchema()
+    for result in results:
+        assert list(result_body(result).items()) == list(schema.dump(result).items())
+    from zoneinfo import ZoneInfo
+
+    for when in (datetime(2026, 12, 6, 14, 0, 1, 123, tzinfo=UTC),
+                 datetime(2026, 12, 6, 15, 0, tzinfo=UTC).astimezone(ZoneInfo("Europe/Madrid"))):
+        response = PushResponse(results=results, server_time=when)
+        assert response_body(response) == PushResponseSchema().dump(response)
+        assert json.dumps(response_body(response)) == json.dumps(PushResponseSchema().dump(response))

@@ -190,6 +190,34 @@ def test_the_fast_path_uses_as_many_statements_for_200_entries_as_for_10(  # typ
         assert db.session.scalar(select(func.count()).select_from(Assessment)) == 213
 
 
+# The statements of a request of 100 new assessments once the trials' plans exist: the sign-in check (session,
+# user), the ledger read, the entry ids already saved, the trials and their days, the repeat check, the plans,
+# the doses of the post-dose days, the assessments' INSERT ... RETURNING, their audit rows, the ledger rows,
+# and the savepoint (SAVEPOINT, RELEASE); on SQLite also the BEGIN IMMEDIATE that takes the write lock
+# (extensions._sqlite_begin; PostgreSQL's driver begins without a statement). docs/sync.md quotes it.
+STATEMENTS_FOR_100 = {"sqlite": 15, "postgresql": 14}
+
+
+def test_a_request_of_100_runs_a_fixed_number_of_statements(app, client, signed_in, make_trial) -> None:  # type: ignore[no-untyped-def]
+    pt = signed_in("pt")
+    trials = [make_trial() for _ in range(3)]
+    _statements(app, client, [wire(pt, form(t)) for t in trials])  # their first plans
+    entries = [wire(pt, form(trials[n % 3], phase=("baseline", "post_dose")[n % 2], repeat="1")) for n in range(100)]
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert _statements(app, client, entries) == STATEMENTS_FOR_100[dialect]
+
+
+def test_first_assessments_of_many_trials_take_as_many_statements_as_of_one(  # type: ignore[no-untyped-def]
+        app, client, signed_in, make_trial) -> None:
+    """A trial's first assessment fixes its plan from the child's GMFCS level: the children are read in one
+    query, however many trials start in the request (each plan is still its own SAVEPOINT and INSERT)."""
+    pt = signed_in("pt")
+    one = _statements(app, client, [wire(pt, form(make_trial()))])
+    five = _statements(app, client, [wire(pt, form(make_trial())) for _ in range(5)])
+    assert five == one + 4 * 4  # per further trial: its plan's SAVEPOINT, INSERT, audit INSERT and RELEASE
+
+
 def test_entries_from_two_devices_still_apply_in_request_order(  # type: ignore[no-untyped-def]
         app, client, signed_in, make_trial, mode) -> None:
     """Two phones correct the same assessment in one push: the first in request order wins on both paths."""
