@@ -22,12 +22,13 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
-    missing,
     post_load,
     pre_load,
     validate,
     validates,
 )
+
+from .fieldloop import Step, run_fields
 
 __all__ = [
     "EARLIEST_RECORDED_AT",
@@ -143,7 +144,11 @@ def _string_keys(value: Mapping[Any, Any]) -> None:
 # one and answers it again. At most this many values a field.
 _REMEMBERED = ("kind", "author_id", "device_id", "form_version")
 _REMEMBER_AT_MOST = 64
-_MEMO: dict[str, dict[str | int, Any]] = {name: {} for name in _REMEMBERED}
+_MEMO: dict[str, dict[Any, Any]] = {name: {} for name in _REMEMBERED}
+
+
+def _plain(raw: Any) -> bool:
+    return type(raw) is str or type(raw) is int
 
 
 class EntrySchema(Schema):
@@ -155,7 +160,7 @@ class EntrySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    _plan: list[tuple[str, fields.Field[Any], dict[str | int, Any] | None]] | None = None
+    _plan: list[Step] | None = None
     _names: frozenset[str] = frozenset()
 
     def _deserialize(
@@ -170,34 +175,15 @@ class EntrySchema(Schema):
     ) -> Any:
         plan = self._plan
         if plan is None:
-            plan = self._plan = [(name, field, _MEMO.get(name)) for name, field in self.load_fields.items()]
-            assert all(f.data_key is None and f.attribute is None for _, f, _ in plan)
+            plan = self._plan = [(name, field, name, _MEMO.get(name)) for name, field in self.load_fields.items()]
+            assert all(f.data_key is None and f.attribute is None for _, f, _, _ in plan)
             self._names = frozenset(self.load_fields)
         if many or partial is not None or type(data) is not dict or not data.keys() <= self._names:
             return super()._deserialize(
                 data, error_store=error_store, many=many, partial=partial, unknown=unknown, index=index
             )
         index = index if self.opts.index_errors else None
-        out = self.dict_class()
-        for name, field, memo in plan:
-            raw = data.get(name, missing)
-            plain = memo is not None and (type(raw) is str or type(raw) is int)
-            if plain and memo is not None:
-                value = memo.get(raw, missing)
-                if value is not missing:
-                    out[name] = value
-                    continue
-            try:
-                value = field.deserialize(raw, name, data)
-            except ValidationError as error:
-                error_store.store_error(error.messages, name, index=index)
-                value = error.valid_data or missing
-            else:
-                if plain and memo is not None and len(memo) < _REMEMBER_AT_MOST:
-                    memo[raw] = value
-            if value is not missing:
-                out[name] = value
-        return out
+        return run_fields(plan, data, self.dict_class(), error_store, index, remember=_plain, most=_REMEMBER_AT_MOST)
 
     id = fields.String(required=True, validate=_validate_uuid)
     kind = fields.String(

@@ -14,7 +14,9 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from marshmallow import EXCLUDE, ValidationError, fields, missing, post_load, validate, validates_schema
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate, validates_schema
+
+from sync.fieldloop import Step, run_fields
 
 from ..web.forms import FormSchema
 from ..web.routing import MAX_ID
@@ -233,12 +235,16 @@ _MEMO_TEXT = 16  # longest text remembered (grades, angles, seconds, codes; not 
 _MEMO_SIZE = 256  # texts remembered per field name (at most ~170 fields x 256 small values: a few MB a worker)
 # field name -> {text: value}; shared by every `schema_for` instance, since their fields are copies of one
 # declared field. Only values are remembered: a text that fails always goes through the field, for its error.
-_MEMO: dict[str, dict[str, Any]] = {}
+_MEMO: dict[str, dict[Any, Any]] = {}
+
+
+def _short_text(raw: Any) -> bool:
+    return type(raw) is str and len(raw) <= _MEMO_TEXT
 
 
 class _AssessmentSchemaBase(FormSchema):
     _candidates: list[_ItemFields] | None = None
-    _plan: list[tuple[str, fields.Field[Any], str, dict[str, Any] | None]] | None = None
+    _plan: list[Step] | None = None
     _cell_plan: list[tuple[str, str, bool]] | None = None
 
     def _deserialize(self, data: Any, *, error_store: Any, many: bool = False, partial: Any = None,
@@ -259,25 +265,7 @@ class _AssessmentSchemaBase(FormSchema):
                 for name, field in self.load_fields.items()]
             assert not any("." in attr for attr, _, _, _ in plan), "dotted attributes need marshmallow's loop"
         index = index if self.opts.index_errors else None
-        out = _Loaded()
-        for attr, field, key, memo in plan:
-            raw = data.get(key, missing)
-            if memo is not None and type(raw) is str:
-                value = memo.get(raw, missing)
-                if value is not missing:
-                    out[attr] = value
-                    continue
-            try:
-                value = field.deserialize(raw, key, data)
-            except ValidationError as error:
-                error_store.store_error(error.messages, key, index=index)
-                value = error.valid_data or missing
-            else:
-                if memo is not None and type(raw) is str and len(raw) <= _MEMO_TEXT and len(memo) < _MEMO_SIZE:
-                    memo[raw] = value
-            if value is not missing:
-                out[attr] = value
-        return out
+        return run_fields(plan, data, _Loaded(), error_store, index, remember=_short_text, most=_MEMO_SIZE)
 
     def _items(self, data: Mapping[str, Any]) -> list[_ItemFields]:
         """`_items_in` for this schema: only the items it has fields for (worked out once per instance), and
