@@ -130,3 +130,27 @@ def test_the_csv_has_one_row_per_changed_field_and_neutralises_formulas(app, cli
     assert all(r["trial_id"] == str(a) for r in rows)
     devices = {r["device"] for r in rows if r["record_type"] == "DosePlanChange"}
     assert devices == {"'=HYPERLINK(1)"}
+
+
+def test_an_older_trial_or_child_chosen_is_offered_beside_the_newest(app, client, two_trials,  # type: ignore[no-untyped-def]
+                                                                      monkeypatch) -> None:
+    """The filter lists hold the newest trials and children only (years of them would make a page of thousands of
+    options); one chosen by its number in the address, older than those, is offered too, selected."""
+    import server.admin.views
+
+    monkeypatch.setattr(server.admin.views, "FILTER_CHOICES", 1)
+    a, b = two_trials["a"], two_trials["b"]  # b is the newer
+    child_a, child_b = _patient(app, a), _patient(app, b)
+
+    def offered(html: str, name: str) -> dict[str, bool]:
+        """The options of one filter list: value -> selected."""
+        block = re.search(rf'<select[^>]*name="{name}".*?</select>', html, re.S)
+        assert block is not None, name
+        return {m.group(1): "selected" in m.group(2)
+                for m in re.finditer(r'<option value="(\d+)"([^>]*)>', block.group(0))}
+
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert offered(html, "trial_id") == {str(b): False} and offered(html, "patient_id") == {str(child_b): False}
+    html = client.get(f"/admin/audit?trial_id={a}&patient_id={child_a}").get_data(as_text=True)
+    assert offered(html, "trial_id") == {str(b): False, str(a): True}
+    assert offered(html, "patient_id") == {str(child_b): False, str(child_a): True}
