@@ -107,8 +107,7 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _entity_id(obj: Any) -> str:
-    key = inspect(obj).mapper.primary_key_from_instance(obj)
-    return ",".join(str(v) for v in key)
+    return _entity_id_of(type(obj), _getter(obj))
 
 
 _PK_KEYS: dict[type, list[str]] = {}
@@ -206,17 +205,10 @@ def _scope(session: Session, rows: list[dict[str, Any]], found: dict[tuple[str, 
     """Fill in each row's trial and patient from its record's facts (`_facts`): a trial, a patient, or anything
     with a trial_id or a trial_day_id (two small queries per flush at most, on the flush's own connection)."""
     days = {d for t, _, d in found.values() if t is None and d is not None}
-    conn = session.connection()
-    day_trial = _loaded(session, Scope.day, days, "trial_id")
-    if days - day_trial.keys():
-        day_trial.update(conn.execute(select(Scope.day.__table__.c.id, Scope.day.__table__.c.trial_id)
-                                      .where(Scope.day.__table__.c.id.in_(days - day_trial.keys()))).all())
+    day_trial = _column_by_id(session, Scope.day, days, "trial_id")
     trials = {t if t is not None else day_trial.get(d) if d is not None else None for t, _, d in found.values()}
     trials.discard(None)
-    trial_patient = _loaded(session, Scope.trial, trials, "patient_id")
-    if trials - trial_patient.keys():
-        trial_patient.update(conn.execute(select(Scope.trial.__table__.c.id, Scope.trial.__table__.c.patient_id)
-                                          .where(Scope.trial.__table__.c.id.in_(trials - trial_patient.keys()))).all())
+    trial_patient = _column_by_id(session, Scope.trial, trials, "patient_id")
     for row in rows:
         trial_id, patient_id, day_id = found.get((row["entity_type"], row["entity_id"]), (None, None, None))
         if trial_id is None and day_id is not None:
@@ -226,12 +218,17 @@ def _scope(session: Session, rows: list[dict[str, Any]], found: dict[tuple[str, 
 
 
 
-def _loaded(session: Session, model: Any, ids: set[Any], column: str) -> dict[int, int]:
-    """`column` of the `model` rows with these ids that the session holds loaded already (no query)."""
+def _column_by_id(session: Session, model: Any, ids: set[Any], column: str) -> dict[int, int]:
+    """`column` of the `model` rows with these ids: from the session's loaded objects where it holds them, the
+    rest in one query on the session's own connection."""
     out: dict[int, int] = {}
     for pk in ids:
         obj = session.identity_map.get(identity_key(model, pk))
         value = inspect(obj).dict.get(column) if obj is not None else None
         if value is not None:
             out[pk] = value
+    if ids - out.keys():
+        table = model.__table__
+        out.update(session.connection().execute(select(table.c.id, table.c[column])
+                                                .where(table.c.id.in_(ids - out.keys()))).all())
     return out
