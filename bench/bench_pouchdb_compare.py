@@ -3,9 +3,11 @@
 Ours: the app served as `make run` serves it (gunicorn, 3 workers x 4 threads, gthread, APP_ENV=development) on
 a fresh SQLite file (WAL, synchronous=FULL) with `flask db upgrade` and `flask demo-data`; the demo PT signs in
 (untimed) and sends 1,000 full lower-limb assessments as the phone's outbox does, `--batch` entries a request
-(outbox-core.js's BATCH_SIZE), one after another on one keep-alive connection. Each entry is validated by the
+(outbox-core.js's BATCH_SIZE, read from the file), gzip-compressed as the phone sends them (`--plain`: plain JSON),
+one after another on one keep-alive connection. Each entry is validated by the
 marshmallow schema, checked against the trial, written with its audit rows and ledger row, and committed
-durably before the answer. The request bodies are encoded before the clock starts.
+durably before the answer. The request bodies are encoded (and compressed) before the clock starts, as the
+phone makes them before sending.
 
 PouchDB: pouchdb-server (npm, pinned below) in memory on loopback, and a Node process running PouchDB with
 the same 1,000 documents (each entry as a document, `_id` = the entry id) in a local in-memory database;
@@ -18,14 +20,16 @@ uses fresh entry ids (ours) and a fresh remote database (PouchDB). The npm packa
 Figures (JSON lines, `bench/_common.py:emit`): our 1,000 entries (p50 of the rounds, budget 0.2 s), PouchDB's
 (p50), and the ratio ours / PouchDB (p50 of the per-round ratios, budget 0.5). A table goes to stderr.
 
-    .venv/bin/python bench/bench_pouchdb_compare.py [--rounds 5] [--entries 1000] [--batch 100]
+    .venv/bin/python bench/bench_pouchdb_compare.py [--rounds 5] [--entries 1000] [--batch N] [--plain]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -47,6 +51,15 @@ NPM_PACKAGES = {"pouchdb-server": "4.2.0", "pouchdb": "9.0.0", "pouchdb-adapter-
 BUDGET_S = 0.2  # 1,000 entries over HTTP in the phone's batch size, on a quiet machine
 BUDGET_RATIO = 0.5  # ours / PouchDB's, same run
 DEMO_PASSWORD = "demo-pass"
+OUTBOX = HERE.parent / "server" / "static" / "js" / "outbox-core.js"
+
+
+def phone_batch_size(name: str = "BATCH_SIZE") -> int:
+    """The entries a push carries, as outbox-core.js sets it (BATCH_SIZE: compressed; PLAIN_BATCH_SIZE: not)."""
+    found = re.search(rf"\bvar {name} = (\d+);", OUTBOX.read_text())
+    if found is None:
+        raise RuntimeError(f"{name} not found in {OUTBOX}")
+    return int(found.group(1))
 
 
 def log(message: str) -> None:
@@ -178,7 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--entries", type=int, default=1000)
-    parser.add_argument("--batch", type=int, default=100, help="entries a request (the phone's BATCH_SIZE)")
+    parser.add_argument("--batch", type=int, default=None,
+                        help="entries a request (default: the phone's, outbox-core.js)")
+    parser.add_argument("--plain", action="store_true", help="plain JSON bodies, as a phone that cannot compress")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (make run: 3)")
     parser.add_argument("--install-only", action="store_true", help="install the npm packages and stop")
     opts = parser.parse_args()
@@ -187,7 +202,9 @@ def main() -> None:
         return
     log(f"machine at start: {machine()}")
     failures = Failures()
-    n, batch = opts.entries, opts.batch
+    n = opts.entries
+    batch = opts.batch or phone_batch_size("PLAIN_BATCH_SIZE" if opts.plain else "BATCH_SIZE")
+    encode = (lambda raw: raw) if opts.plain else (lambda raw: gzip.compress(raw, 6))
     ours: list[float] = []
     theirs: list[float] = []
     with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp_name:
@@ -215,12 +232,13 @@ def main() -> None:
                 assert client is not None
                 entries = assessment_entries(pt, trials, n, seed=seed)
                 bodies = [
-                    json.dumps(
+                    encode(json.dumps(
                         {"protocol_version": 1, "device_id": "bench-phone-1", "entries": entries[i : i + batch]}
-                    ).encode()
+                    ).encode())
                     for i in range(0, n, batch)
                 ]
                 headers = {
+                    **({} if opts.plain else {"Content-Encoding": "gzip"}),
                     "Content-Type": "application/json",
                     "Accept": "application/json",
                     "X-CSRFToken": client.csrf,
@@ -273,8 +291,9 @@ def main() -> None:
             drop()
     ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
     p50_ours, p50_theirs, p50_ratio = statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
-    what = f"{n} entries in requests of {batch}"
-    emit(f"ingest.http_sqlite.{n}_entries.batch_{batch}.p50", p50_ours, "s", BUDGET_S * n / 1000)
+    what = f"{n} entries in requests of {batch}{' (plain JSON)' if opts.plain else ' (gzip)'}"
+    emit(f"ingest.http_sqlite.{n}_entries.batch_{batch}{'.plain' if opts.plain else ''}.p50", p50_ours, "s",
+         BUDGET_S * n / 1000)
     emit(f"ingest.pouchdb_server.{n}_docs.batch_{batch}.p50", p50_theirs, "s", None, database="pouchdb-memory")
     emit(f"ingest.ours_over_pouchdb.{n}.batch_{batch}.p50", p50_ratio, "ratio", BUDGET_RATIO)
     rows = [

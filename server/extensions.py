@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from flask import Flask, has_request_context, request
 from flask_compress import Compress
 from flask_htmx import HTMX
@@ -21,7 +23,18 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+def column_json(value: Any) -> str:
+    """The text a JSON column stores: orjson's (the values and audit snapshots of a sync batch are written by the
+    thousand, and json.dumps was a tenth of its time), json.dumps's for anything orjson refuses (an integer
+    beyond 64 bits), so a value stores as it always did, only faster. Read back, both are the same value."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING),
+                engine_options={"json_serializer": column_json})
 migrate = Migrate()
 htmx = HTMX()
 compress = Compress()

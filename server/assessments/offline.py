@@ -21,7 +21,7 @@ from .services import (
     NewAssessment,
     correct_assessment,
     record_assessment,
-    record_assessments,
+    save_assessments,
 )
 
 FORM_VERSIONS = {1}
@@ -37,8 +37,9 @@ def _load(entry: Entry) -> dict[str, Any]:
     return data
 
 
-def _outcome(saved: Assessment | AssessmentError) -> dict[str, Any]:
-    """The entry's record, or the Conflict / Rejected to raise, for what the service answered."""
+def _outcome(saved: Assessment | int | AssessmentError) -> dict[str, Any]:
+    """The entry's record, or the Conflict / Rejected to raise, for what the service answered (a saved
+    assessment, or its id)."""
     if isinstance(saved, AlreadySaved):  # saved before through the plain form with the same id: nothing new
         return {"type": "assessment", "id": saved.existing_id}
     if isinstance(saved, AlreadyCorrected):
@@ -46,7 +47,7 @@ def _outcome(saved: Assessment | AssessmentError) -> dict[str, Any]:
                        "review and nothing was overwritten.", {"type": "assessment", "id": saved.latest_id})
     if isinstance(saved, AssessmentError):
         raise Rejected(saved.reason, saved.errors)
-    return {"type": "assessment", "id": saved.id}
+    return {"type": "assessment", "id": saved if isinstance(saved, int) else saved.id}
 
 
 def _record(data: dict[str, Any], entry: Entry) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def handle_record(entry: Entry) -> dict[str, Any]:
 
 def handle_record_many(entries: Sequence[Entry]) -> list[Outcome]:
     """`handle_record` for a run of entries (the sync engine's fast path): the same checks and outcomes,
-    with the new assessments saved by one `record_assessments` call. A correction goes one at a time."""
+    with the new assessments saved by one `save_assessments` call. A correction goes one at a time."""
     outcomes: list[Outcome | None] = [None] * len(entries)
     new: list[tuple[int, NewAssessment]] = []
     for n, entry in enumerate(entries):
@@ -92,7 +93,7 @@ def handle_record_many(entries: Sequence[Entry]) -> list[Outcome]:
             continue
         new.append((n, NewAssessment(data, entry.author_id, entry.recorded_at, entry.id, entry.device_id,
                                      entry.form_version)))
-    for (n, _), saved in zip(new, record_assessments([item for _, item in new]), strict=True):
+    for (n, _), saved in zip(new, save_assessments([item for _, item in new]), strict=True):
         outcomes[n] = _caught(_outcome, saved)
     return outcomes  # type: ignore[return-value]  # every slot is filled above
 

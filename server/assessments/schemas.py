@@ -210,12 +210,8 @@ _PENN_FREQUENCY = _attr(_PENN.field(None, "frequency"))
 _PENN_SEVERITY = _attr(_PENN.field(None, "severity"))
 
 
-def _items_in(data: Mapping[str, Any], candidates: list[_ItemFields] | None = None) -> list[_ItemFields]:
-    """The items with at least one value in `data` (loaded, attribute-named), in form order; `candidates`: the
-    items a schema has fields for (in form order), when it is restricted to some (`schema_for`)."""
-    if candidates is not None:
-        return [f for f in candidates if data.get(f.not_tested) is not None or data.get(f.reason) is not None
-                or any(data.get(attr) is not None for _, attr in f.cells)]
+def _items_in(data: Mapping[str, Any]) -> list[_ItemFields]:
+    """The items with at least one value in `data` (loaded, attribute-named), in form order."""
     found = {f.order: f for k, v in data.items() if v is not None and (f := _ITEM_BY_ATTR.get(k)) is not None}
     return [found[n] for n in sorted(found)]
 
@@ -243,7 +239,6 @@ def _short_text(raw: Any) -> bool:
 
 
 class _AssessmentSchemaBase(FormSchema):
-    _candidates: list[_ItemFields] | None = None
     _plan: list[Step] | None = None
     _cell_plan: list[tuple[str, str, bool]] | None = None
 
@@ -268,15 +263,10 @@ class _AssessmentSchemaBase(FormSchema):
         return run_fields(plan, data, _Loaded(), error_store, index, remember=_short_text, most=_MEMO_SIZE)
 
     def _items(self, data: Mapping[str, Any]) -> list[_ItemFields]:
-        """`_items_in` for this schema: only the items it has fields for (worked out once per instance), and
-        once per load."""
+        """`_items_in`, once per load (the loaded data carries it)."""
         if type(data) is _Loaded and data.filled is not None:
             return data.filled
-        if self._candidates is None:
-            names = set(self.fields)
-            self._candidates = [f for f in _ITEM_FIELDS.values()
-                                if {f.not_tested, f.reason, *(attr for _, attr in f.cells)} & names]
-        found = _items_in(data, self._candidates)
+        found = _items_in(data)
         if type(data) is _Loaded:
             data.filled = found
         return found
@@ -340,7 +330,7 @@ class _AssessmentSchemaBase(FormSchema):
                 add(item.not_tested_name, "Choose which side was not tested, or clear the reason." if item.sided
                     else "Tick “Not tested”, or clear the reason.")
             skipped = _not_tested_sides(item, nt)
-            for cell, attr in fields_.cells:
+            for cell, attr in fields_.cells if skipped else ():
                 if cell.side in skipped and data.get(attr) is not None:
                     add(cell.name, VALUE_AND_NOT_TESTED)
             for r1_name, r1_key, r2_key in fields_.tardieu:

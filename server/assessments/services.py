@@ -333,16 +333,25 @@ def record_assessment(data: dict[str, Any], *, author_id: int, recorded_at: date
 
 
 def record_assessments(items: list[NewAssessment]) -> list[Assessment | AssessmentError]:
-    """Store new assessments, answering each with its saved row or the AssessmentError that refused it.
+    """`save_assessments`, answering each item with its saved row (read back in one query) or its refusal."""
+    outcomes = save_assessments(items)
+    ids = [o for o in outcomes if isinstance(o, int)]
+    rows = {a.id: a for a in db.session.scalars(select(Assessment).where(Assessment.id.in_(ids)))} if ids else {}
+    return [rows[o] if isinstance(o, int) else o for o in outcomes]
+
+
+def save_assessments(items: list[NewAssessment]) -> list[int | AssessmentError]:
+    """Store new assessments, answering each with its new id or the AssessmentError that refused it.
 
     The one write path for new assessments: the form sends one, a sync batch hundreds. Every item is checked
     before anything is written, so a refused item writes nothing; the accepted ones are inserted with one
-    multi-row INSERT ... RETURNING and their audit rows with one INSERT (`audit.tracking.record_created`: the rows
-    the flush hook writes for a new record). A few queries in all, however many items."""
+    multi-row INSERT ... RETURNING id and their audit rows with one INSERT (`audit.tracking.record_created`: the
+    rows the flush hook writes for a new record). A few queries in all, however many items; no ORM object is
+    built for the rows written (a sync batch needs only their ids: `record_assessments` reads them back)."""
     ids = [item.entry_id for item in items]
     if len(set(ids)) != len(ids):
-        raise ValueError("record_assessments() got the same entry id twice")
-    outcomes: list[Assessment | AssessmentError | None] = [None] * len(items)
+        raise ValueError("save_assessments() got the same entry id twice")
+    outcomes: list[int | AssessmentError | None] = [None] * len(items)
     for n, item in enumerate(items):
         try:
             _check_entry_shape(item.entry_id, item.recorded_at)
@@ -432,7 +441,7 @@ def _already_message(day: TrialDay, phase: str, earlier: tuple[datetime, str | N
 
 
 def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
-            outcomes: list[Assessment | AssessmentError | None], repeats: set[int]) -> None:
+            outcomes: list[int | AssessmentError | None], repeats: set[int]) -> None:
 
     # The first assessment of a trial fixes its plan, so later ones measure the same set.
     planned = set(db.session.scalars(select(AssessmentPlan.trial_id).where(
@@ -461,13 +470,14 @@ def _insert(accepted: list[tuple[int, NewAssessment, Trial, TrialDay]],
     # One multi-row INSERT ... RETURNING, in the order given (the phone-made entry_id is the sentinel that lets
     # SQLite do that), then the audit rows the flush hook would write for these records, written by the audit
     # package's own function (the hook never sees a bulk INSERT).
-    saved = db.session.scalars(insert(Assessment).returning(Assessment, sort_by_parameter_order=True),
-                               records).all()
-    for record, assessment in zip(records, saved, strict=True):
-        record["id"] = assessment.id
+    table = Assessment.__table__
+    saved = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), records
+                               ).scalars().all()
+    for record, pk in zip(records, saved, strict=True):
+        record["id"] = pk
     record_created(db.session(), Assessment, records)
-    for (n, _, _, _), assessment in zip(accepted, saved, strict=True):
-        outcomes[n] = assessment
+    for (n, _, _, _), pk in zip(accepted, saved, strict=True):
+        outcomes[n] = pk
 
 
 def correct_assessment(assessment_id: int, data: dict[str, Any], *, reason: str | None, author_id: int,

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..web import clock
 from ..web.errors import is_clash
 from ..web.htmx import render
+from ..web.jsonbody import request_json
 from ..web.security import csrf_token
 from . import bp
 from .handlers import build_registry, keep_conflict
@@ -50,7 +51,7 @@ def session_info():
 @bp.post("/api/sync")
 @roles_required(*STAFF)
 def push():
-    body = request.get_json(silent=True)  # None for a body that is not JSON, too deep, or holds NaN
+    body = request_json(request)  # plain or gzip; None for a body that is not JSON, too deep, or holds NaN
     if not isinstance(body, dict):
         abort(400, description="Send a JSON object: {protocol_version, device_id, entries: [...]}, nested at "
                                f"most {current_app.config['MAX_JSON_DEPTH']} levels, with no NaN or Infinity.")

@@ -5,14 +5,21 @@ body that is too deep is a ValueError, which Werkzeug's `get_json` treats as inv
 parsing, then checked again on the parsed value, iteratively, so nothing that reads it later can recurse that
 deep either. NaN and Infinity are not JSON: a column or a hash could not hold them. The body's size is bounded
 before parsing by MAX_CONTENT_LENGTH (413).
+
+`request_json` also reads a body sent with `Content-Encoding: gzip` (the outbox compresses its pushes: about
+13 times smaller on a weak signal), inflated to at most MAX_CONTENT_LENGTH (413 beyond, like a plain body), and
+refuses any other encoding (415).
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
+from flask import Request, current_app
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 
 class JSONTooDeep(ValueError):
@@ -25,19 +32,19 @@ def _refuse_constant(name: str) -> Any:
 
 def depth_over(value: Any, limit: int) -> bool:
     """True when `value` nests lists and objects more than `limit` levels deep. Never recurses."""
+    if not isinstance(value, dict | list):
+        return False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+        item, depth = stack.pop()  # (a dict or a list)
         if depth > limit:
             return True
+        children = item.values() if isinstance(item, dict) else item
+        if not any(issubclass(kind, dict | list) for kind in {*map(type, children)}):  # (most values are texts:
+            continue                                                                 # their types gathered in C)
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -51,3 +58,34 @@ class BoundedJSONProvider(DefaultJSONProvider):
         if depth_over(value, limit):
             raise JSONTooDeep(f"The JSON is nested more than {limit} levels deep.")
         return value
+
+
+def inflate(raw: bytes, limit: int) -> bytes:
+    """A gzip body (one member, as a browser's CompressionStream makes) inflated, never past `limit` bytes."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # a gzip header and trailer
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error:
+        raise BadRequest("The body says it is gzip but is not: send it again.") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise RequestEntityTooLarge(f"The body is larger than {limit} bytes once inflated: send fewer entries.")
+    if not inflater.eof or inflater.unused_data:
+        raise BadRequest("The gzip body is cut short or has data after its end: send it again.")
+    return out
+
+
+def request_json(request: Request) -> Any:
+    """The request's JSON body, plain or gzip (`Content-Encoding`); None when it is not JSON (as
+    `get_json(silent=True)` answers), 413 when too large, 415 for another encoding."""
+    encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+    if encoding == "identity":
+        return request.get_json(silent=True)
+    if encoding != "gzip":
+        raise UnsupportedMediaType(f"Content-Encoding {encoding[:20]!r} is not accepted: send gzip or plain JSON.")
+    if not request.is_json:
+        return None
+    body = inflate(request.get_data(cache=False), int(current_app.config["MAX_CONTENT_LENGTH"]))
+    try:
+        return current_app.json.loads(body)
+    except ValueError:  # not JSON, not UTF-8, too deep, NaN: as get_json(silent=True)
+        return None

@@ -96,6 +96,46 @@ describe("what is sent", { timeout: 10000 }, () => {
     assert.equal(s.entries.filter((e) => e.status === "sent").length, 250);
   });
 
+  test("where the browser compresses: gzip bodies of at most 500 entries, oldest first, each entry once", async () => {
+    const { Outbox, server, clock } = loadOutbox({ compression: true });
+    const ids = [];
+    for (let i = 0; i < 1200; i++) {
+      const e = entry();
+      ids.push(e.id);
+      await Outbox.enqueue(e);
+      clock.advance(10);
+    }
+    await Outbox.flush();
+    assert.deepEqual(server.batchSizes(), [500, 500, 200]);
+    assert.deepEqual(server.sentIds(), ids);
+    for (const req of server.syncRequests) {
+      assert.equal(req.headers["Content-Encoding"], "gzip");
+      assert.equal(req.headers["Content-Type"], "application/json");
+      assert.deepEqual(Object.keys(req.body).sort(), ["device_id", "entries", "protocol_version"]);
+    }
+    const s = await Outbox.summary(USER);
+    assert.equal(s.pending, 0);
+    assert.equal(s.entries.filter((e) => e.status === "sent").length, 1200);
+    assert.ok([...server.appliedCount.values()].every((n) => n === 1));
+  });
+
+  test("a compressed push too large for the server (413) is halved and sent again, still compressed", async () => {
+    const { Outbox, server, clock } = loadOutbox({ compression: true });
+    const ids = [];
+    for (let i = 0; i < 500; i++) {
+      const e = entry();
+      ids.push(e.id);
+      await Outbox.enqueue(e);
+      clock.advance(10);
+    }
+    server.maxEntries = 300;
+    await Outbox.flush();
+    assert.deepEqual(server.batchSizes(), [500, 250, 250]);
+    assert.ok(server.syncRequests.every((r) => r.headers["Content-Encoding"] === "gzip"));
+    assert.deepEqual(server.syncRequests.slice(1).flatMap((r) => r.body.entries.map((e) => e.id)), ids);
+    assert.equal((await Outbox.summary(USER)).pending, 0);
+  });
+
   test("an entry left 'sending' (tab closed mid-send) is sent again; the server answers duplicate", async () => {
     const { Outbox, server } = loadOutbox();
     const e = entry();
