@@ -7,6 +7,7 @@ Every test ends by counting rows in the server's database: each entry must be th
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import re
 import time
@@ -179,6 +180,37 @@ def test_server_killed_in_the_middle_of_a_sync(page: Page, live_server: LiveServ
     assert len({entry for entry, _, _ in rows}) == 120
     assert server_db.scalar("SELECT count(*) FROM sync_ledger WHERE entry_id IN "
                             "(SELECT entry_id FROM assessments WHERE trial_id = :t)", t=trial_id) == 120
+
+
+def test_pushes_go_gzip_compressed_500_at_a_time(page: Page, make_child, server_db: ServerDb,
+                                                context: BrowserContext) -> None:  # type: ignore[no-untyped-def]
+    """Chromium compresses (CompressionStream): 600 entries go as two gzip pushes of 500 and 100, each a small
+    fraction of its JSON, and every entry reaches the server once."""
+    trial_id = make_child("Gus")
+    sign_in(page, "pt")
+    context.set_offline(True)
+    _enqueue(page, trial_id, 600)
+    pushes: list[tuple[str | None, int, int]] = []  # (Content-Encoding, bytes sent, entries inside)
+
+    def on_push(route) -> None:  # type: ignore[no-untyped-def]
+        raw = route.request.post_data_buffer or b""
+        encoding = route.request.all_headers().get("content-encoding")
+        body = json.loads(gzip.decompress(raw) if encoding == "gzip" else raw)
+        pushes.append((encoding, len(raw), len(body["entries"])))
+        route.continue_()
+
+    context.route("**/api/sync", on_push)
+    try:
+        context.set_offline(False)
+        page.evaluate("() => ITB.flushNow()")
+        wait_until(page, "() => window.ITB.outboxSummary().then(s => s.pending === 0 && s.attention === 0)",
+                   timeout=30)
+    finally:
+        context.unroute("**/api/sync")
+    assert [(encoding, n) for encoding, _, n in pushes] == [("gzip", 500), ("gzip", 100)]
+    assert pushes[0][1] < 40_000, f"500 entries took {pushes[0][1]} bytes compressed"
+    rows = _assessments(server_db, trial_id)
+    assert len(rows) == 600 and len({entry for entry, _, _ in rows}) == 600
 
 
 def test_session_expires_while_offline_then_entries_go_after_signing_in(
