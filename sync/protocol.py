@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from marshmallow import (
     RAISE,
     Schema,
@@ -440,8 +441,24 @@ def payload_hash(entry: Entry) -> str:
         "form_version": entry.form_version,
         "recorded_at": when,
     }
-    return hashlib.sha256(_CANONICAL.encode(content).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
 # json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False), with the encoder made once
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_STR_ONLY = frozenset({str})
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    """``json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``: the text a payload hash
+    is taken of, which must never change (a retry sent after an upgrade must hash as before). For a form's
+    payload (every value a text), orjson writes the same text several times faster: sorted keys, no spaces,
+    UTF-8, the same escapes (``tests/sync/test_canonical_json.py`` holds them equal for any texts). Any other
+    payload (numbers, lists, nesting), and anything orjson refuses (a lone surrogate), goes to json.dumps."""
+    payload = content.get("payload")
+    if type(payload) is dict and {*map(type, payload.values())} <= _STR_ONLY:
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # (orjson.JSONEncodeError is one)
+            pass
+    return _CANONICAL.encode(content)
