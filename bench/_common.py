@@ -394,6 +394,30 @@ def assessment_entries(
     return out
 
 
+OUTBOX = ROOT / "server" / "static" / "js" / "outbox-core.js"
+
+
+def phone_batch_size(plain: bool = False) -> int:
+    """The entries a phone's push carries, as outbox-core.js sets it: BATCH_SIZE, gzip-compressed; with `plain`,
+    PLAIN_BATCH_SIZE (a browser that cannot compress)."""
+    name = "PLAIN_BATCH_SIZE" if plain else "BATCH_SIZE"
+    found = re.search(rf"\bvar {name} = (\d+);", OUTBOX.read_text())
+    if found is None:
+        raise RuntimeError(f"{name} not found in {OUTBOX}")
+    return int(found.group(1))
+
+
+def push_bodies(entries: Sequence[dict[str, Any]], batch: int, *, plain: bool = False,
+                device_id: str = "bench-phone-1") -> tuple[list[bytes], dict[str, str]]:
+    """The request bodies a phone sends for `entries`, `batch` a request (gzip unless `plain`), and the headers
+    that say how they are encoded."""
+    bodies = [json.dumps({"protocol_version": 1, "device_id": device_id,
+                          "entries": list(entries[i : i + batch])}).encode() for i in range(0, len(entries), batch)]
+    if plain:
+        return bodies, {"Content-Type": "application/json"}
+    return [gzip.compress(b, 6) for b in bodies], {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+
+
 # ---- the app as served, with the demo data -----------------------------------------------------------------
 
 

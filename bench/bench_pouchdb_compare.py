@@ -26,10 +26,8 @@ Figures (JSON lines, `bench/_common.py:emit`): our 1,000 entries (p50 of the rou
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -41,7 +39,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import Browserish, Failures, Row, assessment_entries, emit, machine, print_table
+from bench._common import (
+    Browserish,
+    Failures,
+    Row,
+    assessment_entries,
+    emit,
+    machine,
+    phone_batch_size,
+    print_table,
+    push_bodies,
+)
 from e2e.server import LiveServer, free_port
 from tests.dbutil import create_database
 
@@ -51,17 +59,6 @@ NPM_PACKAGES = {"pouchdb-server": "4.2.0", "pouchdb": "9.0.0", "pouchdb-adapter-
 BUDGET_S = 0.2  # 1,000 entries over HTTP in the phone's batch size, on a quiet machine
 BUDGET_RATIO = 0.5  # ours / PouchDB's, same run
 DEMO_PASSWORD = "demo-pass"
-OUTBOX = HERE.parent / "server" / "static" / "js" / "outbox-core.js"
-
-
-def phone_batch_size(name: str = "BATCH_SIZE") -> int:
-    """The entries a push carries, as outbox-core.js sets it (BATCH_SIZE: compressed; PLAIN_BATCH_SIZE: not)."""
-    found = re.search(rf"\bvar {name} = (\d+);", OUTBOX.read_text())
-    if found is None:
-        raise RuntimeError(f"{name} not found in {OUTBOX}")
-    return int(found.group(1))
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -203,8 +200,7 @@ def main() -> None:
     log(f"machine at start: {machine()}")
     failures = Failures()
     n = opts.entries
-    batch = opts.batch or phone_batch_size("PLAIN_BATCH_SIZE" if opts.plain else "BATCH_SIZE")
-    encode = (lambda raw: raw) if opts.plain else (lambda raw: gzip.compress(raw, 6))
+    batch = opts.batch or phone_batch_size(plain=opts.plain)
     ours: list[float] = []
     theirs: list[float] = []
     with tempfile.TemporaryDirectory(prefix="itb-bench-") as tmp_name:
@@ -231,15 +227,9 @@ def main() -> None:
             def ours_round(seed: int) -> float:
                 assert client is not None
                 entries = assessment_entries(pt, trials, n, seed=seed)
-                bodies = [
-                    encode(json.dumps(
-                        {"protocol_version": 1, "device_id": "bench-phone-1", "entries": entries[i : i + batch]}
-                    ).encode())
-                    for i in range(0, n, batch)
-                ]
+                bodies, encoding = push_bodies(entries, batch, plain=opts.plain)
                 headers = {
-                    **({} if opts.plain else {"Content-Encoding": "gzip"}),
-                    "Content-Type": "application/json",
+                    **encoding,
                     "Accept": "application/json",
                     "X-CSRFToken": client.csrf,
                     "X-Device-Id": "bench-phone-1",

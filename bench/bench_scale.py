@@ -13,9 +13,9 @@ version and migration head (`--refill` writes it again).
 Then, per database, `--requests` requests per page through the Flask test client (after warm-up), p50: the
 PT's home (/today), the baseline assessment form, the ward (/ward, nurse), the comparison
 (/trials/<id>/assessments/compare), the trial summary (/trials/<id>/summary, when the route exists); the
-ingest of 1,000 entries as the phone sends them (requests of 100, POST /api/sync), p50 of `--rounds`; then the
-audit viewer (/admin/audit: no filter, by trial, by person and action, by dates: after the ingest, so each
-filter has a page of events on both databases); the SQL statements per request.
+ingest of 1,000 entries as the phone sends them (outbox-core.js: 500 a request, gzip; POST /api/sync), p50 of
+`--rounds`; then the audit viewer (/admin/audit: no filter, by trial, by person and action, by dates: after the
+ingest, so each filter has a page of events on both databases); the SQL statements per request.
 
 Figures (JSON lines): per engine and page the p50 on each database and the ratio large / empty (budget 1.5).
 
@@ -58,7 +58,9 @@ from bench._common import (
     machine,
     make_app,
     migrate,
+    phone_batch_size,
     print_table,
+    push_bodies,
 )
 from tests.querycount import counting
 
@@ -654,14 +656,12 @@ class Site:
         return status, (time.perf_counter() - t0) * 1000
 
     def ingest(self, seed: int) -> tuple[int, float]:
-        """1,000 entries in requests of 100, as the phone sends them: (applied, milliseconds)."""
+        """1,000 entries as the phone sends them (outbox-core.js: 500 a request, gzip): (applied, milliseconds)."""
         entries = assessment_entries(self.world.staff["pt"], self.world.trials, 1000, seed=seed)
-        bodies = [json.dumps({"protocol_version": 1, "device_id": "bench-phone-1", "entries": entries[i : i + 100]})
-                  for i in range(0, 1000, 100)]  # fmt: skip
-        headers = {"X-CSRFToken": self.tokens["pt"], "X-Device-Id": "bench-phone-1"}
+        bodies, encoding = push_bodies(entries, phone_batch_size())
+        headers = {**encoding, "X-CSRFToken": self.tokens["pt"], "X-Device-Id": "bench-phone-1"}
         t0 = time.perf_counter()
-        answers = [self.clients["pt"].post("/api/sync", data=b, content_type="application/json", headers=headers)
-                   for b in bodies]  # fmt: skip
+        answers = [self.clients["pt"].post("/api/sync", data=b, headers=headers) for b in bodies]
         elapsed = (time.perf_counter() - t0) * 1000
         return sum(r["status"] == "applied" for a in answers for r in (a.get_json() or {}).get("results", [])), elapsed
 
@@ -731,7 +731,8 @@ def compare(empty: Site, large: Site, n: int, rounds: int, failures: Failures) -
             ingest[site.label].append(ms)
     ingested = (Figure(statistics.median(ingest[empty.label]), 0, 200),
                 Figure(statistics.median(ingest[large.label]), 0, 200))  # fmt: skip
-    log(f"  ingest of 1,000 (10 x 100): p50 {ingested[0].p50_ms:.0f} / {ingested[1].p50_ms:.0f} ms (empty / large)")
+    log(f"  ingest of 1,000 (as the phone sends them): p50 {ingested[0].p50_ms:.0f} / {ingested[1].p50_ms:.0f} ms "
+        "(empty / large)")
     for name in audit:
         out[name] = _page(empty, large, name, n, failures)
     out["ingest_1000"] = ingested
