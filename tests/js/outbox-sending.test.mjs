@@ -4,6 +4,18 @@ import assert from "node:assert/strict";
 import { loadOutbox, fakeServer, fakeLocks, makeClock, entry, plain, rowsById, statuses, IDBFactory, DAY,
   USER, OTHER_USER, CSRF } from "./harness.mjs";
 
+// `n` entries saved 10 ms apart, oldest first: their ids.
+async function enqueueMany(Outbox, clock, n) {
+  const ids = [];
+  for (let i = 0; i < n; i++) {
+    const e = entry();
+    ids.push(e.id);
+    await Outbox.enqueue(e);
+    clock.advance(10);
+  }
+  return ids;
+}
+
 describe("what is sent", { timeout: 10000 }, () => {
   test("the request: POST /api/sync, protocol 1, the entry fields only, the session's CSRF token", async () => {
     const { Outbox, server } = loadOutbox();
@@ -80,13 +92,7 @@ describe("what is sent", { timeout: 10000 }, () => {
 
   test("250 entries go in batches of at most 100 (3 requests), oldest first across batches", async () => {
     const { Outbox, server, clock } = loadOutbox();
-    const ids = [];
-    for (let i = 0; i < 250; i++) {
-      const e = entry();
-      ids.push(e.id);
-      await Outbox.enqueue(e);
-      clock.advance(10);
-    }
+    const ids = await enqueueMany(Outbox, clock, 250);
     await Outbox.flush();
     assert.deepEqual(server.batchSizes(), [100, 100, 50]);
     assert.deepEqual(server.sentIds(), ids);
@@ -98,13 +104,7 @@ describe("what is sent", { timeout: 10000 }, () => {
 
   test("where the browser compresses: gzip bodies of at most 500 entries, oldest first, each entry once", async () => {
     const { Outbox, server, clock } = loadOutbox({ compression: true });
-    const ids = [];
-    for (let i = 0; i < 1200; i++) {
-      const e = entry();
-      ids.push(e.id);
-      await Outbox.enqueue(e);
-      clock.advance(10);
-    }
+    const ids = await enqueueMany(Outbox, clock, 1200);
     await Outbox.flush();
     assert.deepEqual(server.batchSizes(), [500, 500, 200]);
     assert.deepEqual(server.sentIds(), ids);
@@ -121,13 +121,7 @@ describe("what is sent", { timeout: 10000 }, () => {
 
   test("a compressed push too large for the server (413) is halved and sent again, still compressed", async () => {
     const { Outbox, server, clock } = loadOutbox({ compression: true });
-    const ids = [];
-    for (let i = 0; i < 500; i++) {
-      const e = entry();
-      ids.push(e.id);
-      await Outbox.enqueue(e);
-      clock.advance(10);
-    }
+    const ids = await enqueueMany(Outbox, clock, 500);
     server.maxEntries = 300;
     await Outbox.flush();
     assert.deepEqual(server.batchSizes(), [500, 250, 250]);
