@@ -23,6 +23,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
 def column_json(value: Any) -> str:
     """The text a JSON column stores: orjson's (the values and audit snapshots of a sync batch are written by the
     thousand, and json.dumps was a tenth of its time), json.dumps's for anything orjson refuses (an integer

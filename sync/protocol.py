@@ -130,17 +130,19 @@ class PushResponse:
     protocol_version: int = PROTOCOL_VERSION
 
 
+_STR_ONLY = frozenset({str})  # a set of types gathered from keys or values: all texts
+
+
 def _validate_uuid(value: str) -> None:
     if not UUID_RE.fullmatch(value):
         raise ValidationError("Must be a UUID in lower-case 8-4-4-4-12 form, as made by crypto.randomUUID().")
 
 
 def _string_keys(value: Mapping[Any, Any]) -> None:
+    # (the keys' types gathered in C first: a batch carries ~40,000 keys)
     if not {*map(type, value)} <= _STR_ONLY and not all(isinstance(key, str) for key in value):
         raise ValidationError("Keys must be strings.")
 
-
-_STR_ONLY = frozenset({str})  # (the keys' types, gathered in C: a batch carries ~40,000 keys)
 
 
 # Fields of an entry whose value is the same for every entry of a phone (a pure function of the text or integer
@@ -446,7 +448,6 @@ def payload_hash(entry: Entry) -> str:
 
 # json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False), with the encoder made once
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-_STR_ONLY = frozenset({str})
 
 
 def canonical_json(content: dict[str, Any]) -> str:

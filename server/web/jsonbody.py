@@ -46,7 +46,6 @@ def depth_over(value: Any, limit: int) -> bool:
     return False
 
 
-
 class BoundedJSONProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         kwargs.setdefault("parse_constant", _refuse_constant)
