@@ -47,9 +47,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
         code = err.code or 500
+        # The exception's own headers but its body's type: a 405's Allow, a 415's Accept-Encoding.
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
         if _wants_json():
-            return {"error": err.name, "message": err.description}, code
-        return _page(code, err.name, err.description or "")
+            return {"error": err.name, "message": err.description}, code, headers
+        response = _page(code, err.name, err.description or "")
+        response.headers.extend(headers)
+        return response
 
     @app.errorhandler(OperationalError)
     def database_busy(err: OperationalError):

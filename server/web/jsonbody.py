@@ -73,6 +73,13 @@ def inflate(raw: bytes, limit: int) -> bytes:
     return out
 
 
+class EncodingRefused(UnsupportedMediaType):
+    """415 for a body in an encoding this server does not read, saying which it does (RFC 7694)."""
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        return [*super().get_headers(*args, **kwargs), ("Accept-Encoding", "gzip")]
+
+
 def request_json(request: Request) -> Any:
     """The request's JSON body, plain or gzip (`Content-Encoding`); None when it is not JSON (as
     `get_json(silent=True)` answers), 413 when too large, 415 for another encoding."""
@@ -80,7 +87,7 @@ def request_json(request: Request) -> Any:
     if encoding == "identity":
         return request.get_json(silent=True)
     if encoding != "gzip":
-        raise UnsupportedMediaType(f"Content-Encoding {encoding[:20]!r} is not accepted: send gzip or plain JSON.")
+        raise EncodingRefused(f"Content-Encoding {encoding[:20]!r} is not accepted: send gzip or plain JSON.")
     if not request.is_json:
         return None
     body = inflate(request.get_data(cache=False), int(current_app.config["MAX_CONTENT_LENGTH"]))

@@ -130,6 +130,25 @@ describe("what is sent", { timeout: 10000 }, () => {
     assert.equal((await Outbox.summary(USER)).pending, 0);
   });
 
+  test("a compressed push refused for its encoding (415) goes again as plain JSON, 100 a request, and so does the next", async () => {
+    const { Outbox, server, clock } = loadOutbox({ compression: true });
+    server.handler = (req, s) => (req.headers["Content-Encoding"] === "gzip"
+      ? { status: 415, body: { message: "Content-Encoding 'gzip' is not accepted." } } : s.process(req, s));
+    const ids = await enqueueMany(Outbox, clock, 250);
+    await Outbox.flush();
+    assert.deepEqual(server.batchSizes(), [250, 100, 100, 50]);
+    assert.deepEqual(server.syncRequests.map((r) => r.headers["Content-Encoding"] || "none"),
+      ["gzip", "none", "none", "none"]);
+    assert.deepEqual(server.syncRequests.slice(1).flatMap((r) => r.body.entries.map((e) => e.id)), ids);
+    const s = await Outbox.summary(USER);
+    assert.equal(s.pending, 0);
+    assert.equal(s.attention, 0, "nothing set aside for the encoding");
+    assert.ok([...server.appliedCount.values()].every((n) => n === 1));
+    await Outbox.enqueue(entry());
+    await Outbox.flush();
+    assert.equal(server.syncRequests.at(-1).headers["Content-Encoding"], undefined, "no more compression");
+  });
+
   test("an entry left 'sending' (tab closed mid-send) is sent again; the server answers duplicate", async () => {
     const { Outbox, server } = loadOutbox();
     const e = entry();

@@ -83,6 +83,7 @@ def test_another_encoding_is_415_and_writes_nothing(app, client, signed_in, enco
     response = post(client, zlib.compress(data) if encoding == "deflate" else data, encoding=encoding)
     assert response.status_code == 415
     assert "gzip or plain JSON" in response.get_json()["message"]
+    assert response.headers["Accept-Encoding"] == "gzip"  # what it does read (RFC 7694)
     assert count(app, Patient) == 0 and count(app, SyncLedger) == 0
 
 

@@ -49,3 +49,14 @@ def test_times_at_the_ends_of_the_range_are_shown_as_stored(ctx) -> None:  # typ
 def test_a_label_needs_a_time_with_its_zone() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         local_label(datetime(2026, 11, 2, 9, 0), UTC)  # naive: which 09:00 is unknowable
+
+
+def test_an_error_keeps_its_own_headers_on_json_and_on_pages(client, signed_in) -> None:  # type: ignore[no-untyped-def]
+    """A 405 says which methods the path takes (Allow), on the API's JSON and on a page alike."""
+    signed_in("pt")
+    api = client.put("/api/sync", json={})
+    assert api.status_code == 405 and api.is_json
+    assert "POST" in api.headers["Allow"]
+    page = client.put("/today")
+    assert page.status_code == 405 and page.mimetype == "text/html"
+    assert "GET" in page.headers["Allow"]

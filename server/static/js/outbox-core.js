@@ -305,8 +305,13 @@
     });
   }
 
+  // Set when the server (or a proxy before it) refuses a compressed push with 415 (RFC 7694): from then on, in
+  // this page or worker, pushes go as plain JSON.
+  var compressionRefused = false;
+
   function canCompress() {
-    return typeof CompressionStream !== "undefined" && typeof Blob !== "undefined" && typeof Response !== "undefined";
+    return !compressionRefused && typeof CompressionStream !== "undefined" && typeof Blob !== "undefined" &&
+      typeof Response !== "undefined";
   }
 
   // The body gzip-compressed (a Blob), or null where the browser cannot compress.
@@ -372,6 +377,18 @@
       return backToPending(batch, null).then(function () {
         return sendBatch(batch.slice(0, half), session, flushState);
       }).then(function (r) { return r === "ok" ? sendBatch(batch.slice(half), session, flushState) : r; });
+    }
+    if (res.status === 415 && !compressionRefused && canCompress()) {
+      // A compressed push refused for its encoding: nothing was saved. Send the same entries again as plain
+      // JSON, PLAIN_BATCH_SIZE a request, and compress no more.
+      compressionRefused = true;
+      return backToPending(batch, null).then(function () {
+        var slices = [];
+        for (var i = 0; i < batch.length; i += PLAIN_BATCH_SIZE) { slices.push(batch.slice(i, i + PLAIN_BATCH_SIZE)); }
+        return slices.reduce(function (p, slice) {
+          return p.then(function (r) { return r === "ok" ? sendBatch(slice, session, flushState) : r; });
+        }, Promise.resolve("ok"));
+      });
     }
     if (res.status === 400 && batch.length > 1) {
       // Something in the batch is malformed: send one at a time so only that entry is set aside.
