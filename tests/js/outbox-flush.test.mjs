@@ -93,19 +93,33 @@ describe("flush: one result per entry", { timeout: 10000 }, () => {
 });
 
 describe("flush: whole-request answers", { timeout: 10000 }, () => {
-  test("400 on a batch: re-sent one at a time, only the malformed entry is rejected", async () => {
+  test("400 on a batch: halved until the malformed entry is alone; only it is rejected", async () => {
     const { Outbox, server, ids } = await withEntries(3);
     server.verdicts.set(ids[1], { http: 400, message: "Unknown entry kind: assessments.recrod",
       errors: { kind: ["Unknown."] } });
     await Outbox.flush();
-    assert.deepEqual(server.batchSizes(), [3, 1, 1, 1]);
-    assert.deepEqual(server.syncRequests.slice(1).map((r) => r.body.entries[0].id), ids);
+    assert.deepEqual(server.batchSizes(), [3, 2, 1, 1, 1]);
+    assert.deepEqual(server.syncRequests.slice(2).map((r) => r.body.entries[0].id), ids);
     const rows = await rowsById(Outbox);
     assert.equal(rows[ids[0]].status, "sent");
     assert.equal(rows[ids[2]].status, "sent");
     assert.equal(rows[ids[1]].status, "rejected");
     assert.equal(rows[ids[1]].reason, "Unknown entry kind: assessments.recrod");
     assert.deepEqual(rows[ids[1]].errors, { kind: ["Unknown."] });
+  });
+
+  test("400 on a push of 500 with one malformed entry: found in a few requests, not 500", async () => {
+    const { Outbox, server, ids } = await withEntries(500, { compression: true });
+    server.verdicts.set(ids[333], { http: 400, message: "Unknown entry kind." });
+    await Outbox.flush();
+    assert.ok(server.syncRequests.length <= 2 * Math.ceil(Math.log2(500)) + 2,
+      `${server.syncRequests.length} requests`);
+    const rows = await rowsById(Outbox);
+    assert.deepEqual(countBy(Object.values(rows), "status"), { sent: 499, rejected: 1 });
+    assert.equal(rows[ids[333]].status, "rejected");
+    assert.ok([...server.appliedCount.values()].every((n) => n === 1));
+    const accepted = server.answered.filter((a) => a.status === "applied").map((a) => a.id);
+    assert.deepEqual(accepted, ids.filter((_, n) => n !== 333), "each once, oldest first");
   });
 
   test("400 on a single entry: rejected with the server's message", async () => {

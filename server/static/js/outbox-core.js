@@ -372,7 +372,10 @@
         .then(function () { return setState({ phase: "signin" }); })
         .then(function () { return "stop"; });
     }
-    if (res.status === 413 && batch.length > 1) {
+    if ((res.status === 413 || res.status === 400) && batch.length > 1) {
+      // Too large (413), or something in it is malformed (400): nothing was saved. Send each half again, in
+      // order; a half refused again is halved again, so a malformed entry ends alone and only it is set aside
+      // (about 2 x log2(n) requests for one such entry among n, not n).
       var half = Math.ceil(batch.length / 2);
       return backToPending(batch, null).then(function () {
         return sendBatch(batch.slice(0, half), session, flushState);
@@ -389,10 +392,6 @@
           return p.then(function (r) { return r === "ok" ? sendBatch(slice, session, flushState) : r; });
         }, Promise.resolve("ok"));
       });
-    }
-    if (res.status === 400 && batch.length > 1) {
-      // Something in the batch is malformed: send one at a time so only that entry is set aside.
-      return backToPending(batch, null).then(function () { return sendEach(batch, session, flushState); });
     }
     if (res.status === 400 || res.status === 413) {
       return jsonOf(res).then(function (info) {
