@@ -144,7 +144,6 @@ def _string_keys(value: Mapping[Any, Any]) -> None:
         raise ValidationError("Keys must be strings.")
 
 
-
 # Fields of an entry whose value is the same for every entry of a phone (a pure function of the text or integer
 # sent: String and Integer fields with pure validators): `EntrySchema._deserialize` remembers the value made for
 # one and answers it again. At most this many values a field.

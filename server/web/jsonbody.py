@@ -40,8 +40,9 @@ def depth_over(value: Any, limit: int) -> bool:
         if depth > limit:
             return True
         children = item.values() if isinstance(item, dict) else item
-        if not any(issubclass(kind, dict | list) for kind in {*map(type, children)}):  # (most values are texts:
-            continue                                                                 # their types gathered in C)
+        # Most values are texts: their types are gathered in C first, and a level of texts is done.
+        if not any(issubclass(kind, dict | list) for kind in {*map(type, children)}):
+            continue
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
 

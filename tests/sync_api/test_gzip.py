@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import zlib
 from typing import Any
 
@@ -89,8 +90,6 @@ def test_another_encoding_is_415_and_writes_nothing(app, client, signed_in, enco
 
 def test_a_gzip_body_over_the_limit_before_inflating_is_413(app, client, signed_in) -> None:  # type: ignore[no-untyped-def]
     signed_in("pt")
-    import os
-
     response = post(client, gzip.compress(os.urandom(100 * 1024), 1))  # random bytes do not shrink
     assert response.status_code == 413
     assert count(app, SyncLedger) == 0

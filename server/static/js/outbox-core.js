@@ -338,12 +338,19 @@
     return res.json().catch(function () { return {}; }).then(function (info) { return info || {}; });
   }
 
-  // Send each entry alone, in order: "stop" ends it (no network, signed out, or the server failing for
-  // everyone), "ok" goes on.
-  function sendEach(batch, session, flushState) {
-    return batch.reduce(function (p, e) {
-      return p.then(function (r) { return r === "ok" ? sendBatch([e], session, flushState) : r; });
+  // Send `entries` in order, `size` a request: "stop" ends it (no network, signed out, or the server failing
+  // for everyone), "ok" goes on.
+  function sendInBatches(entries, size, session, flushState) {
+    var batches = [];
+    for (var i = 0; i < entries.length; i += size) { batches.push(entries.slice(i, i + size)); }
+    return batches.reduce(function (p, batch) {
+      return p.then(function (r) { return r === "ok" ? sendBatch(batch, session, flushState) : r; });
     }, Promise.resolve("ok"));
+  }
+
+  // Send each entry alone, in order.
+  function sendEach(batch, session, flushState) {
+    return sendInBatches(batch, 1, session, flushState);
   }
 
   // Send one batch. Resolves "ok" to go on, or "stop" (no network, signed out, server down).
@@ -381,16 +388,12 @@
         return sendBatch(batch.slice(0, half), session, flushState);
       }).then(function (r) { return r === "ok" ? sendBatch(batch.slice(half), session, flushState) : r; });
     }
-    if (res.status === 415 && !compressionRefused && canCompress()) {
+    if (res.status === 415 && canCompress()) {
       // A compressed push refused for its encoding: nothing was saved. Send the same entries again as plain
       // JSON, PLAIN_BATCH_SIZE a request, and compress no more.
       compressionRefused = true;
       return backToPending(batch, null).then(function () {
-        var slices = [];
-        for (var i = 0; i < batch.length; i += PLAIN_BATCH_SIZE) { slices.push(batch.slice(i, i + PLAIN_BATCH_SIZE)); }
-        return slices.reduce(function (p, slice) {
-          return p.then(function (r) { return r === "ok" ? sendBatch(slice, session, flushState) : r; });
-        }, Promise.resolve("ok"));
+        return sendInBatches(batch, PLAIN_BATCH_SIZE, session, flushState);
       });
     }
     if (res.status === 400 || res.status === 413) {
@@ -479,13 +482,9 @@
             return ((a.server_failures || 0) - (b.server_failures || 0)) ||
               (a.saved_at || "").localeCompare(b.saved_at || "");
           });
-        var batches = [];
-        var size = canCompress() ? BATCH_SIZE : PLAIN_BATCH_SIZE;
-        for (var i = 0; i < mine.length; i += size) { batches.push(mine.slice(i, i + size)); }
         var flushState = { sent: 0, failedAlone: [] };
-        return batches.reduce(function (p, batch) {
-          return p.then(function (r) { return r === "ok" ? sendBatch(batch, session, flushState) : r; });
-        }, Promise.resolve("ok")).then(function (r) {
+        var size = canCompress() ? BATCH_SIZE : PLAIN_BATCH_SIZE;
+        return sendInBatches(mine, size, session, flushState).then(function (r) {
           return settleServerFailures(flushState).then(function () {
             if (r === "ok") { return setState({ phase: "idle", user_id: session.user_id }); }
             return null;
