@@ -21,6 +21,7 @@ from e2e.conftest import (
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
     PHONE,
+    SCREENSHOTS,
     ServerDb,
     app_for,
     check_accessibility,
@@ -403,6 +404,33 @@ def test_offline_copies_keep_page_and_fragment_apart(page: Page, context: Browse
     assert "<html" in offline_page and "Ward schedule" in offline_page
     assert "<html" not in offline_rows and offline_rows.strip()
     context.set_offline(False)
+
+
+def test_a_copy_shown_for_want_of_network_says_so_with_its_time(page: Page, context: BrowserContext) -> None:
+    """The nurse's ward opened with no network is the worker's copy: a notice at the top says so, with the time
+    the copy was made, and that what is due may have changed. Online, there is no such notice."""
+    sign_in(page, "nurse")
+    wait_for_service_worker(page)
+    page.goto("/ward")
+    notice = page.get_by_role("status").filter(has_text="No connection to the server: this is the copy saved at")
+    expect(notice).to_have_count(0)
+    made = page.evaluate("() => new Date().toTimeString().slice(0, 5)")
+    context.set_offline(True)
+    try:
+        page.reload()
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("What is due may have changed since; check before acting.")
+        assert made in notice.inner_text() or page.evaluate("() => new Date().toTimeString().slice(0, 5)") \
+            in notice.inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "ward-offline-copy.png"))
+        page.goto("/outbox")  # what the phone itself holds is current: no notice there
+        expect(page.get_by_role("heading", name="On this phone")).to_be_visible()
+        expect(notice).to_have_count(0)
+    finally:
+        context.set_offline(False)
+    page.goto("/ward")
+    expect(page.get_by_role("heading", name="Ward schedule")).to_be_visible()
+    expect(notice).to_have_count(0)
 
 
 def test_a_page_kept_from_an_earlier_release_gets_this_releases_bundles(page: Page, context: BrowserContext) -> None:

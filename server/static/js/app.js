@@ -84,3 +84,54 @@ document.addEventListener("change", function (evt) {
   document.addEventListener("toggle", soon, true);  // a <details> opened: its tables can be measured now
   document.addEventListener("htmx:afterSettle", soon);
 })();
+
+// A page or a part of one that the service worker served from its copy, for want of network (sw.js marks it
+// with <template data-offline-copy>; sw.js serves one when the server does not answer within its timeout):
+// a notice under the header with the copy's time, until fresh content
+// replaces it. What was due then may be done or overdue now.
+(function () {
+  "use strict";
+  function hm(date) {
+    return ("0" + date.getHours()).slice(-2) + ":" + ("0" + date.getMinutes()).slice(-2);
+  }
+  var pageIsCopy = false;
+  function show(root) {
+    // (A page whose content the phone itself holds, /outbox, is current whatever the network: no notice.)
+    if (document.querySelector("[data-live-offline]")) { return; }
+    var mark = root.querySelector ? root.querySelector("template[data-offline-copy]") : null;
+    var notice = document.getElementById("offline-copy");
+    if (root === document) { pageIsCopy = !!mark; }
+    if (!mark) {
+      // Fresh content in a fresh page (the ward's rows once the network is back): current again. In a page
+      // that is itself a copy the notice stays: the rest of it is still old.
+      if (notice && !pageIsCopy) { notice.remove(); }
+      return;
+    }
+    var when = new Date(mark.getAttribute("data-offline-copy"));
+    var main = document.getElementById("main");
+    if (!main) { return; }
+    if (!notice) {  // sticky under the header: in view however far the page is scrolled (or restored on reload)
+      notice = document.createElement("p");
+      notice.id = "offline-copy";
+      notice.className = "offline-copy";
+      notice.setAttribute("role", "status");
+      main.insertBefore(notice, main.firstChild);
+      place();
+    }
+    notice.textContent = "No connection to the server: this is the copy saved " +
+      (isNaN(when) ? "earlier" : "at " + hm(when)) + ". What is due may have changed since; check before acting.";
+  }
+  // The notice sticks just below the header while the header itself sticks (not at large text sizes).
+  function place() {
+    var notice = document.getElementById("offline-copy");
+    var header = document.querySelector("header.topbar");
+    if (!notice || !header) { return; }
+    var sticky = getComputedStyle(header).position === "sticky";
+    notice.style.top = (sticky ? header.getBoundingClientRect().height : 0) + "px";
+  }
+  window.addEventListener("resize", place);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { show(document); });
+  } else { show(document); }
+  document.addEventListener("htmx:afterSwap", function (evt) { show(evt.detail.target || document); });
+})();

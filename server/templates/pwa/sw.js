@@ -100,6 +100,22 @@ function timeout(ms) {
   });
 }
 
+// A copy served for want of network says so: a <template data-offline-copy="(its Date header)"> at the start of
+// the body (a page) or of the fragment, which app.js turns into a notice with the copy's time. What was due
+// then may have changed; staff must not take a copy for the present.
+function markCopy(res, fragment) {
+  if ((res.headers.get("Content-Type") || "").indexOf("text/html") !== 0) { return res; }
+  var when = (res.headers.get("Date") || "").replace(/[^A-Za-z0-9 ,:]/g, "");
+  var mark = '<template data-offline-copy="' + when + '"></template>';
+  return res.text().then(function (html) {
+    var marked = fragment ? mark + html : html.replace(/<body[^>]*>/i, function (tag) { return tag + mark; });
+    var headers = new Headers(res.headers);
+    headers.delete("Content-Length");
+    headers.delete("Content-Encoding");
+    return new Response(marked, { status: res.status, statusText: res.statusText, headers: headers });
+  });
+}
+
 // Network first (with a timeout), so staff see fresh data; the last copy when the ward has no network.
 function networkFirst(req) {
   var cacheName = isFragment(req) ? FRAGMENT_CACHE : PAGE_CACHE;
@@ -114,7 +130,7 @@ function networkFirst(req) {
   return Promise.race([network, timeout(NETWORK_TIMEOUT_MS)]).catch(function () {
     return caches.open(cacheName).then(function (c) { return c.match(key, { ignoreVary: true }); })
       .then(function (hit) {
-        if (hit) { return hit; }
+        if (hit) { return markCopy(hit, isFragment(req)); }
         return network.catch(function () {
           if (isFragment(req)) {
             return new Response('<p class="alert alert-warn" role="alert">No network, and this part was not ' +
