@@ -20,7 +20,12 @@ uses fresh entry ids (ours) and a fresh remote database (PouchDB). The npm packa
 Figures (JSON lines, `bench/_common.py:emit`): our 1,000 entries (p50 of the rounds, budget 0.2 s), PouchDB's
 (p50), and the ratio ours / PouchDB (p50 of the per-round ratios, budget 0.5). A table goes to stderr.
 
-    .venv/bin/python bench/bench_pouchdb_compare.py [--rounds 5] [--entries 1000] [--batch N] [--plain]
+`--floor` times two more contenders in the same rounds, on the same SQLite file and served the same way:
+`bench/ingest_floor.py`, which writes the same three rows per entry (assessment, audit, ledger) with the stdlib
+`sqlite3` and checks nothing ("floor"), and the same with each payload loaded by the app's marshmallow assessment
+schema ("floor+marshmallow"). They show how much of PouchDB's time is gone before any of our checks run.
+
+    .venv/bin/python bench/bench_pouchdb_compare.py [--rounds 5] [--entries 1000] [--batch N] [--plain] [--floor]
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ CACHE = HERE / ".cache" / "pouchdb"
 NPM_PACKAGES = {"pouchdb-server": "4.2.0", "pouchdb": "9.0.0", "pouchdb-adapter-memory": "7.3.1"}
 BUDGET_S = 0.2  # 1,000 entries over HTTP in the phone's batch size, on a quiet machine
 BUDGET_RATIO = 0.5  # ours / PouchDB's, same run
+# --floor: bench/ingest_floor.py, bare and with the marshmallow assessment schema (label -> FLOOR_VALIDATE)
+FLOORS = {"floor": False, "floor+marshmallow": True}
 DEMO_PASSWORD = "demo-pass"
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
@@ -88,6 +95,39 @@ def install_pouchdb(folder: Path = CACHE) -> Path:
         old.unlink()
     stamp.touch()
     return folder / "node_modules"
+
+
+class FloorSide:
+    """bench/ingest_floor.py served by gunicorn as the app is (same workers, threads), on the app's SQLite file."""
+
+    def __init__(self, db_path: str, workers: int, *, validate: bool) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", f"--bind=127.0.0.1:{self.port}", f"--workers={workers}",
+             "--threads=4", "--worker-class=gthread", "bench.ingest_floor:app"],
+            cwd=HERE.parent, env={**os.environ, "FLOOR_DB": db_path, "FLOOR_VALIDATE": "1" if validate else "0"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1) as res:
+                    if res.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("the floor server did not start") from None
+                time.sleep(0.1)
+        self.client = Browserish(self.port)
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
 
 
 class PouchSide:
@@ -192,6 +232,9 @@ def main() -> None:
                         help="entries a request (default: the phone's, outbox-core.js)")
     parser.add_argument("--plain", action="store_true", help="plain JSON bodies, as a phone that cannot compress")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (make run: 3)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the floor (bench/ingest_floor.py): the same rows written with nothing in the "
+                             "way, bare and with the marshmallow assessment schema")
     parser.add_argument("--install-only", action="store_true", help="install the npm packages and stop")
     opts = parser.parse_args()
     modules = install_pouchdb()
@@ -215,6 +258,8 @@ def main() -> None:
         server.env["APP_ENV"] = "development"  # as `make run`
         pouch: PouchSide | None = None
         client: Browserish | None = None
+        floors: dict[str, FloorSide] = {}
+        floor_times: dict[str, list[float]] = {label: [] for label in FLOORS} if opts.floor else {}
         try:
             server.flask("db", "upgrade")
             server.flask("demo-data")
@@ -224,30 +269,30 @@ def main() -> None:
             client = Browserish(server.port)
             client.sign_in("pt", DEMO_PASSWORD)
 
-            def ours_round(seed: int) -> float:
-                assert client is not None
+            def push_round(seed: int, side: Browserish, path: str, csrf: str = "") -> float:
                 entries = assessment_entries(pt, trials, n, seed=seed)
                 bodies, encoding = push_bodies(entries, batch, plain=opts.plain)
-                headers = {
-                    **encoding,
-                    "Accept": "application/json",
-                    "X-CSRFToken": client.csrf,
-                    "X-Device-Id": "bench-phone-1",
-                }
+                headers = {**encoding, "Accept": "application/json", "X-CSRFToken": csrf,
+                           "X-Device-Id": "bench-phone-1"}
                 answers = []
                 t0 = time.perf_counter()
                 for body in bodies:
-                    answers.append(client.request("POST", "/api/sync", body=body, headers=headers))
+                    answers.append(side.request("POST", path, body=body, headers=headers))
                 elapsed = time.perf_counter() - t0
                 statuses: Counter[str] = Counter()
                 for status, raw in answers:
-                    if failures.check(status == 200, f"POST /api/sync answered {status}: {raw[:300]!r}"):
+                    if failures.check(status == 200, f"POST {path} answered {status}: {raw[:300]!r}"):
                         statuses.update(r["status"] for r in json.loads(raw)["results"])
-                failures.check(statuses == Counter({"applied": n}), f"round {seed}: {dict(statuses)}")
+                failures.check(statuses == Counter({"applied": n}), f"round {seed} ({path}): {dict(statuses)}")
                 ids = [e["id"] for e in entries]
                 stored = _count(url, ids)
-                failures.check(stored == (n, n), f"round {seed}: {stored} (assessments, ledger rows), not {n}")
+                failures.check(stored == (n, n), f"round {seed} ({path}): {stored} (assessments, ledger rows), "
+                               f"not {n}")
                 return elapsed
+
+            def ours_round(seed: int) -> float:
+                assert client is not None
+                return push_round(seed, client, "/api/sync", client.csrf)
 
             def pouch_round(seed: int) -> float:
                 assert pouch is not None
@@ -262,8 +307,13 @@ def main() -> None:
                 )
                 return answer["ms"] / 1000
 
+            if opts.floor:
+                floors = {label: FloorSide(url.removeprefix("sqlite:///"), opts.workers, validate=validate)
+                          for label, validate in FLOORS.items()}
             ours_round(1000)  # warm-up: the workers' first requests, PouchDB's JIT
             pouch_round(1000)
+            for side in floors.values():
+                push_round(1000, side.client, "/push")
             for rnd in range(opts.rounds):
                 if rnd % 2 == 0:
                     theirs.append(pouch_round(rnd))
@@ -271,8 +321,13 @@ def main() -> None:
                 else:
                     ours.append(ours_round(rnd))
                     theirs.append(pouch_round(rnd))
-                log(f"round {rnd + 1}: ours {ours[-1] * 1000:.0f} ms, PouchDB {theirs[-1] * 1000:.0f} ms")
+                for label, side in floors.items():
+                    floor_times[label].append(push_round(rnd, side.client, "/push"))
+                log(f"round {rnd + 1}: ours {ours[-1] * 1000:.0f} ms, PouchDB {theirs[-1] * 1000:.0f} ms"
+                    + "".join(f", {label} {t[-1] * 1000:.0f} ms" for label, t in floor_times.items() if t))
         finally:
+            for side in floors.values():
+                side.stop()
             if client is not None:
                 client.close()
             if pouch is not None:
@@ -294,8 +349,18 @@ def main() -> None:
         Row(f"PouchDB → pouchdb-server (memory): {what}, p50", f"{p50_theirs * 1000:.0f} ms"),
         Row("  each round", " / ".join(f"{t * 1000:.0f}" for t in theirs) + " ms"),
         Row("ours / PouchDB, p50 of the rounds", f"{p50_ratio:.2f}", f"≤ {BUDGET_RATIO:g}", p50_ratio <= BUDGET_RATIO),
-        Row("  machine at the end", machine()),
     ]  # fmt: skip
+    for label, times in floor_times.items():
+        ratio = statistics.median(a / b for a, b in zip(times, theirs, strict=True))
+        name = label.replace("+", "_")
+        emit(f"ingest.{name}.{n}_entries.batch_{batch}.p50", statistics.median(times), "s", None)
+        emit(f"ingest.{name}_over_pouchdb.{n}.batch_{batch}.p50", ratio, "ratio", None)
+        schema = "the assessment schema, " if FLOORS[label] else ""
+        rows += [Row(f"{label} (bench/ingest_floor.py: the same rows, {schema}nothing else), p50",
+                     f"{statistics.median(times) * 1000:.0f} ms"),
+                 Row("  each round", " / ".join(f"{t * 1000:.0f}" for t in times) + " ms"),
+                 Row(f"  {label} / PouchDB, p50 of the rounds", f"{ratio:.2f}")]
+    rows.append(Row("  machine at the end", machine()))
     print_table(f"Sync ingest against PouchDB, {opts.rounds} interleaved rounds", rows)
     failures.exit()
 
