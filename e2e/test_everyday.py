@@ -207,7 +207,37 @@ def _staff_pages(live_server: LiveServer, server_db: ServerDb, escalated: dict[s
     return pages
 
 
+@pytest.fixture(scope="module")
+def kept_conflict(live_server: LiveServer, escalated: dict[str, int]) -> Iterator[None]:
+    """A version kept for review (a sync conflict), stored by the sync package's own `keep_conflict`: its page and
+    its audit row show values with no space in them (a 64-character hash, a 36-character id), which must wrap
+    rather than widen the page. Removed afterwards (through the session, so that too is audited)."""
+    from server.audit.context import Actor, acting_as
+    from server.extensions import db
+    from server.sync_api.handlers import keep_conflict
+    from server.sync_api.models import SyncConflict
+    from sync import Entry
+
+    app = app_for(live_server)
+    entry = Entry(id=str(uuid.uuid4()), kind="assessments.record", author_id=escalated["nurse"],
+                  device_id=str(uuid.uuid4()), recorded_at=datetime.now(ZoneInfo("UTC")), base_rev=None,
+                  form_version=1, payload={"trial_id": str(escalated["trial_id"]), "day_number": "1",
+                                           "phase": "baseline", "mas.hip_adductors.left": "1+"})
+    with app.app_context():
+        with acting_as(Actor(user_id=escalated["nurse"], device_id=entry.device_id, via="sync")):
+            keep_conflict(entry, "This entry id was already used for different content; both versions are kept.",
+                          {"type": "assessment", "id": 1})
+            db.session.commit()
+        kept = db.session.scalar(db.select(SyncConflict).filter_by(entry_id=entry.id))
+        assert kept is not None and len(kept.payload_hash) == 64
+    yield
+    with app.app_context():
+        db.session.delete(db.session.scalar(db.select(SyncConflict).filter_by(entry_id=entry.id)))
+        db.session.commit()
+
+
 @pytest.mark.parametrize("zoom", ["text", "page"])
+@pytest.mark.usefixtures("kept_conflict")
 def test_no_staff_page_scrolls_sideways_at_200_percent(browser: Browser, live_server: LiveServer,
                                                        server_db: ServerDb, escalated: dict[str, int],
                                                        zoom: str) -> None:

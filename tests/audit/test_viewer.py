@@ -69,7 +69,7 @@ def test_an_edit_shows_its_old_and_new_values_and_the_filters_narrow_it(app, cli
     a, b = two_trials["a"], two_trials["b"]
     page = client.get(f"/admin/audit?trial_id={a}&action=update&entity_type=TrialDay").get_data(as_text=True)
     assert _titles(page) == [f"Changed · TrialDay #{_day_id(app, a)}"]
-    row = re.search(r'<th scope="row">planned_dose_mcg</th><td>([^<]*)</td><td>([^<]*)</td>', page)
+    row = re.search(r'<th scope="row">planned_<wbr>dose_<wbr>mcg</th><td>([^<]*)</td><td>([^<]*)</td>', page)
     assert row is not None and row.groups() == ("50.0", "75")
     # By child: the same as by trial here; by the other child: only trial B's events.
     by_child = client.get(f"/admin/audit?patient_id={_patient(app, b)}&action=update").get_data(as_text=True)
