@@ -346,6 +346,14 @@ def text_problem(value: str) -> str | None:
 def _payload_problem(payload: Mapping[str, Any]) -> str | None:
     """The first thing in a payload the database could not store (a NUL in a key or a text), or too deep a
     nesting; None when there is none.  Iterative, so no nesting can exhaust the stack."""
+    if type(payload) is dict:
+        # A form's payload: texts under names. All of them at once, in C: ASCII without NUL has nothing to find.
+        try:
+            text = "".join(payload) + "".join(payload.values())  # (a TypeError for anything but texts)
+        except TypeError:
+            text = None
+        if text is not None and text.isascii() and "\x00" not in text:
+            return None
     stack: list[tuple[Any, int]] = [(payload, 1)]
     while stack:
         value, depth = stack.pop()

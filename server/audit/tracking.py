@@ -185,13 +185,13 @@ def record_created(session: Session, model: type, records: Sequence[Mapping[str,
     if not issubclass(model, Audited):
         raise TypeError(f"{model.__name__} is not audited")
     keys = _columns(model)
+    every = frozenset(keys)
     base = _base()
     rows: list[dict[str, Any]] = []
     found: dict[tuple[str, str], Facts] = {}
     for record in records:
-        missing = [k for k in keys if k not in record]
-        if missing:  # the hook reads every column from the object: a record must name them all
-            raise ValueError(f"{model.__name__} record without {', '.join(missing)}")
+        if not every <= record.keys():  # the hook reads every column from the object: a record must name them all
+            raise ValueError(f"{model.__name__} record without {', '.join(k for k in keys if k not in record)}")
         get = record.__getitem__
         entity_id = _entity_id_of(model, get)
         rows.append({**base, "action": "create", "entity_type": model.__name__, "entity_id": entity_id,

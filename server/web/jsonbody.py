@@ -49,10 +49,19 @@ def depth_over(value: Any, limit: int) -> bool:
     return False
 
 
-# A run of 19 digits: an integer orjson may read as a float (past 64 bits), where json.loads keeps it exact.
+# A run of 19 digits: an integer orjson may read as a float (past 64 bits), where json.loads keeps it exact. Found in
+# bytes by mapping every digit to "0" and anything else to " " (C calls: a 800 KB push in under 1 ms; a regular
+# expression takes 8), in a text by a regular expression.
 _LONG_NUMBER = re.compile(r"[0-9]{19}")
-_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
+_DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_RUN = b"0" * 19
 _NOT_PARSED = object()
+
+
+def _long_number(s: str | bytes) -> bool:
+    if isinstance(s, bytes):
+        return _LONG_RUN in s.translate(_DIGITS_ONLY)
+    return _LONG_NUMBER.search(s) is not None
 
 
 def _parse_fast(s: str | bytes) -> Any:
@@ -63,8 +72,7 @@ def _parse_fast(s: str | bytes) -> Any:
     control character in a text, nesting past 1,024. What it accepts it reads as `json.loads` does, but an integer
     past 64 bits, which it makes a float: so a document with 19 digits in a row goes to `json.loads` whole. About
     four times faster on a sync push (`tests/web/test_jsonbody.py` holds the two equal)."""
-    long_number = _LONG_NUMBER_BYTES if isinstance(s, bytes) else _LONG_NUMBER
-    if long_number.search(s) is not None:  # type: ignore[arg-type]  # (the pattern matches the type of s)
+    if _long_number(s):
         return _NOT_PARSED
     try:
         return orjson.loads(s)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sync import Entry, MemoryStore, PushRequest, Registry, Status, apply_push
-from sync.protocol import EARLIEST_RECORDED_AT, MAX_INT, implausible, payload_hash
+from sync.protocol import EARLIEST_RECORDED_AT, MAX_INT, implausible, payload_hash, text_problem
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -47,11 +47,23 @@ def test_the_window_is_2000_to_the_allowed_minutes_ahead() -> None:
     ({"base_rev": MAX_INT + 1}, "base_rev"), ({"form_version": MAX_INT + 1}, "form_version"),
     ({"author_id": 2**63}, "author_id"), ({"device_id": "a\x00"}, "device_id"), ({"kind": "\ud800"}, "kind"),
     ({"payload": {"x": ["ok", "no\x00"]}}, "payload"), ({"payload": {"\x00": 1}}, "payload"),
-    ({"payload": {"n": 10**40}}, "payload"),
+    ({"payload": {"n": 10**40}}, "payload"), ({"payload": {"x": "no\x00"}}, "payload"),
+    ({"payload": {"x\x00": "y"}}, "payload"), ({"payload": {"é": "\ud800"}}, "payload"),
 ])
 def test_values_the_database_cannot_hold_are_named(over: dict[str, Any], field: str) -> None:
     verdict = implausible(make(**over), now=NOW)
     assert verdict is not None and set(verdict[1]) == {field}
+
+
+ANY_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=12)
+
+
+@given(st.dictionaries(ANY_TEXT, ANY_TEXT, max_size=10))
+def test_a_form_payload_is_refused_exactly_when_a_name_or_a_text_cannot_be_stored(payload: dict[str, str]) -> None:
+    """A payload of texts under names (every form's) is checked all at once; a NUL or a lone surrogate anywhere
+    in it is still found, and nothing else is refused."""
+    verdict = implausible(make(payload=payload), now=NOW)
+    assert (verdict is None) == (text_problem("".join(payload) + "".join(payload.values())) is None)
 
 
 def test_the_engine_rejects_such_an_entry_alone_without_calling_its_handler() -> None:
