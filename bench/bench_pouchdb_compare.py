@@ -41,6 +41,7 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -97,6 +98,20 @@ def install_pouchdb(folder: Path = CACHE) -> Path:
     return folder / "node_modules"
 
 
+def _wait_until_up(url: str, proc: subprocess.Popen[Any], what: str) -> None:
+    """Until `url` answers 200 (30 s at most, and only while `proc` runs)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as res:
+                if res.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)
+
+
 class FloorSide:
     """bench/ingest_floor.py served by gunicorn as the app is (same workers, threads), on the app's SQLite file."""
 
@@ -108,16 +123,7 @@ class FloorSide:
             cwd=HERE.parent, env={**os.environ, "FLOOR_DB": db_path, "FLOOR_VALIDATE": "1" if validate else "0"},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("the floor server did not start") from None
-                time.sleep(0.1)
+        _wait_until_up(f"http://127.0.0.1:{self.port}/", self.proc, "the floor server")
         self.client = Browserish(self.port)
 
     def stop(self) -> None:
@@ -147,16 +153,7 @@ class PouchSide:
             env={**os.environ, "NODE_PATH": str(modules)},
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + "/", timeout=1) as res:
-                    if res.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or self.server.poll() is not None:
-                    raise RuntimeError("pouchdb-server did not start") from None
-                time.sleep(0.1)
+        _wait_until_up(self.url + "/", self.server, "pouchdb-server")
 
     def replicate(self, docs_file: Path, db_name: str, batch: int) -> dict[str, float]:
         assert self.client.stdin is not None and self.client.stdout is not None
