@@ -98,6 +98,11 @@ def test_save_pressed_again_while_sending_is_the_same_entry(
         context.set_offline(False)
         _send_now(page)
         wait_until(page, "() => ITBOutbox.all().then(r => r.some(e => e.status === 'sending'))")
+        # The entry is claimed ("sending") before its push is compressed and sent: wait for the push itself.
+        for _ in range(200):
+            if held:
+                break
+            page.wait_for_timeout(50)  # (lets Playwright hand the intercepted request to the route)
         assert held, "the push did not go out"
 
         page.get_by_role("button", name="Save baseline").click()  # nothing changed: the same entry
