@@ -347,12 +347,13 @@ def _payload_problem(payload: Mapping[str, Any]) -> str | None:
     """The first thing in a payload the database could not store (a NUL in a key or a text), or too deep a
     nesting; None when there is none.  Iterative, so no nesting can exhaust the stack."""
     if type(payload) is dict:
-        # A form's payload: texts under names. All of them at once, in C: ASCII without NUL has nothing to find.
+        # A form's payload: texts under names, all checked at once (joining them neither hides nor makes a
+        # NUL or a lone surrogate); where one is found, the walk below names the first.
         try:
             text = "".join(payload) + "".join(payload.values())  # (a TypeError for anything but texts)
         except TypeError:
             text = None
-        if text is not None and text.isascii() and "\x00" not in text:
+        if text is not None and text_problem(text) is None:
             return None
     stack: list[tuple[Any, int]] = [(payload, 1)]
     while stack:

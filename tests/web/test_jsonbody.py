@@ -91,7 +91,7 @@ def _as_bytes(text: str) -> bytes | None:
         return None
 
 
-# Each as text and as the bytes of a request body (the two take different paths to orjson).
+# Each as text and as the bytes of a request body (only a body's bytes go to orjson).
 EDGES += [b for e in EDGES if isinstance(e, str) and (b := _as_bytes(e)) is not None]
 
 

@@ -87,8 +87,8 @@ document.addEventListener("change", function (evt) {
 
 // A page or a part of one that the service worker served from its copy, for want of network (sw.js marks it
 // with <template data-offline-copy>; sw.js serves one when the server does not answer within its timeout):
-// a notice under the header with the copy's time, until fresh content
-// replaces it. What was due then may be done or overdue now.
+// a notice under the header with the copy's time, until fresh content replaces it. What was due then may be
+// done or overdue now.
 (function () {
   "use strict";
   function hm(date) {
